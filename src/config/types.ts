@@ -1,0 +1,114 @@
+/**
+ * The resolved, validated, frozen gateway configuration. `loadConfig` produces it from YAML;
+ * nothing after start-up reads YAML, `process.env` or defaults again.
+ */
+import type { Address } from 'viem';
+import type { AssetInfo, NetworkInfo } from '../x402/networks.js';
+
+export interface HostPort {
+  readonly host: string;
+  /** 0 = pick a free port (tests). */
+  readonly port: number;
+}
+
+/** Server-side resource limits. */
+export interface LimitsConfig {
+  /** Max total request header bytes (node `maxHeaderSize`). Default 16384. */
+  readonly maxHeaderBytes: number;
+  /** Max request body bytes forwarded upstream; larger → 413. Default 10 MiB. */
+  readonly maxBodyBytes: number;
+  /** Max bytes of one payment header (base64) before decoding. Default 8192. */
+  readonly maxPaymentHeaderBytes: number;
+  /** Node `server.headersTimeout`, ms. Default 20000. */
+  readonly headersTimeoutMs: number;
+  /** Node `server.requestTimeout`, ms. Default 120000. */
+  readonly requestTimeoutMs: number;
+  /** Node `server.keepAliveTimeout`, ms. Default 5000. */
+  readonly keepAliveTimeoutMs: number;
+  /** Concurrent requests in the gateway; past it → 503 `overloaded`. Default 1024. */
+  readonly maxInFlight: number;
+}
+
+export interface ServerConfig {
+  readonly listen: HostPort;
+  readonly admin: HostPort;
+  /** Base URL (no trailing slash) used for `resource`, or null to use the request's scheme + Host. */
+  readonly publicUrl: string | null;
+  /** Trust client-sent X-Forwarded-* (only behind a proxy you run). Default false. */
+  readonly trustProxy: boolean;
+  /** Graceful shutdown deadline, ms. Default 30000. */
+  readonly shutdownTimeoutMs: number;
+  readonly limits: LimitsConfig;
+}
+
+export interface HttpFacilitatorConfig {
+  readonly kind: 'http';
+  /** Base URL without trailing slash. */
+  readonly url: string;
+  readonly verifyTimeoutMs: number;
+  readonly settleTimeoutMs: number;
+  /** Timeout of GET /supported, ms. */
+  readonly supportedTimeoutMs: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Max sockets kept to the facilitator. Default 256. */
+  readonly maxSockets: number;
+}
+
+export type FacilitatorConfig = HttpFacilitatorConfig;
+
+/** How a priced route's money is collected relative to the upstream response. */
+export type SettleMode =
+  | { readonly mode: 'headers' }
+  | { readonly mode: 'buffer'; readonly maxBufferBytes: number };
+
+/** One resolved route. `amount === 0n` means free (no payment asked). */
+export interface RouteConfig {
+  /** The route key as written in YAML, e.g. "GET /v1/items/:id"; used as the metrics label. */
+  readonly id: string;
+  /** Upper-case method, or null for any method. */
+  readonly method: string | null;
+  /** The path pattern as written (leading slash, `:param`, trailing `/*`). */
+  readonly pattern: string;
+  readonly amount: bigint;
+  readonly network: NetworkInfo;
+  readonly asset: AssetInfo;
+  /** EIP-55 checksummed. */
+  readonly payTo: Address;
+  readonly maxTimeoutSeconds: number;
+  readonly description: string;
+  readonly mimeType: string;
+  readonly settle: SettleMode;
+  /** YAML line of the route key, for messages. */
+  readonly line?: number;
+}
+
+export interface VerifyCacheConfig {
+  /** Max entries. Default 10000. */
+  readonly maxEntries: number;
+  /** TTL of a negative (invalid) result, ms, further capped by validBefore. Default 60000. */
+  readonly negativeTtlMs: number;
+}
+
+export interface ReplayConfig {
+  /** Kept claims outlive validBefore by this margin, seconds. Default 120. */
+  readonly marginSeconds: number;
+  /** Max claims held in memory; past it new claims are refused (fail closed). Default 1000000. */
+  readonly maxEntries: number;
+}
+
+export interface LogConfig {
+  readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface GatewayConfig {
+  readonly server: ServerConfig;
+  readonly facilitator: FacilitatorConfig;
+  /** Default upstream base URL (origin, optional base path, no trailing slash). */
+  readonly upstream: string;
+  readonly upstreamTimeoutMs: number;
+  readonly unpriced: 'forward' | 'deny';
+  readonly routes: readonly RouteConfig[];
+  readonly verifyCache: VerifyCacheConfig;
+  readonly replay: ReplayConfig;
+  readonly log: LogConfig;
+}

@@ -1,0 +1,101 @@
+/**
+ * Contracts of the verification side: the facilitator client, the replay guard and the verify cache.
+ * Expected outcomes are values (discriminated unions); implementations throw only for bugs.
+ */
+import type {
+  PaymentRequirementsV1,
+  PaymentRequirementsV2,
+  SettleResponse,
+  SupportedKind,
+  VerifyResponse,
+} from '../x402/types.js';
+
+/** Body of POST /verify and POST /settle (identical for both). */
+export type FacilitatorRequest =
+  | {
+      readonly x402Version: 1;
+      /** The payload exactly as the client sent it (decoded JSON). */
+      readonly paymentPayload: unknown;
+      /** The gateway's own requirement, never the client's copy. */
+      readonly paymentRequirements: PaymentRequirementsV1;
+    }
+  | {
+      readonly x402Version: 2;
+      readonly paymentPayload: unknown;
+      readonly paymentRequirements: PaymentRequirementsV2;
+    };
+
+/** Why a facilitator call did not produce a usable answer. */
+export type FacilitatorFailure =
+  | 'timeout' // deadline passed (the request may have been received)
+  | 'network' // connect refused/reset before an answer
+  | 'http_error' // non-2xx without a structured body (5xx, 4xx html, …)
+  | 'bad_response'; // 2xx with a body that does not parse against the schema
+
+export type FacilitatorResult<T> =
+  | { readonly kind: 'ok'; readonly value: T; readonly status: number }
+  | {
+      readonly kind: 'unavailable';
+      readonly failure: FacilitatorFailure;
+      /** Short human detail (compacted excerpt, never a whole body). */
+      readonly detail: string;
+      readonly status?: number;
+    };
+
+export interface SupportedResponse {
+  readonly kinds: readonly SupportedKind[];
+}
+
+/**
+ * A facilitator: the HTTP client of a remote one, or the built-in one.
+ * A structured negative answer (`isValid:false`, `success:false`) is `ok`, whatever the HTTP status
+ * (CDP sends `settlement_pending` with HTTP 500).
+ */
+export interface FacilitatorClient {
+  verify(request: FacilitatorRequest): Promise<FacilitatorResult<VerifyResponse>>;
+  settle(request: FacilitatorRequest): Promise<FacilitatorResult<SettleResponse>>;
+  supported(): Promise<FacilitatorResult<SupportedResponse>>;
+  /** Release sockets/timers. */
+  close(): Promise<void>;
+}
+
+/** Outcome of an atomic claim on an authorization `(chainId, asset, from, nonce)`. */
+export type ClaimOutcome =
+  /** Fresh claim: this request owns the authorization until it releases, marks pending or settles. */
+  | { readonly kind: 'claimed' }
+  /**
+   * The same payload (same digest) whose settlement is unknown: this request takes it over to settle
+   * again. It must not be released on failure (money may have moved): return it to pending instead.
+   */
+  | { readonly kind: 'resumed'; readonly transaction: string | undefined }
+  /** Another request holds it right now, or it settled, or a different payload claims it. */
+  | { readonly kind: 'used' }
+  /** The store is full or unreachable: refuse (fail closed). */
+  | { readonly kind: 'unavailable' };
+
+export interface ReplayGuard {
+  /**
+   * Atomically claim `key` for a payload with `digest`. `expiresAtMs` (validBefore + margin) bounds
+   * how long a settled or pending record is kept.
+   */
+  claim(key: string, digest: string, expiresAtMs: number): Promise<ClaimOutcome>;
+  /** Money surely did not move: forget the claim so the same signature can be used again. */
+  release(key: string): Promise<void>;
+  /** Settlement outcome unknown: keep the record, let the same payload resume it. */
+  markPending(key: string, transaction: string | undefined): Promise<void>;
+  /** Settled: keep the record until its expiry; every later claim is `used`. */
+  markSettled(key: string, transaction: string): Promise<void>;
+  /** Number of records held (for metrics/tests). */
+  size(): number;
+}
+
+/** Cached verify outcome. */
+export interface VerifyCache {
+  get(digest: string): VerifyResponse | undefined;
+  /**
+   * Store an outcome. Positive entries live until `validBeforeSec`; negative ones for at most the
+   * configured negative TTL and never past `validBeforeSec`.
+   */
+  set(digest: string, outcome: VerifyResponse, validBeforeSec: number): void;
+  delete(digest: string): void;
+}

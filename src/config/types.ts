@@ -112,3 +112,17 @@ export interface GatewayConfig {
   readonly replay: ReplayConfig;
   readonly log: LogConfig;
 }
+
+/** One thing wrong with a config file: where (key path and YAML line) and what. */
+export interface ConfigProblem {
+  /** Dotted key path, e.g. `routes.GET /v1/quote.price`; `''` for the document itself. */
+  readonly path: string;
+  /** 1-based YAML line, when known. */
+  readonly line?: number;
+  readonly message: string;
+}
+
+/** Outcome of loading a config: the frozen config, or every problem found (never just the first). */
+export type ConfigResult =
+  | { readonly ok: true; readonly config: GatewayConfig }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };

@@ -41,6 +41,8 @@ export type CanonicalPath =
       readonly path: string;
       /** Lower-cased canonical path without trailing slash: what routes match on. */
       readonly matchKey: string;
+      /** The raw query including its leading `?`, or `''` when there is none; never altered. */
+      readonly search: string;
     }
   | { readonly ok: false; readonly reason: 'invalid_path' };
 

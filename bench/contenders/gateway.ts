@@ -1,0 +1,67 @@
+/**
+ * The system under test: `node dist/cli.js --config <generated yaml>`. Built with tsc when dist/ is
+ * missing (BENCH_GATEWAY_BUILD); skipped with a message when it cannot be built or started.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, startProcess, waitReady } from '../proc.js';
+import { gatewayYaml } from './gateway-config.js';
+import { trialStart } from './node-server.js';
+import type { Contender, Harness, StartOptions, Sut } from './types.js';
+
+let built = false;
+
+function build(h: Harness): string | null {
+  const cli = path.resolve(h.root, h.env.gatewayCli);
+  const wanted = h.env.gatewayBuild === 'always' || (h.env.gatewayBuild === 'missing' && !fs.existsSync(cli));
+  if (wanted && !built) {
+    built = true;
+    if (!fs.existsSync(path.join(h.root, 'src', 'cli.ts'))) {
+      return `gateway not built and src/cli.ts does not exist yet (looked for ${h.env.gatewayCli})`;
+    }
+    console.log('[bench] building the gateway: tsc -p tsconfig.json …');
+    const tsc = path.join(h.root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: h.root, encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) {
+      const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(0, 8).join('\n');
+      return `gateway build failed (tsc exit ${r.status}):\n${out}`;
+    }
+  }
+  return fs.existsSync(cli) ? null : `gateway CLI ${h.env.gatewayCli} not found`;
+}
+
+async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const file = path.join(h.tmp, `gateway-${port}.yaml`);
+  fs.writeFileSync(
+    file,
+    gatewayYaml({
+      port,
+      adminPort,
+      facilitatorPort: h.facilitatorPort,
+      upstreamPort: h.upstreamPort,
+      routes: opts.routes ?? 0,
+      logLevel: h.env.gatewayLogLevel,
+    }),
+  );
+  const cli = path.resolve(h.root, h.env.gatewayCli);
+  const m = startProcess('gateway', process.execPath, [cli, '--config', file], { cpu: h.sutCpu, cwd: h.root });
+  try {
+    await waitReady(m, port, '/free', 30_000);
+  } catch (e) {
+    await m.stop();
+    throw e;
+  }
+  return { port, pid: m.pid, output: () => m.output(), stop: () => m.stop() };
+}
+
+export const gateway: Contender = {
+  name: 'gateway',
+  defaults: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow'],
+  supports: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow', 'paid-v1-slow'],
+  async prepare(h) {
+    return build(h) ?? trialStart(() => start(h));
+  },
+  start,
+};

@@ -1,0 +1,16 @@
+/** All contenders by name, in the order they run. */
+import { direct } from './direct.js';
+import { gateway } from './gateway.js';
+import { httpProxy } from './http-proxy.js';
+import { nginx } from './nginx.js';
+import { refV1, refV2 } from './reference.js';
+import type { Contender } from './types.js';
+
+export const CONTENDERS: Readonly<Record<string, Contender>> = {
+  direct,
+  'http-proxy': httpProxy,
+  nginx,
+  'ref-v1': refV1,
+  'ref-v2': refV2,
+  gateway,
+};

@@ -1,0 +1,52 @@
+/**
+ * Every config default in one place, each with its unit. gateway.example.yaml documents the same values;
+ * the schemas (schema.ts, facilitator.ts) and route resolution (routes.ts) read them from here.
+ */
+export const DEFAULTS = Object.freeze({
+  server: Object.freeze({
+    listen: '0.0.0.0:8402', // host:port of the paid API listener
+    admin: '127.0.0.1:9402', // host:port of /metrics, /healthz, /readyz (loopback only by default)
+    publicUrl: null, // base URL for `resource`; null = request scheme + Host
+    trustProxy: false, // trust client X-Forwarded-* headers
+    shutdownTimeoutMs: 30_000, // ms to drain connections on shutdown
+    limits: Object.freeze({
+      maxHeaderBytes: 16_384, // bytes, all request headers together
+      maxBodyBytes: 10_485_760, // bytes (10 MiB), request body forwarded upstream
+      maxPaymentHeaderBytes: 8_192, // bytes, one payment header before base64 decoding
+      headersTimeoutMs: 20_000, // ms to receive the request headers
+      requestTimeoutMs: 120_000, // ms to receive the whole request
+      keepAliveTimeoutMs: 5_000, // ms an idle keep-alive connection stays open
+      maxInFlight: 1_024, // concurrent requests; past it → 503
+    }),
+  }),
+  facilitator: Object.freeze({
+    url: 'https://x402.org/facilitator', // public testnet facilitator (Base Sepolia only)
+    verifyTimeoutMs: 5_000, // ms, POST /verify deadline
+    settleTimeoutMs: 15_000, // ms, POST /settle deadline
+    supportedTimeoutMs: 5_000, // ms, GET /supported deadline
+    maxSockets: 256, // sockets kept open to the facilitator
+    headers: Object.freeze({}) as Readonly<Record<string, string>>, // static headers sent with every call
+  }),
+  payment: Object.freeze({
+    network: 'base-sepolia', // testnet unless told otherwise
+    maxTimeoutSeconds: 120, // s, how long a client's signed payment stays valid
+  }),
+  upstreamTimeoutMs: 30_000, // ms until the upstream's response headers
+  unpriced: 'forward' as 'forward' | 'deny', // paths no route prices: forward free, or deny with 404
+  verifyCache: Object.freeze({
+    maxEntries: 10_000, // entries
+    negativeTtlMs: 60_000, // ms an invalid verdict is cached (also capped by validBefore)
+  }),
+  replay: Object.freeze({
+    marginSeconds: 120, // s a used nonce is remembered past its validBefore
+    maxEntries: 1_000_000, // claims held in memory; past it new claims are refused
+  }),
+  log: Object.freeze({ level: 'info' as const }),
+  route: Object.freeze({
+    description: '', // text shown to clients in the 402 challenge
+    mimeType: '', // the resource's MIME type in the 402 challenge; '' = unspecified
+    settleMode: 'headers' as const, // settle once upstream headers arrive, then stream the body
+    maxBufferBytes: 1_048_576, // bytes (1 MiB), cap of settle mode "buffer"
+  }),
+});
+

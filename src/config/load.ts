@@ -1,0 +1,159 @@
+/**
+ * Config loading: read → YAML parse (with lines) → `${ENV}` interpolation → validate every section →
+ * resolve routes → collect ALL problems → deep-freeze. Bad input never throws; it comes back as problems.
+ */
+import { readFile } from 'node:fs/promises';
+import type { ZodType, ZodTypeDef } from 'zod';
+import { isMap } from 'yaml';
+import { addZodIssues } from './problems.js';
+import { resolveRoutes } from './routes.js';
+import {
+  facilitatorSchema,
+  logSchema,
+  paymentSchema,
+  replaySchema,
+  REQUIRED_TOP_LEVEL_KEYS,
+  serverSchema,
+  TOP_LEVEL_KEYS,
+  unpricedSchema,
+  upstreamSchema,
+  upstreamTimeoutSchema,
+  verifyCacheSchema,
+} from './schema.js';
+import type { ConfigResult, GatewayConfig } from './types.js';
+import {
+  interpolate,
+  newLineCounter,
+  parseYaml,
+  ProblemSink,
+  reportDuplicateKeys,
+  type KeyPath,
+} from './yaml-doc.js';
+
+/** Aliases expanded beyond this are refused (YAML "billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+/** Read and load a config file. An unreadable file is reported as a problem, not thrown. */
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code ?? (err as Error).message;
+    return { ok: false, problems: [{ path: '', message: `cannot read config file ${path}: ${why}` }] };
+  }
+  return loadConfigText(text, env, path);
+}
+
+/** Section parse: the validated value, or undefined after its problems were recorded. */
+function section<T>(
+  sink: ProblemSink,
+  schema: ZodType<T, ZodTypeDef, unknown>,
+  path: KeyPath,
+  value: unknown,
+): T | undefined {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  addZodIssues(sink, path, parsed.error);
+  return undefined;
+}
+
+/**
+ * Load a config from YAML text. `env` supplies `${NAME}` values; `sourceName` (usually the file path)
+ * appears in messages. Returns the deep-frozen config, or every problem found, sorted by line.
+ */
+export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName: string): ConfigResult {
+  const lines = newLineCounter();
+  const bootstrap = new ProblemSink(undefined);
+  const yaml = parseYaml(text, bootstrap, lines);
+  const sink = new ProblemSink(yaml);
+  sink.problems.push(...bootstrap.problems);
+  if (yaml.doc.errors.length > 0) return fail(sink);
+
+  if (!isMap(yaml.doc.contents)) {
+    const what = yaml.doc.contents === null ? `${sourceName} is empty` : `${sourceName} is not a YAML mapping`;
+    sink.add([], `${what}: upstream and routes are required`);
+    return fail(sink);
+  }
+  reportDuplicateKeys(yaml, sink);
+  interpolate(yaml, env, sink);
+
+  let raw: Record<string, unknown>;
+  try {
+    raw = yaml.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (err) {
+    sink.add([], `YAML: ${(err as Error).message}`);
+    return fail(sink);
+  }
+
+  for (const key of Object.keys(raw)) {
+    if (!TOP_LEVEL_KEYS.includes(key)) sink.add([key], `unknown key "${key}"`);
+  }
+  for (const key of REQUIRED_TOP_LEVEL_KEYS) {
+    if (raw[key] === undefined) sink.add([key], 'is required');
+  }
+
+  const server = section(sink, serverSchema, ['server'], raw.server ?? {});
+  const facilitator = section(sink, facilitatorSchema, ['facilitator'], raw.facilitator ?? {});
+  const payment = section(sink, paymentSchema, ['payment'], raw.payment ?? {});
+  const upstream = raw.upstream === undefined ? undefined : section(sink, upstreamSchema, ['upstream'], raw.upstream);
+  const upstreamTimeoutMs = section(sink, upstreamTimeoutSchema, ['upstreamTimeoutMs'], raw.upstreamTimeoutMs);
+  const unpriced = section(sink, unpricedSchema, ['unpriced'], raw.unpriced);
+  const verifyCache = section(sink, verifyCacheSchema, ['verifyCache'], raw.verifyCache ?? {});
+  const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
+  const log = section(sink, logSchema, ['log'], raw.log ?? {});
+  const routes =
+    raw.routes === undefined
+      ? []
+      : resolveRoutes(yaml, sink, raw.routes, {
+          payment,
+          upstreamTimeoutMs,
+          settleTimeoutMs: facilitator?.settleTimeoutMs,
+        });
+
+  if (
+    sink.problems.length > 0 ||
+    server === undefined ||
+    facilitator === undefined ||
+    upstream === undefined ||
+    upstreamTimeoutMs === undefined ||
+    unpriced === undefined ||
+    verifyCache === undefined ||
+    replay === undefined ||
+    log === undefined
+  ) {
+    return fail(sink);
+  }
+  const config: GatewayConfig = {
+    server,
+    facilitator,
+    upstream,
+    upstreamTimeoutMs,
+    unpriced,
+    routes,
+    verifyCache,
+    replay,
+    log,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function fail(sink: ProblemSink): ConfigResult {
+  if (sink.problems.length === 0) {
+    // A section failed without saying why: a bug in this loader, not in the user's file.
+    throw new Error('config validation failed without reporting a problem');
+  }
+  // Stable sort: by line, problems without a line first, otherwise in the order found.
+  const problems = [...sink.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { ok: false, problems };
+}
+
+/** Freeze an object graph (plain objects and arrays; bigint and strings are immutable already). */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    Object.freeze(value); // children are visited even under an already frozen parent
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}

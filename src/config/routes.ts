@@ -1,0 +1,250 @@
+/**
+ * `routes:` → RouteConfig[]: route keys parsed with the price table's own parser, each route's network, asset,
+ * payTo and maxTimeoutSeconds resolved against `payment`, prices read from the YAML source text and turned
+ * into atomic units, and ties between routes found. Every problem is collected; nothing stops at the first.
+ */
+import { isMap, isScalar, type Pair } from 'yaml';
+import type { Address } from 'viem';
+import { parseAtomicAmount, parsePrice, parseRouteKey, type PriceParse } from '../pricing/index.js';
+import type { AssetInfo, NetworkInfo } from '../x402/networks.js';
+import { DEFAULTS } from './defaults.js';
+import { addZodIssues } from './problems.js';
+import {
+  atomicPriceSchema,
+  priceSchema,
+  routeObjectSchema,
+  type PaymentSection,
+  type RouteObject,
+} from './schema.js';
+import type { RouteConfig, SettleMode } from './types.js';
+import type { KeyPath, ParsedYaml, ProblemSink } from './yaml-doc.js';
+
+/** Free routes need no payee; they carry this placeholder (never put on the wire: free routes have no offers). */
+const NO_PAYEE = '0x0000000000000000000000000000000000000000' as Address;
+
+/** Facilitators want validBefore ≥ now + 6 s when they check a payment (x402-protocol.md §8). */
+const FACILITATOR_BUFFER_SECONDS = 6;
+
+/** What route resolution needs from the other sections; undefined when that section itself was invalid. */
+export interface RouteDefaults {
+  readonly payment: PaymentSection | undefined;
+  readonly upstreamTimeoutMs: number | undefined;
+  readonly settleTimeoutMs: number | undefined;
+}
+
+/** Text of a price scalar as written: a YAML float like 0.10 is read from its source, never as a JS number. */
+function scalarText(node: unknown): string | undefined {
+  if (!isScalar(node)) return undefined;
+  if (typeof node.value === 'string') return node.value;
+  if (typeof node.value === 'number') return node.source ?? String(node.value);
+  return undefined;
+}
+
+interface PriceSpec {
+  /** Atomic units as written (`{ amount }`), or whole tokens (`"$0.01"`). */
+  readonly kind: 'atomic' | 'tokens';
+  readonly text: string;
+  readonly path: KeyPath;
+}
+
+/** The parsed long or short form of one route, before resolution against `payment`. */
+interface RouteInput {
+  readonly price: PriceSpec | undefined;
+  readonly body: RouteObject | undefined;
+}
+
+function readRouteValue(
+  yaml: ParsedYaml,
+  sink: ProblemSink,
+  path: KeyPath,
+  value: unknown,
+): RouteInput | undefined {
+  const node = yaml.nodeAt(path);
+  const priceFrom = (priceNode: unknown, pricePath: KeyPath): PriceSpec | undefined => {
+    if (isMap(priceNode)) {
+      const text = scalarText(priceNode.get('amount', true));
+      return text === undefined ? undefined : { kind: 'atomic', text, path: [...pricePath, 'amount'] };
+    }
+    const text = scalarText(priceNode);
+    return text === undefined ? undefined : { kind: 'tokens', text, path: pricePath };
+  };
+
+  if (typeof value === 'string' || typeof value === 'number') {
+    return { price: priceFrom(node, path), body: undefined };
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'amount' in value) {
+    const parsed = atomicPriceSchema.safeParse(value);
+    if (!parsed.success) {
+      addZodIssues(sink, path, parsed.error);
+      return undefined;
+    }
+    return { price: priceFrom(node, path), body: undefined };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const check = priceSchema.safeParse(value);
+    sink.add(path, check.success ? 'has an invalid value' : (check.error.issues[0]?.message ?? ''));
+    return undefined;
+  }
+  const parsed = routeObjectSchema.safeParse(value);
+  if (!parsed.success) {
+    addZodIssues(sink, path, parsed.error);
+    return undefined;
+  }
+  const priceNode = isMap(node) ? node.get('price', true) : undefined;
+  return { price: priceFrom(priceNode, [...path, 'price']), body: parsed.data };
+}
+
+/** Resolve every route. Returns the routes that resolved; problems go to `sink`. */
+export function resolveRoutes(
+  yaml: ParsedYaml,
+  sink: ProblemSink,
+  raw: unknown,
+  defaults: RouteDefaults,
+): RouteConfig[] {
+  const routesNode = yaml.nodeAt(['routes']);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !isMap(routesNode)) {
+    sink.add(['routes'], 'must be a mapping of "METHOD /path" keys to prices');
+    return [];
+  }
+  const out: RouteConfig[] = [];
+  const byTie = new Map<string, { id: string; line: number | undefined }>();
+  const seenKeys = new Set<string>();
+  const once = new Set<string>();
+  const reportOnce = (path: KeyPath, message: string): void => {
+    const key = `${path.join('.')}\n${message}`;
+    if (once.has(key)) return;
+    once.add(key);
+    sink.add(path, message);
+  };
+
+  for (const pair of routesNode.items as Pair<unknown, unknown>[]) {
+    const id = isScalar(pair.key) ? String(pair.key.value) : '?';
+    if (seenKeys.has(id)) continue; // reported as a duplicate key already
+    seenKeys.add(id);
+    const path: KeyPath = ['routes', id];
+    const line = yaml.lineOfNode(pair.key);
+    const value = (raw as Record<string, unknown>)[id];
+
+    const key = parseRouteKey(id);
+    if (!key.ok) sink.add(path, key.message, line);
+    else {
+      const tie = byTie.get(key.value.tieKey);
+      if (tie !== undefined) {
+        sink.add(
+          path,
+          `ties with route "${tie.id}"${tie.line === undefined ? '' : ` (line ${tie.line})`}: ` +
+            'same method and path shape, so neither is more specific',
+          line,
+        );
+      } else {
+        byTie.set(key.value.tieKey, { id, line });
+      }
+    }
+
+    const input = readRouteValue(yaml, sink, path, value);
+    if (!key.ok || input === undefined) continue;
+    const resolved = resolveOne(sink, reportOnce, path, input, defaults);
+    if (resolved === undefined) continue;
+    const route: RouteConfig = {
+      id,
+      method: key.value.method,
+      pattern: key.value.pattern,
+      ...resolved,
+      ...(line === undefined ? {} : { line }),
+    };
+    out.push(route);
+  }
+  return out;
+}
+
+type Resolved = Omit<RouteConfig, 'id' | 'method' | 'pattern' | 'line'>;
+
+function resolveOne(
+  sink: ProblemSink,
+  reportOnce: (path: KeyPath, message: string) => void,
+  path: KeyPath,
+  input: RouteInput,
+  defaults: RouteDefaults,
+): Resolved | undefined {
+  const { payment } = defaults;
+  const body = input.body;
+  if (input.price === undefined) {
+    sink.add([...path, 'price'], 'price must be "$0.01", "0.01", 0 or { amount: "<atomic units>" }');
+    return undefined;
+  }
+
+  // Network and asset: a route that switches network without naming an asset gets that network's USDC;
+  // payment.asset belongs to payment.network and is never carried over to another chain.
+  // When `payment` itself is invalid (already reported), whatever depends on it is skipped silently.
+  const network: NetworkInfo | undefined = body?.network ?? payment?.network;
+  if (network === undefined) return undefined;
+  const sameNetworkAsPayment = payment !== undefined && network === payment.network;
+  let asset: AssetInfo | null | undefined = body?.asset;
+  if (asset === undefined) {
+    asset = sameNetworkAsPayment ? (payment.asset ?? network.usdc) : network.usdc;
+  }
+  if (asset === null) {
+    const where: KeyPath = sameNetworkAsPayment && body?.network === undefined ? ['payment', 'asset'] : [...path, 'asset'];
+    reportOnce(
+      where,
+      `is required: network ${network.v1Name} (${network.caip2}) has no built-in USDC, ` +
+        'so name the asset (address, decimals, name, version)',
+    );
+    return undefined;
+  }
+
+  const parsed: PriceParse =
+    input.price.kind === 'atomic'
+      ? parseAtomicAmount(input.price.text)
+      : parsePrice(input.price.text, asset.decimals);
+  if (!parsed.ok) {
+    sink.add(input.price.path, parsed.message);
+    return undefined;
+  }
+  const amount = parsed.amount;
+  const priced = amount > 0n;
+
+  let payTo: Address | undefined = body?.payTo ?? payment?.payTo;
+  if (payTo === undefined) {
+    if (priced && payment === undefined) return undefined;
+    if (priced) {
+      reportOnce(['payment', 'payTo'], 'is required: priced routes need an address to be paid to');
+      return undefined;
+    }
+    payTo = NO_PAYEE;
+  }
+
+  const ownTimeout = body?.maxTimeoutSeconds;
+  const maxTimeoutSeconds =
+    ownTimeout ?? payment?.maxTimeoutSeconds ?? DEFAULTS.payment.maxTimeoutSeconds;
+  if (priced && defaults.upstreamTimeoutMs !== undefined && defaults.settleTimeoutMs !== undefined) {
+    const min =
+      Math.ceil((defaults.upstreamTimeoutMs + defaults.settleTimeoutMs) / 1000) +
+      FACILITATOR_BUFFER_SECONDS;
+    if (maxTimeoutSeconds < min) {
+      const where: KeyPath =
+        ownTimeout !== undefined ? [...path, 'maxTimeoutSeconds'] : ['payment', 'maxTimeoutSeconds'];
+      const inherited = payment?.maxTimeoutSeconds === undefined && ownTimeout === undefined;
+      reportOnce(
+        where,
+        `${maxTimeoutSeconds}${inherited ? ' (the default)' : ''} is too short: clients sign ` +
+          'validBefore = now + maxTimeoutSeconds, and the gateway may need upstreamTimeoutMs ' +
+          `(${defaults.upstreamTimeoutMs} ms) + facilitator.settleTimeoutMs (${defaults.settleTimeoutMs} ms) ` +
+          `+ the facilitator's ${FACILITATOR_BUFFER_SECONDS} s buffer, so it must be at least ${min}`,
+      );
+      return undefined;
+    }
+  }
+
+  const settle: SettleMode = body?.settle ?? { mode: DEFAULTS.route.settleMode };
+  return {
+    amount,
+    network,
+    asset: { address: asset.address, decimals: asset.decimals, name: asset.name, version: asset.version },
+    payTo,
+    maxTimeoutSeconds,
+    description: body?.description ?? DEFAULTS.route.description,
+    mimeType: body?.mimeType ?? DEFAULTS.route.mimeType,
+    settle,
+  };
+}

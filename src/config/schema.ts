@@ -1,0 +1,163 @@
+/**
+ * The YAML config's structure as strict zod schemas (unknown keys are errors), and every default in one
+ * DEFAULTS object. Field-level rules (URLs, host:port, addresses, networks) live here; rules that need
+ * several sections at once (prices per asset, timeouts vs maxTimeoutSeconds, route ties) live in routes.ts.
+ */
+import { z } from 'zod';
+import type { HostPort } from './types.js';
+import { address, hostPort, httpUrl, network, positiveInt } from './fields.js';
+import { facilitatorSchema } from './facilitator.js';
+import { DEFAULTS } from './defaults.js';
+
+export { DEFAULTS };
+
+const limitsSchema = z
+  .object({
+    maxHeaderBytes: positiveInt('bytes').default(DEFAULTS.server.limits.maxHeaderBytes),
+    maxBodyBytes: positiveInt('bytes').default(DEFAULTS.server.limits.maxBodyBytes),
+    maxPaymentHeaderBytes: positiveInt('bytes').default(
+      DEFAULTS.server.limits.maxPaymentHeaderBytes,
+    ),
+    headersTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.headersTimeoutMs),
+    requestTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.requestTimeoutMs),
+    keepAliveTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.keepAliveTimeoutMs),
+    maxInFlight: positiveInt('requests').default(DEFAULTS.server.limits.maxInFlight),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    listen: hostPort.default(DEFAULTS.server.listen),
+    admin: hostPort.default(DEFAULTS.server.admin),
+    publicUrl: httpUrl.nullable().default(DEFAULTS.server.publicUrl),
+    trustProxy: z.boolean().default(DEFAULTS.server.trustProxy),
+    shutdownTimeoutMs: positiveInt('ms').default(DEFAULTS.server.shutdownTimeoutMs),
+    limits: limitsSchema.default({}),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (sameEndpoint(s.listen, s.admin)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['admin'],
+        message: 'must differ from server.listen: metrics must not share the paid listener',
+      });
+    }
+  });
+
+function sameEndpoint(a: HostPort, b: HostPort): boolean {
+  return a.port !== 0 && a.port === b.port && a.host === b.host;
+}
+
+export { facilitatorSchema };
+
+/** An explicit asset: every field is needed to sign EIP-712 (name/version are the token's domain). */
+export const assetSchema = z
+  .object({
+    address: address,
+    decimals: z
+      .number({ invalid_type_error: 'must be an integer from 0 to 36' })
+      .int('must be an integer from 0 to 36')
+      .min(0, 'must be an integer from 0 to 36')
+      .max(36, 'must be an integer from 0 to 36'),
+    name: z.string().min(1, 'must not be empty (the token\'s EIP-712 domain name)'),
+    version: z.string().min(1, 'must not be empty (the token\'s EIP-712 domain version)'),
+  })
+  .strict();
+
+export const paymentSchema = z
+  .object({
+    network: network.default(DEFAULTS.payment.network),
+    payTo: address.optional(),
+    maxTimeoutSeconds: positiveInt('seconds').optional(),
+    asset: assetSchema.optional(),
+  })
+  .strict();
+
+export const verifyCacheSchema = z
+  .object({
+    maxEntries: positiveInt('entries').default(DEFAULTS.verifyCache.maxEntries),
+    negativeTtlMs: positiveInt('ms').default(DEFAULTS.verifyCache.negativeTtlMs),
+  })
+  .strict();
+
+export const replaySchema = z
+  .object({
+    marginSeconds: positiveInt('seconds').default(DEFAULTS.replay.marginSeconds),
+    maxEntries: positiveInt('entries').default(DEFAULTS.replay.maxEntries),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default(DEFAULTS.log.level),
+  })
+  .strict();
+
+export const unpricedSchema = z.enum(['forward', 'deny']).default(DEFAULTS.unpriced);
+
+/** The upstream: an http(s) origin plus optional base path; no query or fragment. */
+export const upstreamSchema = httpUrl;
+
+export const upstreamTimeoutSchema = positiveInt('ms').default(DEFAULTS.upstreamTimeoutMs);
+
+/** `{ amount: "10000" }`: a price already in atomic units. The amount text is read from the YAML node. */
+export const atomicPriceSchema = z
+  .object({ amount: z.union([z.string(), z.number()]) })
+  .strict();
+
+/** A price in whole tokens (`"$0.01"`, `0.01`, `0`) or atomic units; its text is read from the YAML node. */
+export const priceSchema = z.union([z.string(), z.number(), atomicPriceSchema], {
+  errorMap: () => ({
+    message: 'price must be "$0.01", "0.01", 0 or { amount: "<atomic units>" }',
+  }),
+});
+
+const settleSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.object({ mode: z.literal('headers') }).strict(),
+    z
+      .object({
+        mode: z.literal('buffer'),
+        maxBufferBytes: positiveInt('bytes').default(DEFAULTS.route.maxBufferBytes),
+      })
+      .strict(),
+  ],
+  { errorMap: () => ({ message: 'mode must be "headers" or "buffer"' }) },
+);
+
+/** The long form of a route; anything left out comes from `payment` or DEFAULTS.route. */
+export const routeObjectSchema = z
+  .object({
+    price: priceSchema,
+    description: z.string().default(DEFAULTS.route.description),
+    mimeType: z.string().default(DEFAULTS.route.mimeType),
+    network: network.optional(),
+    payTo: address.optional(),
+    asset: assetSchema.optional(),
+    maxTimeoutSeconds: positiveInt('seconds').optional(),
+    settle: settleSchema.default({ mode: DEFAULTS.route.settleMode }),
+  })
+  .strict();
+
+export type PaymentSection = z.output<typeof paymentSchema>;
+export type RouteObject = z.output<typeof routeObjectSchema>;
+export type AssetSection = z.output<typeof assetSchema>;
+
+/** Top-level keys; `upstream` and `routes` are required. */
+export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
+  'server',
+  'facilitator',
+  'payment',
+  'upstream',
+  'upstreamTimeoutMs',
+  'unpriced',
+  'verifyCache',
+  'replay',
+  'log',
+  'routes',
+]);
+export const REQUIRED_TOP_LEVEL_KEYS: readonly string[] = Object.freeze(['upstream', 'routes']);

@@ -1,0 +1,188 @@
+/**
+ * The settler signer handed to the official @x402/evm facilitator schemes (FacilitatorEvmSigner).
+ *
+ * - Reads go straight to the public client (keep-alive transport).
+ * - Writes (writeContract / sendTransaction) go through a FIFO queue with an in-process account
+ *   nonce: each send takes the next nonce, so concurrent settlements from one key never race on
+ *   `eth_getTransactionCount`. The counter is re-read from the chain ("pending") after any failed
+ *   send, because then we cannot know whether the nonce was used.
+ * - Each settle runs inside an AsyncLocalStorage scope that records the hash it broadcast and
+ *   whether its receipt wait timed out. The v1 scheme does not turn a receipt timeout into
+ *   `settlement_pending` (only v2 does); local.ts uses this record to answer as v2 does.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { toFacilitatorEvmSigner, type FacilitatorEvmSigner } from '@x402/evm';
+import {
+  HttpRequestError,
+  TimeoutError,
+  WaitForTransactionReceiptTimeoutError,
+  type Abi,
+  type Account,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem';
+
+/** A transport failure seen during a call (the RPC did not answer usably). */
+export interface TransportFailure {
+  readonly failure: 'timeout' | 'network' | 'http_error';
+  readonly detail: string;
+}
+
+/** What one verify/settle call did against the RPC, as seen by the signer. */
+export interface CallTrace {
+  /** Hashes broadcast during this call, in order. */
+  readonly hashes: Hex[];
+  /** True when a receipt wait ended by timeout. */
+  receiptTimedOut: boolean;
+  /** First transport failure, if any. The official schemes turn some of these into negative answers. */
+  transportFailure: TransportFailure | undefined;
+}
+
+const traces = new AsyncLocalStorage<CallTrace>();
+
+/** Run `fn` with a fresh trace; returns the result and the trace. */
+export async function withCallTrace<T>(fn: () => Promise<T>): Promise<{ result: T; trace: CallTrace }> {
+  const trace: CallTrace = { hashes: [], receiptTimedOut: false, transportFailure: undefined };
+  const result = await traces.run(trace, fn);
+  return { result, trace };
+}
+
+/** Transport failure in an error's cause chain (viem wraps transport errors several levels deep). */
+export function findTransportFailure(err: unknown): TransportFailure | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 10 && e instanceof Error; depth++) {
+    if (e instanceof TimeoutError) return { failure: 'timeout', detail: e.shortMessage };
+    if (e instanceof HttpRequestError) {
+      return {
+        failure: e.status !== undefined ? 'http_error' : 'network',
+        detail: (e.details || e.shortMessage).slice(0, 200),
+      };
+    }
+    e = e.cause;
+  }
+  return undefined;
+}
+
+/** Record a transport failure of `err` in the current trace, then rethrow. */
+function noteAndRethrow(err: unknown): never {
+  const trace = traces.getStore();
+  if (trace && trace.transportFailure === undefined) trace.transportFailure = findTransportFailure(err);
+  throw err;
+}
+
+function tracked<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args: A) => fn(...args).catch(noteAndRethrow);
+}
+
+/** Serial async queue: one task at a time, FIFO. */
+class SendQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export interface SettlerSignerDeps {
+  readonly publicClient: PublicClient<Transport, Chain>;
+  readonly walletClient: WalletClient<Transport, Chain, Account>;
+  /** Receipt-wait bound (ms) applied to every wait. */
+  readonly receiptTimeoutMs: number;
+}
+
+export interface SettlerSigner {
+  readonly signer: FacilitatorEvmSigner;
+  readonly address: Hex;
+  /** Wait for a receipt (bounded by receiptTimeoutMs); marks the current trace on timeout. */
+  waitForReceipt(hash: Hex): Promise<{ status: string; logs: readonly unknown[] }>;
+}
+
+export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
+  const { publicClient, walletClient } = deps;
+  const account = walletClient.account;
+  const queue = new SendQueue();
+  let nextNonce: number | undefined;
+
+  /** Send under the queue with an explicit nonce; resync the nonce after a failure. */
+  function send(submit: (nonce: number) => Promise<Hex>): Promise<Hex> {
+    return queue.run(async () => {
+      try {
+        nextNonce ??= await publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' });
+        const nonce = nextNonce;
+        const hash = await submit(nonce);
+        nextNonce = nonce + 1;
+        traces.getStore()?.hashes.push(hash);
+        return hash;
+      } catch (err) {
+        nextNonce = undefined;
+        return noteAndRethrow(err);
+      }
+    });
+  }
+
+  async function waitForReceipt(hash: Hex, timeout = deps.receiptTimeoutMs) {
+    try {
+      return await publicClient.waitForTransactionReceipt({ hash, timeout });
+    } catch (err) {
+      if (err instanceof WaitForTransactionReceiptTimeoutError) {
+        const trace = traces.getStore();
+        if (trace) trace.receiptTimedOut = true;
+        throw err;
+      }
+      noteAndRethrow(err);
+    }
+  }
+
+  const base = {
+    address: account.address,
+    readContract: tracked((args: { address: Hex; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] }) =>
+      publicClient.readContract({ ...args, abi: args.abi as Abi, args: args.args ?? [] } as Parameters<
+        typeof publicClient.readContract
+      >[0])),
+    verifyTypedData: tracked((args: {
+      address: Hex;
+      domain: Record<string, unknown>;
+      types: Record<string, unknown>;
+      primaryType: string;
+      message: Record<string, unknown>;
+      signature: Hex;
+    }) => publicClient.verifyTypedData(args as Parameters<typeof publicClient.verifyTypedData>[0])),
+    writeContract: (args: {
+      address: Hex;
+      abi: readonly unknown[];
+      functionName: string;
+      args: readonly unknown[];
+      gas?: bigint;
+      dataSuffix?: Hex;
+    }) =>
+      send((nonce) =>
+        walletClient.writeContract({
+          address: args.address,
+          abi: args.abi as Abi,
+          functionName: args.functionName,
+          args: args.args,
+          ...(args.gas !== undefined ? { gas: args.gas } : {}),
+          ...(args.dataSuffix !== undefined ? { dataSuffix: args.dataSuffix } : {}),
+          nonce,
+        } as Parameters<typeof walletClient.writeContract>[0]),
+      ),
+    sendTransaction: (args: { to: Hex; data: Hex }) =>
+      send((nonce) =>
+        walletClient.sendTransaction({ to: args.to, data: args.data, nonce } as Parameters<
+          typeof walletClient.sendTransaction
+        >[0]),
+      ),
+    waitForTransactionReceipt: (args: { hash: Hex; timeout?: number }) => waitForReceipt(args.hash, args.timeout),
+    getCode: tracked((args: { address: Hex }) => publicClient.getCode(args)),
+  };
+  const signer = toFacilitatorEvmSigner(base, { confirmationTimeoutMs: deps.receiptTimeoutMs });
+  return {
+    signer,
+    address: account.address,
+    waitForReceipt: (hash) => waitForReceipt(hash),
+  };
+}

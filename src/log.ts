@@ -1,0 +1,26 @@
+/**
+ * Structured JSON logs (pino): one line per request plus life-cycle events.
+ * Payment headers are never logged; the redaction list is a second line of defence.
+ */
+import pino, { type Logger } from 'pino';
+import type { LogConfig } from './config/types.js';
+
+export function createLogger(config: LogConfig, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level: config.level,
+      base: { svc: 'x402-gateway' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'headers["payment-signature"]',
+          'headers["x-payment"]',
+          'req.headers["payment-signature"]',
+          'req.headers["x-payment"]',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  );
+}

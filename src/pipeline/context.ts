@@ -1,0 +1,82 @@
+/**
+ * Fixed-shape per-request state: every field is set in the constructor, in one order, so V8 keeps
+ * one hidden class for all requests (fastify's same-shape rule).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Offer, PricedRoute } from '../pricing/types.js';
+import type { PaymentPayload } from '../x402/types.js';
+
+/** Bounded set of outcome labels (metrics and logs). */
+export type Outcome =
+  | 'pending'
+  | 'served' // free or unpriced route forwarded
+  | 'paid' // settled and served
+  | 'challenge' // 402 without a payment
+  | 'rejected' // 402: payment not acceptable
+  | 'replay' // 402 payment_already_used
+  | 'bad_request' // 400
+  | 'not_found' // 404 (unpriced: deny)
+  | 'preflight' // CORS preflight answered by the gateway
+  | 'facilitator_unavailable'
+  | 'upstream_error' // 502/504, nothing settled
+  | 'upstream_status' // paid route, upstream >= 400 passed through unsettled
+  | 'settlement_failed'
+  | 'settlement_pending'
+  | 'overloaded'
+  | 'client_gone'
+  | 'error';
+
+/** How this request holds the replay claim on its authorization. */
+export type ClaimState = 'none' | 'fresh' | 'resumed' | 'done';
+
+export interface Authorization {
+  readonly from: string;
+  readonly value: bigint;
+  readonly validBefore: number;
+  readonly nonce: string;
+}
+
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly id: string;
+  /** performance.now() at arrival, ms. */
+  readonly startMs: number;
+  path = '';
+  search = '';
+  matchKey = '';
+  route: PricedRoute | undefined = undefined;
+  /** True once the route asks for money: runs the paid-only stages. */
+  paid = false;
+  headerValue: string | undefined = undefined;
+  payload: PaymentPayload | undefined = undefined;
+  /** The decoded payload exactly as sent, forwarded to the facilitator. */
+  rawPayload: unknown = undefined;
+  offer: Offer | undefined = undefined;
+  auth: Authorization | undefined = undefined;
+  replayKey = '';
+  digest = '';
+  claim: ClaimState = 'none';
+  /** Tx hash of an earlier unknown settlement that this request resumes. */
+  priorTransaction: string | undefined = undefined;
+  upstream: IncomingMessage | undefined = undefined;
+  /** Buffered upstream body ("buffer then settle" routes). */
+  bufferedBody: Buffer | undefined = undefined;
+  settlementHeader: { readonly name: string; readonly value: string } | undefined = undefined;
+  outcome: Outcome = 'pending';
+  reason: string | undefined = undefined;
+  payer: string | undefined = undefined;
+  transaction: string | undefined = undefined;
+  verifyMs = -1;
+  upstreamMs = -1;
+  settleMs = -1;
+  clientGone = false;
+  resourceUrlCache: string | undefined = undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, id: string, startMs: number) {
+    this.req = req;
+    this.res = res;
+    this.id = id;
+    this.startMs = startMs;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Everything a stage may use, built once by the composition root (gateway.ts) from frozen config.
+ * Stages never read globals or process.env.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.js';
+import type { GatewayMetrics } from '../metrics/registry.js';
+import type { PriceTable, PricedRoute } from '../pricing/types.js';
+import type { Forwarder } from '../proxy/forwarder.js';
+import type { FacilitatorClient, ReplayGuard, VerifyCache } from '../verify/types.js';
+import type { Challenge } from '../x402/challenge.js';
+
+export interface InFlight {
+  count: number;
+}
+
+export interface Deps {
+  readonly config: GatewayConfig;
+  readonly prices: PriceTable;
+  /** Precomputed 402 challenge of every priced route. */
+  readonly challenges: ReadonlyMap<PricedRoute, Challenge>;
+  readonly facilitator: FacilitatorClient;
+  readonly replay: ReplayGuard;
+  readonly verifyCache: VerifyCache;
+  readonly forwarder: Forwarder;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly inFlight: InFlight;
+  /** Seconds that must remain before validBefore: upstream + settle timeouts + 6 s chain buffer. */
+  readonly minRemainingSec: number;
+  /** Unix time in seconds (injectable for tests). */
+  readonly nowSec: () => number;
+}

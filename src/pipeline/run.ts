@@ -1,0 +1,117 @@
+/**
+ * Runs the ordered stage list for each request. The first Reply halts the chain; `observe` runs
+ * exactly once per request, after the pipeline has finished and the response has closed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestContext } from './context.js';
+import type { Deps } from './deps.js';
+import { keepClaimPending, releaseClaim } from './claim.js';
+import { errorReply } from './replies.js';
+import { HANDLED, type Reply, type Stage } from './stage.js';
+import { REASON, metricReason } from '../x402/reasons.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHandler {
+  // Request ids: a per-process random prefix and a counter — unique, and far cheaper than a UUID.
+  const prefix = randomBytes(4).toString('hex');
+  let sequence = 0;
+  return (req, res) => {
+    deps.inFlight.count++;
+    deps.metrics.inFlight.inc();
+    const ctx = new RequestContext(req, res, `${prefix}-${(++sequence).toString(36)}`, performance.now());
+    let pending = 2; // pipeline done + response closed
+    const done = (): void => {
+      if (--pending === 0) observe(ctx, deps);
+    };
+    res.once('close', () => {
+      if (!res.writableEnded) ctx.clientGone = true;
+      done();
+    });
+    void runStages(ctx, deps, stages).finally(done);
+  };
+}
+
+async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage[]): Promise<void> {
+  try {
+    for (const stage of stages) {
+      if (stage.paidOnly && !ctx.paid) continue;
+      let result = stage.run(ctx, deps);
+      if (result instanceof Promise) result = await result;
+      if (result === undefined) continue;
+      if (result !== HANDLED) writeReply(ctx, result);
+      break;
+    }
+  } catch (error) {
+    deps.log.error({ reqId: ctx.id, err: error }, 'request failed with an unexpected error');
+    ctx.outcome = 'error';
+    ctx.reason = REASON.internalError;
+    ctx.upstream?.destroy();
+    if (!ctx.res.headersSent) writeReply(ctx, errorReply(500, REASON.internalError, 'internal error'));
+    else ctx.res.destroy();
+  } finally {
+    await settleLeftoverClaim(ctx, deps);
+  }
+}
+
+/**
+ * A claim still held here means a path forgot to end it (a bug) or threw. If no settlement was
+ * attempted, money did not move: release. Otherwise its outcome is unknown: keep it pending.
+ */
+async function settleLeftoverClaim(ctx: RequestContext, deps: Deps): Promise<void> {
+  if (ctx.claim !== 'fresh' && ctx.claim !== 'resumed') return;
+  try {
+    if (ctx.settleMs < 0 && ctx.claim === 'fresh') await releaseClaim(ctx, deps);
+    else await keepClaimPending(ctx, deps, ctx.transaction);
+  } catch (error) {
+    deps.log.error({ reqId: ctx.id, err: error }, 'could not end a replay claim');
+  }
+}
+
+function writeReply(ctx: RequestContext, reply: Reply): void {
+  const { res } = ctx;
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(reply.status, {
+    ...reply.headers,
+    'content-length': Buffer.byteLength(reply.body),
+    'x-request-id': ctx.id,
+  });
+  // Node sends no body for HEAD by itself; the length above still tells the client its size.
+  res.end(reply.body);
+}
+
+function observe(ctx: RequestContext, deps: Deps): void {
+  const { metrics } = deps;
+  deps.inFlight.count--;
+  metrics.inFlight.dec();
+  if (ctx.outcome === 'pending') ctx.outcome = ctx.clientGone ? 'client_gone' : 'served';
+  const routeId = ctx.route?.id ?? 'unpriced';
+  metrics.requests.labels(routeId, ctx.outcome).inc();
+  if (ctx.headerValue !== undefined) {
+    metrics.payments.labels(ctx.outcome, metricReason(ctx.reason ?? 'none')).inc();
+  }
+  const offer = ctx.offer;
+  // One line per request. Payment headers are never logged: only facts derived from them.
+  deps.log.info({
+    reqId: ctx.id,
+    method: ctx.req.method,
+    path: ctx.path,
+    route: routeId,
+    status: ctx.res.statusCode,
+    outcome: ctx.outcome,
+    reason: ctx.reason,
+    payer: ctx.payer,
+    amount: offer?.amountText,
+    network: offer?.network.caip2,
+    tx: ctx.transaction,
+    ms: round(performance.now() - ctx.startMs),
+    verifyMs: ctx.verifyMs < 0 ? undefined : round(ctx.verifyMs),
+    upstreamMs: ctx.upstreamMs < 0 ? undefined : round(ctx.upstreamMs),
+    settleMs: ctx.settleMs < 0 ? undefined : round(ctx.settleMs),
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

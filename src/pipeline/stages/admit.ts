@@ -1,0 +1,25 @@
+/** Stage 1: bound the work in flight and the request body before anything else. */
+import type { Stage } from '../stage.js';
+import { errorReply } from '../replies.js';
+import { REASON } from '../../x402/reasons.js';
+
+export const admit: Stage = {
+  name: 'admit',
+  paidOnly: false,
+  run(ctx, deps) {
+    const limits = deps.config.server.limits;
+    // The count is raised in run.ts for every request and lowered in observe: this only decides.
+    if (deps.inFlight.count > limits.maxInFlight) {
+      ctx.outcome = 'overloaded';
+      ctx.reason = REASON.overloaded;
+      return errorReply(503, REASON.overloaded, 'too many requests in flight', { 'retry-after': '1' });
+    }
+    const length = ctx.req.headers['content-length'];
+    if (length !== undefined && Number(length) > limits.maxBodyBytes) {
+      ctx.outcome = 'bad_request';
+      ctx.reason = REASON.payloadTooLarge;
+      return errorReply(413, REASON.payloadTooLarge, `request body over ${limits.maxBodyBytes} bytes`);
+    }
+    return undefined;
+  },
+};

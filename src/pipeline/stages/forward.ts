@@ -1,0 +1,92 @@
+/**
+ * Stage 9: send the request upstream (canonical path, cleaned headers) and wait for its status and
+ * headers. Upstream failure means no money moves: the claim is released.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Stage } from '../stage.js';
+import { releaseClaim } from '../claim.js';
+import { errorReply, requestHost, requestProto } from '../replies.js';
+import { BodyTooLargeError } from '../../proxy/forwarder.js';
+import { prepareUpstreamHeaders } from '../../proxy/request-headers.js';
+import { REASON } from '../../x402/reasons.js';
+
+export const forward: Stage = {
+  name: 'forward',
+  paidOnly: false,
+  async run(ctx, deps) {
+    const { req } = ctx;
+    if (ctx.clientGone) {
+      await releaseClaim(ctx, deps);
+      ctx.outcome = 'client_gone';
+      ctx.reason = REASON.clientGone;
+      return errorReply(499, REASON.clientGone, 'client closed the connection');
+    }
+    const offer = ctx.offer;
+    const host = requestHost(ctx, deps);
+    const proto = requestProto(ctx, deps);
+    prepareUpstreamHeaders(
+      req.headers,
+      { clientIp: req.socket.remoteAddress ?? '', host, proto, requestId: ctx.id },
+      ctx.paid && offer !== undefined
+        ? { payer: ctx.payer ?? '', amount: offer.amountText, network: offer.network.caip2 }
+        : undefined,
+      deps.config.server.trustProxy,
+    );
+    // The upstream sees the canonical spelling, so no variant of a priced path reaches it unpaid.
+    req.url = ctx.path + ctx.search;
+
+    // Content-Length was checked in admit; a chunked body is counted as it streams.
+    const body =
+      req.headers['content-length'] === undefined && hasBody(req.method)
+        ? req.pipe(new ByteLimit(deps.config.server.limits.maxBodyBytes))
+        : undefined;
+
+    const started = performance.now();
+    const result = await deps.forwarder.forward(req, ctx.res, body);
+    ctx.upstreamMs = performance.now() - started;
+    deps.metrics.upstreamDuration.labels(ctx.route?.id ?? 'unpriced').observe(ctx.upstreamMs / 1000);
+    if (result.kind === 'response') {
+      ctx.upstream = result.response;
+      return undefined;
+    }
+
+    await releaseClaim(ctx, deps);
+    ctx.reason = result.detail;
+    switch (result.error) {
+      case 'timeout':
+        ctx.outcome = 'upstream_error';
+        ctx.reason = REASON.upstreamTimeout;
+        return errorReply(504, REASON.upstreamTimeout, 'upstream did not answer in time');
+      case 'body_too_large':
+        ctx.outcome = 'bad_request';
+        ctx.reason = REASON.payloadTooLarge;
+        return errorReply(413, REASON.payloadTooLarge, 'request body too large');
+      case 'client_gone':
+        ctx.outcome = 'client_gone';
+        ctx.reason = REASON.clientGone;
+        return errorReply(499, REASON.clientGone, 'client closed the connection');
+      case 'unavailable':
+        ctx.outcome = 'upstream_error';
+        ctx.reason = REASON.upstreamUnavailable;
+        deps.log.warn({ reqId: ctx.id, detail: result.detail }, 'upstream unavailable');
+        return errorReply(502, REASON.upstreamUnavailable, 'upstream unavailable');
+    }
+  },
+};
+
+function hasBody(method: string | undefined): boolean {
+  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+}
+
+/** Passes bytes through until `max`, then fails with BodyTooLargeError. */
+class ByteLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) done(new BodyTooLargeError(`request body over ${this.max} bytes`));
+    else done(null, chunk);
+  }
+}

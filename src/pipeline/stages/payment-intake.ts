@@ -1,0 +1,91 @@
+/**
+ * Stages 3–6: read the payment header, decode it against the schema, pick the offer it pays, and
+ * run the local checks. No I/O happens here: anything rejected costs the facilitator nothing.
+ */
+import type { Stage } from '../stage.js';
+import { challengeReply, errorReply } from '../replies.js';
+import { decodePaymentHeader } from '../../x402/codec.js';
+import { HEADER } from '../../x402/headers.js';
+import { precheck as localCheck } from '../../x402/precheck.js';
+import { REASON } from '../../x402/reasons.js';
+import { selectOffer } from '../../x402/select.js';
+import { replayKey } from '../../x402/settlement.js';
+
+/** Stage 3: PAYMENT-SIGNATURE wins over X-PAYMENT; neither → the 402 challenge. */
+export const extract: Stage = {
+  name: 'extract',
+  paidOnly: true,
+  run(ctx, deps) {
+    const headers = ctx.req.headers;
+    const value = headers[HEADER.paymentSignature] ?? headers[HEADER.xPayment];
+    if (typeof value !== 'string' || value === '') {
+      ctx.outcome = 'challenge';
+      return challengeReply(ctx, deps, undefined);
+    }
+    ctx.headerValue = value;
+    return undefined;
+  },
+};
+
+/** Stage 4: size cap → base64 → JSON → schema. Malformed → 400; unknown version → 402. */
+export const decode: Stage = {
+  name: 'decode',
+  paidOnly: true,
+  run(ctx, deps) {
+    const decoded = decodePaymentHeader(
+      ctx.headerValue ?? '',
+      deps.config.server.limits.maxPaymentHeaderBytes,
+    );
+    if (!decoded.ok) {
+      ctx.reason = decoded.reason;
+      if (decoded.reason === REASON.invalidX402Version) {
+        ctx.outcome = 'rejected';
+        return challengeReply(ctx, deps, decoded.reason);
+      }
+      ctx.outcome = 'bad_request';
+      return errorReply(400, REASON.invalidPaymentHeader, 'payment header is not a valid x402 payload');
+    }
+    ctx.payload = decoded.payload;
+    ctx.rawPayload = decoded.raw;
+    return undefined;
+  },
+};
+
+/** Stage 5: the payload must pay one of this route's offers. */
+export const select: Stage = {
+  name: 'select',
+  paidOnly: true,
+  run(ctx, deps) {
+    const offer = selectOffer(ctx.payload!, ctx.route!.offers);
+    if (offer === undefined) {
+      ctx.outcome = 'rejected';
+      ctx.reason = REASON.noMatchingRequirements;
+      return challengeReply(ctx, deps, REASON.noMatchingRequirements);
+    }
+    ctx.offer = offer;
+    return undefined;
+  },
+};
+
+/** Stage 6: recipient, exact amount, asset, network, time window — before any I/O. */
+export const precheck: Stage = {
+  name: 'precheck',
+  paidOnly: true,
+  run(ctx, deps) {
+    const checked = localCheck(ctx.payload!, ctx.offer!, deps.nowSec(), deps.minRemainingSec);
+    if (!checked.ok) {
+      ctx.outcome = 'rejected';
+      ctx.reason = checked.reason;
+      return challengeReply(ctx, deps, checked.reason);
+    }
+    ctx.auth = {
+      from: checked.from,
+      value: checked.value,
+      validBefore: checked.validBefore,
+      nonce: checked.nonce,
+    };
+    ctx.payer = checked.from;
+    ctx.replayKey = replayKey(ctx.offer!, checked.from, checked.nonce);
+    return undefined;
+  },
+};

@@ -1,0 +1,36 @@
+/**
+ * Stage 11: send the upstream's response: its status, its headers minus hop-by-hop ones, and — on a
+ * paid route — the settlement header. Only reached once settlement succeeded (or nothing was owed).
+ */
+import type { Stage } from '../stage.js';
+import { HANDLED } from '../stage.js';
+import { responseHeaders } from '../../proxy/outgoing.js';
+import { CORS_EXPOSE_HEADERS } from '../../x402/headers.js';
+
+export const respond: Stage = {
+  name: 'respond',
+  paidOnly: false,
+  run(ctx) {
+    const upstream = ctx.upstream!;
+    const { res } = ctx;
+    const headers = responseHeaders(upstream);
+    headers['x-request-id'] = ctx.id;
+    if (ctx.settlementHeader !== undefined) {
+      headers[ctx.settlementHeader.name] = ctx.settlementHeader.value;
+      headers['access-control-expose-headers'] = CORS_EXPOSE_HEADERS;
+      // A paid response is the payer's alone: shared caches must not serve it to someone else.
+      const cc = headers['cache-control'];
+      headers['cache-control'] =
+        typeof cc === 'string' && cc !== '' && !/\bprivate\b/i.test(cc) ? `${cc}, private` : (cc ?? 'private');
+    }
+    if (ctx.outcome === 'pending') ctx.outcome = 'served';
+    res.writeHead(upstream.statusCode ?? 502, headers);
+    if (ctx.bufferedBody !== undefined) {
+      res.end(ctx.bufferedBody);
+      return HANDLED;
+    }
+    upstream.on('error', () => res.destroy());
+    upstream.pipe(res);
+    return HANDLED;
+  },
+};

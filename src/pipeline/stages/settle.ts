@@ -1,0 +1,158 @@
+/**
+ * Stage 10: collect the money for a response the upstream produced, before a byte of it leaves.
+ * success → serve with the settlement header; declined → 402, body withheld, claim released;
+ * unknown → 503 settlement_pending, body withheld, claim kept so the same signature settles again.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RequestContext } from '../context.js';
+import type { Deps } from '../deps.js';
+import type { Stage } from '../stage.js';
+import { keepClaimPending, markClaimSettled, releaseClaim } from '../claim.js';
+import { facilitatorRequest } from '../facilitator-request.js';
+import { challengeReply, errorReply } from '../replies.js';
+import { classifySettlement, reconcileResumed, type SettleOutcome } from '../../settle/outcome.js';
+import { shouldSettle } from '../../settle/policy.js';
+import { CORS_EXPOSE_HEADERS } from '../../x402/headers.js';
+import { REASON } from '../../x402/reasons.js';
+import { encodeSettlementHeader } from '../../x402/settlement.js';
+
+export const settle: Stage = {
+  name: 'settle',
+  paidOnly: true,
+  async run(ctx, deps) {
+    const upstream = ctx.upstream!;
+    if (!shouldSettle(upstream.statusCode ?? 502)) {
+      // The upstream failed: the client is not charged and may reuse the signature.
+      await releaseClaim(ctx, deps);
+      ctx.outcome = 'upstream_status';
+      return undefined;
+    }
+    const mode = ctx.route!.config.settle;
+    if (mode.mode === 'buffer') {
+      const body = await readCapped(upstream, mode.maxBufferBytes);
+      if (typeof body === 'string') {
+        await releaseClaim(ctx, deps);
+        ctx.outcome = 'upstream_error';
+        ctx.reason = body === 'too_large' ? REASON.upstreamResponseTooLarge : REASON.upstreamUnavailable;
+        return errorReply(502, ctx.reason, 'upstream response could not be buffered');
+      }
+      ctx.bufferedBody = body;
+    }
+    if (ctx.clientGone) {
+      upstream.destroy();
+      await releaseClaim(ctx, deps);
+      ctx.outcome = 'client_gone';
+      ctx.reason = REASON.clientGone;
+      return errorReply(499, REASON.clientGone, 'client closed the connection');
+    }
+
+    let outcome = await settleWithRetry(ctx, deps);
+    if (ctx.claim === 'resumed') {
+      outcome = reconcileResumed(outcome, ctx.priorTransaction, ctx.offer!.network.caip2, ctx.payer);
+    }
+    deps.metrics.settlements.labels(outcome.kind === 'unknown' ? 'pending' : outcome.kind).inc();
+    const version = ctx.payload!.x402Version;
+    const offer = ctx.offer!;
+    switch (outcome.kind) {
+      case 'success': {
+        const tx = outcome.response.transaction;
+        await markClaimSettled(ctx, deps, tx);
+        deps.verifyCache.delete(ctx.digest);
+        ctx.transaction = tx;
+        ctx.payer = outcome.response.payer ?? ctx.payer;
+        ctx.outcome = 'paid';
+        ctx.settlementHeader = encodeSettlementHeader(version, outcome.response, offer);
+        deps.metrics.revenue
+          .labels(ctx.route!.id, offer.network.caip2, offer.asset.address, offer.payTo)
+          .inc(Number(offer.amount));
+        return undefined;
+      }
+      case 'declined': {
+        upstream.destroy();
+        await releaseClaim(ctx, deps);
+        deps.verifyCache.delete(ctx.digest);
+        ctx.outcome = 'settlement_failed';
+        ctx.reason = outcome.reason;
+        const header = encodeSettlementHeader(version, outcome.response, offer);
+        return challengeReply(ctx, deps, outcome.reason, { [header.name]: header.value });
+      }
+      case 'unknown': {
+        upstream.destroy();
+        await keepClaimPending(ctx, deps, outcome.transaction);
+        ctx.outcome = 'settlement_pending';
+        ctx.reason = REASON.settlementPending;
+        ctx.transaction = outcome.transaction;
+        deps.log.warn(
+          { reqId: ctx.id, tx: outcome.transaction, detail: outcome.detail },
+          'settlement outcome unknown; claim kept',
+        );
+        const header = encodeSettlementHeader(
+          version,
+          {
+            success: false,
+            errorReason: REASON.settlementPending,
+            transaction: outcome.transaction ?? '',
+            network: offer.network.caip2,
+            payer: ctx.payer,
+          },
+          offer,
+        );
+        return errorReply(503, REASON.settlementPending, 'settlement not confirmed yet: retry with the same payment', {
+          'retry-after': '5',
+          'access-control-expose-headers': CORS_EXPOSE_HEADERS,
+          [header.name]: header.value,
+        });
+      }
+    }
+  },
+};
+
+/** One settle call; `settlement_pending` gets exactly one identical retry (the facilitator reconciles). */
+async function settleWithRetry(ctx: RequestContext, deps: Deps): Promise<SettleOutcome> {
+  const request = facilitatorRequest(ctx, deps);
+  const started = performance.now();
+  let outcome = classifySettlement(await callSettle(deps, request));
+  if (outcome.kind === 'unknown' && outcome.saidPending) {
+    const first = outcome;
+    const retried = classifySettlement(await callSettle(deps, request));
+    // Keep the tx hash we learnt if the retry knows none.
+    outcome =
+      retried.kind === 'unknown' && retried.transaction === undefined
+        ? { ...retried, transaction: first.transaction }
+        : retried;
+  }
+  ctx.settleMs = performance.now() - started;
+  return outcome;
+}
+
+async function callSettle(deps: Deps, request: ReturnType<typeof facilitatorRequest>) {
+  const started = performance.now();
+  const result = await deps.facilitator.settle(request);
+  deps.metrics.facilitatorDuration.labels('settle').observe((performance.now() - started) / 1000);
+  deps.metrics.facilitatorRequests.labels('settle', result.kind === 'ok' ? 'ok' : result.failure).inc();
+  return result;
+}
+
+/** Read the whole body up to `max` bytes; a failure word (and the stream destroyed) otherwise. */
+function readCapped(
+  stream: IncomingMessage,
+  max: number,
+): Promise<Buffer | 'too_large' | 'broken'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        stream.destroy();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    // A first resolve wins: 'close' after 'end' changes nothing; 'close' alone means it broke.
+    stream.on('error', () => resolve('broken'));
+    stream.on('close', () => resolve('broken'));
+  });
+}

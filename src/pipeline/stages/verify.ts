@@ -1,0 +1,82 @@
+/**
+ * Stages 7–8: claim the authorization atomically, then verify it (cache first, facilitator on a miss).
+ * Every refusal after the claim releases it: the same signature stays usable.
+ */
+import type { Stage } from '../stage.js';
+import { releaseClaim } from '../claim.js';
+import { facilitatorRequest } from '../facilitator-request.js';
+import { challengeReply, errorReply } from '../replies.js';
+import { verifyDigest } from '../../verify/cache.js';
+import { REASON } from '../../x402/reasons.js';
+
+/** Stage 7: one request per authorization at a time; settled ones never again. */
+export const claim: Stage = {
+  name: 'claim',
+  paidOnly: true,
+  async run(ctx, deps) {
+    ctx.digest = verifyDigest(ctx.headerValue!, ctx.route!.id);
+    const expiresAtMs = (ctx.auth!.validBefore + deps.config.replay.marginSeconds) * 1000;
+    const outcome = await deps.replay.claim(ctx.replayKey, ctx.digest, expiresAtMs);
+    switch (outcome.kind) {
+      case 'claimed':
+        ctx.claim = 'fresh';
+        return undefined;
+      case 'resumed':
+        ctx.claim = 'resumed';
+        ctx.priorTransaction = outcome.transaction;
+        return undefined;
+      case 'used':
+        ctx.outcome = 'replay';
+        ctx.reason = REASON.paymentAlreadyUsed;
+        return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+      case 'unavailable':
+        ctx.outcome = 'facilitator_unavailable';
+        ctx.reason = REASON.replayStoreUnavailable;
+        return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
+          'retry-after': '1',
+        });
+    }
+  },
+};
+
+/** Stage 8: cached outcome, else POST /verify with its deadline. Fail closed when it cannot answer. */
+export const verify: Stage = {
+  name: 'verify',
+  paidOnly: true,
+  async run(ctx, deps) {
+    // A resumed claim skips verify: its authorization may already be on-chain, which verify would
+    // report as "nonce used". Settlement itself is the check.
+    if (ctx.claim === 'resumed') return undefined;
+    const { metrics } = deps;
+    const cached = deps.verifyCache.get(ctx.digest);
+    let result = cached;
+    if (cached !== undefined) {
+      metrics.verifyCache.labels(cached.isValid ? 'hit' : 'negative_hit').inc();
+    } else {
+      metrics.verifyCache.labels('miss').inc();
+      const started = performance.now();
+      const answer = await deps.facilitator.verify(facilitatorRequest(ctx, deps));
+      ctx.verifyMs = performance.now() - started;
+      metrics.facilitatorDuration.labels('verify').observe(ctx.verifyMs / 1000);
+      metrics.facilitatorRequests.labels('verify', answer.kind === 'ok' ? 'ok' : answer.failure).inc();
+      if (answer.kind === 'unavailable') {
+        metrics.facilitatorUp.set(0);
+        await releaseClaim(ctx, deps);
+        ctx.outcome = 'facilitator_unavailable';
+        ctx.reason = REASON.facilitatorUnavailable;
+        deps.log.warn({ reqId: ctx.id, failure: answer.failure, detail: answer.detail }, 'verify failed');
+        return errorReply(503, REASON.facilitatorUnavailable, 'payment facilitator unavailable', {
+          'retry-after': '2',
+        });
+      }
+      metrics.facilitatorUp.set(1);
+      result = answer.value;
+      deps.verifyCache.set(ctx.digest, result, ctx.auth!.validBefore);
+    }
+    if (result!.isValid) return undefined;
+    await releaseClaim(ctx, deps);
+    ctx.outcome = 'rejected';
+    ctx.reason = result!.invalidReason ?? REASON.verificationFailed;
+    return challengeReply(ctx, deps, ctx.reason);
+  },
+};

@@ -1,0 +1,38 @@
+/**
+ * Response passes we own because `selfHandleResponse` turns http-proxy's off (its issues #1263, #1451):
+ * status, headers minus hop-by-hop ones, and no upstream-forged payment headers.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+
+const DROP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // Only the gateway speaks x402 to the client: an upstream must not forge a settlement receipt.
+  'payment-response',
+  'x-payment-response',
+  'payment-required',
+]);
+
+/**
+ * Headers to send the client for an upstream response. Node re-frames the body itself
+ * (chunked or Content-Length), so framing headers from the upstream are dropped.
+ */
+export function responseHeaders(upstream: IncomingMessage): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const connection = upstream.headers.connection;
+  const named =
+    connection === undefined
+      ? undefined
+      : new Set(connection.split(',').map((h) => h.trim().toLowerCase()));
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    if (value === undefined || DROP.has(name) || named?.has(name) === true) continue;
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+/**
+ * What the upstream is told. Payment headers never reach it; neither do hop-by-hop headers or
+ * headers that would let a client rewrite the method or path behind our pricing decision.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) plus legacy ones. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+
+/**
+ * Headers that some frameworks honour to change the method or the path after routing
+ * (X-HTTP-Method-Override and friends, IIS/Symfony X-Original-URL / X-Rewrite-URL): a client could
+ * otherwise pay for a cheap route and have the upstream serve a priced one.
+ */
+const REWRITE_HEADERS = [
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-method',
+];
+
+/** Payment protocol headers (request side) and every client-sent `x-payment-*`. */
+const PAYMENT_HEADERS = ['payment-signature', 'x-payment', 'payment-required', 'payment-response'];
+
+const FORWARDED = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'];
+
+export interface PaymentFacts {
+  readonly payer: string;
+  readonly amount: string;
+  readonly network: string;
+}
+
+export interface ForwardedFacts {
+  readonly clientIp: string;
+  readonly host: string;
+  readonly proto: 'http' | 'https';
+  readonly requestId: string;
+}
+
+/**
+ * Rewrite `headers` in place for the upstream request.
+ * @param trustProxy when true, client-sent X-Forwarded-* are kept and ours appended (a proxy we run
+ *   in front of us set them); when false they are dropped and replaced.
+ */
+export function prepareUpstreamHeaders(
+  headers: IncomingHttpHeaders,
+  forwarded: ForwardedFacts,
+  payment: PaymentFacts | undefined,
+  trustProxy: boolean,
+): void {
+  // Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    for (const name of connection.split(',')) {
+      const key = name.trim().toLowerCase();
+      if (key !== '') delete headers[key];
+    }
+  }
+  for (const name of HOP_BY_HOP) delete headers[name];
+  for (const name of REWRITE_HEADERS) delete headers[name];
+  for (const name of PAYMENT_HEADERS) delete headers[name];
+  for (const name of Object.keys(headers)) {
+    // Only we may tell the upstream who paid.
+    if (name.startsWith('x-payment')) delete headers[name];
+  }
+
+  if (trustProxy) {
+    const prior = headers['x-forwarded-for'];
+    headers['x-forwarded-for'] =
+      typeof prior === 'string' && prior !== '' ? `${prior}, ${forwarded.clientIp}` : forwarded.clientIp;
+    headers['x-forwarded-host'] ??= forwarded.host;
+    headers['x-forwarded-proto'] ??= forwarded.proto;
+  } else {
+    for (const name of FORWARDED) delete headers[name];
+    headers['x-forwarded-for'] = forwarded.clientIp;
+    headers['x-forwarded-host'] = forwarded.host;
+    headers['x-forwarded-proto'] = forwarded.proto;
+  }
+  headers['x-request-id'] = forwarded.requestId;
+
+  if (payment !== undefined) {
+    headers['x-payment-payer'] = payment.payer;
+    headers['x-payment-amount'] = payment.amount;
+    headers['x-payment-network'] = payment.network;
+  }
+}

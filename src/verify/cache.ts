@@ -1,0 +1,76 @@
+/**
+ * Verify-result cache on `lru-cache`, keyed by a digest of (raw payment header, requirement).
+ *
+ * Every entry's TTL ends no later than the payment's own `validBefore`: a positive entry lives
+ * exactly until then, a negative one for at most `negativeTtlMs`. A cached "valid" is what a replay
+ * would reuse, so callers pair this cache with the replay guard (architecture.md §2.4,
+ * x402-protocol.md §10).
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { VerifyResponse } from '../x402/types.js';
+import type { VerifyCache } from './types.js';
+
+export interface LruVerifyCacheOptions {
+  /** Max entries; the least recently used one is evicted past it. */
+  readonly maxEntries: number;
+  /** TTL of a negative (`isValid: false`) entry, ms, further capped by validBefore. */
+  readonly negativeTtlMs: number;
+  /** Clock in epoch ms (tests inject one). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** LRU verify cache with per-entry TTLs bounded by the payment's validity window. */
+export class LruVerifyCache implements VerifyCache {
+  readonly #lru: LRUCache<string, VerifyResponse>;
+  readonly #negativeTtlMs: number;
+  readonly #now: () => number;
+
+  constructor(options: LruVerifyCacheOptions) {
+    this.#negativeTtlMs = options.negativeTtlMs;
+    this.#now = options.now ?? Date.now;
+    this.#lru = new LRUCache<string, VerifyResponse>({
+      max: options.maxEntries,
+      // TTLs are relative, so lru-cache's own monotonic clock is fine in production. An injected
+      // clock is also handed to lru-cache, and read on every staleness check (no 1 ms caching).
+      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
+    });
+  }
+
+  get(digest: string): VerifyResponse | undefined {
+    return this.#lru.get(digest);
+  }
+
+  set(digest: string, outcome: VerifyResponse, validBeforeSec: number): void {
+    // lru-cache drops an entry once its age EXCEEDS the ttl; the payment is already unusable AT
+    // validBefore (FiatTokenV2 requires `now < validBefore`), hence the − 1.
+    const untilValidBefore = validBeforeSec * 1000 - this.#now() - 1;
+    const ttl = Math.floor(
+      outcome.isValid ? untilValidBefore : Math.min(this.#negativeTtlMs, untilValidBefore),
+    );
+    if (!(ttl >= 1)) {
+      // Already expired (or a nonsense validBefore): never store, and drop any older entry.
+      this.#lru.delete(digest);
+      return;
+    }
+    this.#lru.set(digest, outcome, { ttl });
+  }
+
+  delete(digest: string): void {
+    this.#lru.delete(digest);
+  }
+
+  /** Number of entries held, including stale ones not yet evicted (for metrics/tests). */
+  get size(): number {
+    return this.#lru.size;
+  }
+}
+
+/**
+ * Cache key of a verify result: sha256 (hex) of the raw payment header and the key of the
+ * requirement it was matched to. A newline separates them; it cannot occur in an HTTP header
+ * value, so two different pairs never hash the same input.
+ */
+export function verifyDigest(rawHeader: string, requirementKey: string): string {
+  return createHash('sha256').update(rawHeader).update('\n').update(requirementKey).digest('hex');
+}

@@ -1,0 +1,146 @@
+/**
+ * In-memory replay guard: one record per authorization key `(chainId, asset, from, nonce)`.
+ *
+ * Lifecycle of a record:
+ *   absent/expired --claim--> in-flight --release--> absent
+ *                             in-flight --markSettled--> settled (until expiry)
+ *                             in-flight --markPending--> pending (until expiry)
+ *   pending --claim(same digest)--> in-flight (resumed)
+ *
+ * Each method body runs synchronously, so a claim is an atomic check-and-set within one process.
+ * Memory is bounded: expired records are swept incrementally on every claim (a few per call) and in
+ * full when the store is full; past `maxEntries` live records, claims are refused (fail closed).
+ */
+import type { ClaimOutcome, ReplayGuard } from './types.js';
+
+export interface InMemoryReplayGuardOptions {
+  /** Max records held; a claim that would exceed it is `unavailable`. */
+  readonly maxEntries: number;
+  /** Clock in epoch ms (tests inject one). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+type State = 'in-flight' | 'pending' | 'settled';
+
+interface ReplayRecord {
+  state: State;
+  readonly digest: string;
+  transaction: string | undefined;
+  readonly expiresAtMs: number;
+}
+
+/** Records examined per claim by the incremental sweep. */
+const SWEEP_STEP = 4;
+
+const CLAIMED: ClaimOutcome = Object.freeze({ kind: 'claimed' });
+const USED: ClaimOutcome = Object.freeze({ kind: 'used' });
+const UNAVAILABLE: ClaimOutcome = Object.freeze({ kind: 'unavailable' });
+const DONE: Promise<void> = Promise.resolve();
+
+/** Single-process replay guard; see the module comment for the state machine. */
+export class InMemoryReplayGuard implements ReplayGuard {
+  readonly #records = new Map<string, ReplayRecord>();
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  #cursor: IterableIterator<[string, ReplayRecord]> | undefined;
+  /** Lower bound of every held record's expiry: nothing can be pruned before it. */
+  #earliestExpiryMs = Number.POSITIVE_INFINITY;
+
+  constructor(options: InMemoryReplayGuardOptions) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
+      throw new RangeError(`maxEntries must be a positive integer, got ${options.maxEntries}`);
+    }
+    this.#maxEntries = options.maxEntries;
+    this.#now = options.now ?? Date.now;
+  }
+
+  // The methods are synchronous inside and return settled promises: the interface is async so a
+  // networked store (Redis) can implement it too.
+
+  claim(key: string, digest: string, expiresAtMs: number): Promise<ClaimOutcome> {
+    return Promise.resolve(this.#claimNow(key, digest, expiresAtMs));
+  }
+
+  release(key: string): Promise<void> {
+    this.#records.delete(key);
+    return DONE;
+  }
+
+  markPending(key: string, transaction: string | undefined): Promise<void> {
+    const rec = this.#records.get(key);
+    // Absent means released or expired: then no settlement can be outstanding for it any more.
+    if (rec !== undefined) {
+      rec.state = 'pending';
+      // A resumed claim that learns nothing new keeps the hash it already knew.
+      rec.transaction = transaction ?? rec.transaction;
+    }
+    return DONE;
+  }
+
+  markSettled(key: string, transaction: string): Promise<void> {
+    const rec = this.#records.get(key);
+    if (rec !== undefined) {
+      rec.state = 'settled';
+      rec.transaction = transaction;
+    }
+    return DONE;
+  }
+
+  size(): number {
+    return this.#records.size;
+  }
+
+  /** The synchronous core of `claim`: no await between the check and the set. */
+  #claimNow(key: string, digest: string, expiresAtMs: number): ClaimOutcome {
+    const now = this.#now();
+    this.#sweep(now, SWEEP_STEP);
+    const rec = this.#records.get(key);
+    if (rec !== undefined && rec.expiresAtMs > now) {
+      if (rec.state === 'pending' && rec.digest === digest) {
+        // Same payload, settlement unknown: this request takes over. A concurrent second resume
+        // now sees in-flight and gets `used`.
+        rec.state = 'in-flight';
+        return { kind: 'resumed', transaction: rec.transaction };
+      }
+      return USED;
+    }
+    if (rec !== undefined) {
+      this.#records.delete(key);
+    } else if (this.#records.size >= this.#maxEntries) {
+      this.#sweep(now, Number.POSITIVE_INFINITY);
+      if (this.#records.size >= this.#maxEntries) return UNAVAILABLE;
+    }
+    this.#records.set(key, { state: 'in-flight', digest, transaction: undefined, expiresAtMs });
+    if (expiresAtMs < this.#earliestExpiryMs) this.#earliestExpiryMs = expiresAtMs;
+    return CLAIMED;
+  }
+
+  /**
+   * Examine up to `budget` records from where the last sweep stopped and delete the expired ones.
+   * With an infinite budget this is a full pass that also recomputes the earliest expiry.
+   */
+  #sweep(now: number, budget: number): void {
+    if (now < this.#earliestExpiryMs) return; // nothing can have expired yet
+    const full = budget === Number.POSITIVE_INFINITY;
+    if (full) this.#cursor = undefined;
+    let earliest = Number.POSITIVE_INFINITY;
+    let cursor = this.#cursor ?? this.#records.entries();
+    for (let seen = 0; seen < budget; seen++) {
+      const step = cursor.next();
+      if (step.done === true) {
+        // A complete pass: restart next time; after a full pass the bound is exact.
+        if (full) {
+          this.#earliestExpiryMs = earliest;
+          return;
+        }
+        cursor = this.#records.entries();
+        if (this.#records.size === 0) break;
+        continue;
+      }
+      const [key, rec] = step.value;
+      if (rec.expiresAtMs <= now) this.#records.delete(key);
+      else if (rec.expiresAtMs < earliest) earliest = rec.expiresAtMs;
+    }
+    this.#cursor = cursor;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The gateway's own payment requirements in each wire version, derived from one `Offer`
+ * (protocol doc §3.1, §4.2), and the body of a facilitator `/verify` or `/settle` call (§7).
+ * The facilitator always gets OUR requirements in the payload version's shape, never the
+ * client's `accepted` copy.
+ */
+import type { Offer, PricedRoute } from '../pricing/types.js';
+import type { PaymentPayload, PaymentRequirementsV1, PaymentRequirementsV2 } from './types.js';
+
+/**
+ * v1 PaymentRequirements for `offer` at `resourceUrl`. Field order follows x402-express.
+ * `outputSchema` (v1 Bazaar discovery) is present only when the route names a method.
+ */
+export function v1Requirements(
+  offer: Offer,
+  route: PricedRoute,
+  resourceUrl: string,
+): PaymentRequirementsV1 {
+  const config = route.config;
+  const base = {
+    scheme: 'exact',
+    network: offer.network.v1Name,
+    maxAmountRequired: offer.amountText,
+    resource: resourceUrl,
+    description: config.description,
+    mimeType: config.mimeType,
+  } as const;
+  const tail = {
+    payTo: offer.payTo,
+    maxTimeoutSeconds: offer.maxTimeoutSeconds,
+    asset: offer.asset.address,
+    extra: offer.requirementsV2.extra,
+  };
+  return config.method === null
+    ? { ...base, ...tail }
+    : {
+        ...base,
+        outputSchema: {
+          input: { type: 'http', method: config.method, discoverable: true },
+          output: null,
+        },
+        ...tail,
+      };
+}
+
+/** Body of POST /verify and POST /settle; structurally the `FacilitatorRequest` of verify/types.ts. */
+export type FacilitatorRequestBody =
+  | {
+      readonly x402Version: 1;
+      readonly paymentPayload: unknown;
+      readonly paymentRequirements: PaymentRequirementsV1;
+    }
+  | {
+      readonly x402Version: 2;
+      readonly paymentPayload: unknown;
+      readonly paymentRequirements: PaymentRequirementsV2;
+    };
+
+/**
+ * Build the facilitator request for a decoded payment.
+ *
+ * @param payload the decoded payload (its version picks the requirements' shape)
+ * @param raw the JSON exactly as the client sent it (`DecodeResult.raw`), forwarded untouched
+ * @param offer the offer `selectOffer` matched
+ * @param resourceUrl the same URL the challenge used (v1 requirements carry it)
+ */
+export function facilitatorRequest(
+  payload: PaymentPayload,
+  raw: unknown,
+  offer: Offer,
+  route: PricedRoute,
+  resourceUrl: string,
+): FacilitatorRequestBody {
+  return payload.x402Version === 1
+    ? {
+        x402Version: 1,
+        paymentPayload: raw,
+        paymentRequirements: v1Requirements(offer, route, resourceUrl),
+      }
+    : { x402Version: 2, paymentPayload: raw, paymentRequirements: offer.requirementsV2 };
+}

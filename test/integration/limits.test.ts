@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { startHarness, rawRequest } from './support/harness.js';
+import { payWith, signFor } from './support/pay.js';
+
+describe('limits', () => {
+  it('past maxInFlight the gateway answers 503 overloaded', async () => {
+    const h = await startHarness({ serverYaml: '  limits: { maxInFlight: 2 }' });
+    try {
+      // Two requests hang on the slow upstream (free path: unpriced /v1/slowfree), the third is shed.
+      const slow = [rawRequest(h.url, { path: '/v1/slow-free' }), rawRequest(h.url, { path: '/v1/slow-free' })];
+      await new Promise((r) => setTimeout(r, 150));
+      const res = await rawRequest(h.url, { path: '/v1/health' });
+      expect(res.status).toBe(503);
+      expect(JSON.parse(res.body)).toMatchObject({ reason: 'overloaded' });
+      expect((await Promise.all(slow)).map((r) => r.status)).toEqual([504, 504]);
+      expect((await rawRequest(h.url, { path: '/v1/health' })).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a body over maxBodyBytes is refused with 413 before the upstream', async () => {
+    const h = await startHarness({ serverYaml: '  limits: { maxBodyBytes: 16 }' });
+    try {
+      const res = await rawRequest(h.url, { method: 'POST', path: '/anything', body: 'x'.repeat(64) });
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toMatchObject({ reason: 'payload_too_large' });
+      expect(h.upstream.calls).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('oversized request headers get 431 and never reach the upstream', async () => {
+    const h = await startHarness({ serverYaml: '  limits: { maxHeaderBytes: 2048 }' });
+    try {
+      const res = await rawRequest(h.url, { path: '/v1/health', headers: { 'x-big': 'y'.repeat(4096) } });
+      expect(res.status).toBe(431);
+      expect(h.upstream.calls).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('shutdown', () => {
+  it('lets an in-flight paid request finish its settlement before closing', async () => {
+    const h = await startHarness({ facilitator: { latencyMs: 300 } });
+    try {
+      const payment = await signFor(h.url, '/v1/quote', { version: 2 });
+      const inFlight = payWith(h.url, '/v1/quote', payment);
+      await new Promise((r) => setTimeout(r, 100));
+      const closed = h.gateway.close();
+      const res = await inFlight;
+      await closed;
+      expect(res.status).toBe(200);
+      expect(h.facilitator.transfers).toHaveLength(1);
+      await expect(rawRequest(h.url, { path: '/v1/health' })).rejects.toThrow();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('readiness', () => {
+  it('/readyz is 503 until the facilitator /supported answers, then 200', async () => {
+    const h = await startHarness({ facilitator: { latencyMs: 400 } });
+    try {
+      const early = await fetch(`${h.gateway.adminUrl}/readyz`);
+      expect(early.status).toBe(503);
+      await new Promise((r) => setTimeout(r, 700));
+      expect((await fetch(`${h.gateway.adminUrl}/readyz`)).status).toBe(200);
+      expect((await fetch(`${h.gateway.adminUrl}/healthz`)).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});

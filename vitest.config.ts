@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Sockets on loopback and a shared devnet: keep per-test time bounded and files isolated.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // 2-core machines: e2e files that share a chain run one at a time (see test/e2e).
+    maxWorkers: 2,
+  },
+});

@@ -4,16 +4,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-if (!existsSync(cli)) {
+const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+if (!existsSync(entry)) {
   process.stderr.write('x402-gateway: dist/ is missing; run `npm run build` (npm ci does it for you)\n');
   process.exit(1);
 }
-const { main } = await import('../dist/cli.js');
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`x402-gateway: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+await import('../dist/main.js');

@@ -8,6 +8,8 @@ import type { KeyPath, ProblemSink } from './yaml-doc.js';
 function describe(issue: z.ZodIssue): string {
   if (issue.code === 'invalid_type') {
     if (issue.received === 'undefined') return 'is required';
+    // Keep our own messages (they name the unit or the fix); reword zod's generic one.
+    if (!issue.message.startsWith('Expected ')) return issue.message;
     return `must be ${article(issue.expected)}, got ${issue.received}`;
   }
   return issue.message;

@@ -20,10 +20,18 @@ export type KeyPath = readonly (string | number)[];
 /** Collects problems; `at` finds the line of a key path in the document. */
 export class ProblemSink {
   readonly problems: ConfigProblem[] = [];
+  /** Paths whose value is already known to be broken (e.g. an unset `${NAME}`): later problems there are noise. */
+  private readonly settled = new Set<string>();
   constructor(private readonly yaml: ParsedYaml | undefined) {}
+
+  /** Report nothing more at `path`: its real problem was recorded already. */
+  settle(path: KeyPath): void {
+    this.settled.add(formatPath(path));
+  }
 
   /** Record a problem at a key path; the line is looked up unless given. */
   add(path: KeyPath, message: string, line?: number): void {
+    if (this.settled.has(formatPath(path))) return;
     const where = line ?? this.yaml?.lineOf(path);
     const problem: { path: string; message: string; line?: number } = {
       path: formatPath(path),
@@ -151,6 +159,7 @@ export function interpolate(yaml: ParsedYaml, env: NodeJS.ProcessEnv, sink: Prob
     const text = node.value;
     if (text.replace(REFERENCE, '').includes('${')) {
       sink.add(path, 'unterminated "${" (write ${NAME})', line);
+      sink.settle(path);
       return;
     }
     let failed = false;
@@ -168,7 +177,10 @@ export function interpolate(yaml: ParsedYaml, env: NodeJS.ProcessEnv, sink: Prob
       }
       return value;
     });
-    if (failed) return;
+    if (failed) {
+      sink.settle(path);
+      return;
+    }
     node.source = result;
     if (node.type === 'PLAIN' && /^(0|[1-9][0-9]{0,15})$/.test(result)) {
       (node as Scalar<unknown>).value = Number(result);

@@ -76,9 +76,9 @@ export function createKeepAliveTransport(
           res.on('error', reject);
         },
       );
-      const timer = setTimeout(() => req.destroy(new TimeoutError({ body: JSON.parse(body) as object, url: target })), timeoutMs);
+      const timer = setTimeout(() => req.destroy(new TimeoutError({ body: JSON.parse(body) as Record<string, unknown>, url: target })), timeoutMs);
       req.on('close', () => clearTimeout(timer));
-      req.on('timeout', () => req.destroy(new TimeoutError({ body: JSON.parse(body) as object, url: target })));
+      req.on('timeout', () => req.destroy(new TimeoutError({ body: JSON.parse(body) as Record<string, unknown>, url: target })));
       req.on('error', reject);
       req.end(body);
     });

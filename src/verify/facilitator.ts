@@ -2,11 +2,11 @@
  * HTTP client of a remote facilitator (x402-protocol.md §7): POST /verify, POST /settle and
  * GET /supported.
  *
- * Built on `node:http(s).request` with a dedicated keep-alive agent, not the global `fetch`, which
- * costs about 400 µs more CPU per call (perf-notes.md). Every operation has a hard deadline covering
- * connect, request and the whole reply body; on expiry the request is aborted and its socket
- * destroyed. Replies are capped in size and parsed with zod. Expected failures come back as values,
- * never as throws.
+ * Built on `node:http(s).request` with a dedicated keep-alive agent, not the global `fetch`,
+ * which costs about 400 µs more CPU per call (perf-notes.md). Every operation has a hard deadline
+ * covering connect, request and the whole reply body; on expiry the request is aborted and its
+ * socket destroyed. Replies are capped in size and parsed with zod. Expected failures come back
+ * as values, never as throws.
  */
 import http from 'node:http';
 import https from 'node:https';

@@ -1,7 +1,7 @@
 /**
  * zod schemas of facilitator replies (x402-protocol.md §7). A reply is a trust boundary: it is
- * parsed, never cast. Optional strings also accept `null` (some facilitators serialise absent fields
- * that way) and come out absent, so the parsed values fit `VerifyResponse` / `SettleResponse`.
+ * parsed, never cast. Optional strings also accept `null` (some facilitators serialise absent
+ * fields that way) and come out absent, so parsed values fit `VerifyResponse` / `SettleResponse`.
  */
 import { z } from 'zod';
 import type { SettleResponse, VerifyResponse } from '../x402/types.js';

@@ -1,6 +1,6 @@
 /**
- * EIP-3009 `TransferWithAuthorization` typed data (x402-protocol.md §8), shared by the payment builders
- * and the test facilitator so both sides sign and check exactly the same structure.
+ * EIP-3009 `TransferWithAuthorization` typed data (x402-protocol.md §8), shared by the payment
+ * builders and the test facilitator so both sides sign and check exactly the same structure.
  */
 import { getAddress, type Address, type Hex, type TypedDataDomain } from 'viem';
 

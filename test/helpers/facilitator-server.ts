@@ -2,9 +2,10 @@
  * A real facilitator for tests: a node:http server on 127.0.0.1, port 0, answering POST /verify,
  * POST /settle and GET /supported (under any base path) for v1 and v2 `exact` EVM payments.
  *
- * It checks REAL EIP-712 signatures (viem `verifyTypedData`, recovering `authorization.from`) and the
- * reference facilitator's rules (x402-protocol.md §8), and keeps an in-memory "chain": used nonces,
- * per-payer balances and the transfers made. Modes script the failure rows of the gateway's tests.
+ * It checks REAL EIP-712 signatures (viem `verifyTypedData`, recovering `authorization.from`) and
+ * the reference facilitator's rules (x402-protocol.md §8), and keeps an in-memory "chain": used
+ * nonces, per-payer balances and the transfers made. Modes script the failure rows of the
+ * gateway's tests.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -29,9 +30,9 @@ export type TestFacilitatorMode =
   | 'settle-500'
   /** /settle answers `{success:false, errorReason:'invalid_transaction_state'}`, no money moves. */
   | 'settle-decline'
-  /** /settle moves the money but answers HTTP 500 `settlement_pending` with the tx hash, every time. */
+  /** /settle moves the money but answers HTTP 500 `settlement_pending` + tx hash, every time. */
   | 'settle-pending'
-  /** Like settle-pending on the first call; the identical retry answers success with the same hash. */
+  /** Like settle-pending on the first call; the identical retry succeeds with the same hash. */
   | 'settle-pending-once';
 
 /** Reasons this facilitator answers with (spec names, x402-protocol.md §7–§8). */
@@ -120,7 +121,12 @@ export interface TestFacilitator {
 
 type Verdict =
   | { readonly ok: true; readonly ctx: PaymentContext }
-  | { readonly ok: false; readonly reason: string; readonly payer?: string; readonly network: string };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly payer?: string;
+      readonly network: string;
+    };
 
 interface PaymentContext {
   readonly from: Address;
@@ -177,8 +183,15 @@ export async function startTestFacilitator(
     const payment = asRecord(env?.paymentPayload);
     const req = asRecord(env?.paymentRequirements);
     const reqNetwork = typeof req?.network === 'string' ? req.network : '';
-    const bad = (reason: string, payer?: string): Verdict => ({ ok: false, reason, payer, network: reqNetwork });
-    if (env === undefined || payment === undefined || req === undefined) return bad(REASONS.invalidPayload);
+    const bad = (reason: string, payer?: string): Verdict => ({
+      ok: false,
+      reason,
+      payer,
+      network: reqNetwork,
+    });
+    if (env === undefined || payment === undefined || req === undefined) {
+      return bad(REASONS.invalidPayload);
+    }
     if ((version !== 1 && version !== 2) || payment.x402Version !== version) {
       return bad(REASONS.invalidVersion);
     }
@@ -206,14 +219,23 @@ export async function startTestFacilitator(
     // 1. scheme, EIP-712 domain hints, network.
     if (accepted.scheme !== 'exact' || req.scheme !== 'exact') return bad(REASONS.scheme, payer);
     const extra = asRecord(req.extra);
-    if (typeof extra?.name !== 'string' || typeof extra.version !== 'string' || extra.name === '' || extra.version === '') {
+    if (
+      typeof extra?.name !== 'string' ||
+      typeof extra.version !== 'string' ||
+      extra.name === '' ||
+      extra.version === ''
+    ) {
       return bad(REASONS.missingDomain, payer);
     }
     const network = findNetwork(reqNetwork);
-    const wantForm = network === undefined ? undefined : version === 1 ? network.v1Name : network.caip2;
-    if (network === undefined || wantForm !== reqNetwork) return bad(REASONS.invalidNetwork, payer);
+    // v1 requirements name the network (`base`), v2 ones use CAIP-2 (`eip155:8453`).
+    if (network === undefined || (version === 1 ? network.v1Name : network.caip2) !== reqNetwork) {
+      return bad(REASONS.invalidNetwork, payer);
+    }
     if (accepted.network !== reqNetwork) return bad(REASONS.networkMismatch, payer);
-    if (!isAddressString(req.asset) || !isAddressString(req.payTo)) return bad(REASONS.invalidPayload, payer);
+    if (!isAddressString(req.asset) || !isAddressString(req.payTo)) {
+      return bad(REASONS.invalidPayload, payer);
+    }
     const amount = version === 1 ? req.maxAmountRequired : req.amount;
     if (!isDecimal(amount)) return bad(REASONS.invalidPayload, payer);
 
@@ -328,8 +350,8 @@ export async function startTestFacilitator(
   }
 
   /**
-   * A retry of a settlement answered as pending: the identical payload gets the already-broadcast tx
-   * (success, or pending again in `settle-pending` mode), as CDP reconciles it.
+   * A retry of a settlement answered as pending: the identical payload gets the already-broadcast
+   * tx (success, or pending again in `settle-pending` mode), as CDP reconciles it.
    */
   function reconcile(body: unknown): Reply | undefined {
     const env = asRecord(body);
@@ -348,7 +370,12 @@ export async function startTestFacilitator(
     const networkName = req.network as string;
     if (mode === 'settle-pending') return pendingReply(entry.transaction, networkName, from);
     pending.delete(key);
-    return json(200, { success: true, transaction: entry.transaction, network: networkName, payer: from });
+    return json(200, {
+      success: true,
+      transaction: entry.transaction,
+      network: networkName,
+      payer: from,
+    });
   }
 
   function supported(): Reply {

@@ -1,7 +1,7 @@
 /**
- * Builders of REAL x402 payments for tests: EIP-3009 `TransferWithAuthorization` signed with viem, the
- * way SDK clients sign them (validAfter = now − 600, validBefore = now + maxTimeoutSeconds, random
- * 32-byte nonce, value = amount; x402-protocol.md §8). Every field can be overridden to craft a
+ * Builders of REAL x402 payments for tests: EIP-3009 `TransferWithAuthorization` signed with viem,
+ * the way SDK clients sign them (validAfter = now − 600, validBefore = now + maxTimeoutSeconds,
+ * random 32-byte nonce, value = amount; x402-protocol.md §8). Every field can be overridden to craft a
  * payment that a facilitator must reject (wrong recipient, wrong amount, expired, wrong signer, …).
  */
 import { randomBytes } from 'node:crypto';
@@ -81,7 +81,7 @@ export interface AuthorizationOverrides {
   readonly value?: bigint | string;
   /** Signed recipient; default the requirement's `payTo`. */
   readonly to?: string;
-  /** `authorization.from` as sent; default the signer. A different one makes the signature invalid. */
+  /** `authorization.from` as sent; default the signer. Another one makes the signature invalid. */
   readonly from?: string;
   /** Unix seconds; default `now − 600`. */
   readonly validAfter?: bigint | number | string;
@@ -114,8 +114,10 @@ export interface SignAuthorizationOptions extends OfferFields, AuthorizationOver
   readonly account: LocalAccount;
 }
 
-/** Sign an EIP-3009 authorization for an offer; returns the `payload` object of a PaymentPayload. */
-export async function signAuthorization(options: SignAuthorizationOptions): Promise<ExactEvmPayload> {
+/** Sign an EIP-3009 authorization for an offer; returns the `payload` of a PaymentPayload. */
+export async function signAuthorization(
+  options: SignAuthorizationOptions,
+): Promise<ExactEvmPayload> {
   const now = options.nowSec ?? Math.floor(Date.now() / 1000);
   const chainId = options.chainId ?? findNetwork(options.network)?.chainId;
   if (chainId === undefined) throw new Error(`unknown network ${options.network}: pass chainId`);
@@ -218,7 +220,7 @@ export function randomNonce(): Hex {
   return `0x${randomBytes(32).toString('hex')}`;
 }
 
-/** The same payload with its signature altered (one nibble of `r` flipped): still well-formed hex. */
+/** The same payment with its signature altered (one nibble of `r` flipped), still valid hex. */
 export function tamperSignature<P extends { readonly payload: ExactEvmPayload }>(payment: P): P {
   const sig = payment.payload.signature;
   const i = 10; // inside r

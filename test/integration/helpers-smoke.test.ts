@@ -1,7 +1,7 @@
 /**
- * The real HttpFacilitatorClient against the real test facilitator (loopback, port 0), with payments
- * signed by viem: proves the helpers other integration tests rely on, and maps every scripted
- * failure mode to the FacilitatorResult the gateway will see.
+ * The real HttpFacilitatorClient against the real test facilitator (loopback, port 0), with
+ * payments signed by viem: proves the helpers other integration tests rely on, and maps every
+ * scripted failure mode to the FacilitatorResult the gateway will see.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpFacilitatorClient } from '../../src/verify/facilitator.js';
@@ -83,15 +83,22 @@ describe('test facilitator verifies real signatures', () => {
   });
 
   it('accepts a valid v2 payment and names the payer', async () => {
-    const r = await client.verify(await v2Request({ account: payer, resource: { url: 'http://x/' } }));
+    const req = await v2Request({ account: payer, resource: { url: 'http://x/' } });
+    const r = await client.verify(req);
     expect(r).toEqual({ kind: 'ok', value: { isValid: true, payer: payer.address }, status: 200 });
   });
 
   it('rejects a tampered signature with invalid_exact_evm_payload_signature', async () => {
-    const req = await v2Request();
-    const tampered = { ...req, paymentPayload: tamperSignature(await buildV2Payload(V2, { account: payer })) };
-    const r = await client.verify(tampered);
-    expect(r).toMatchObject({ kind: 'ok', value: { isValid: false, invalidReason: REASONS.signature } });
+    const payment = tamperSignature(await buildV2Payload(V2, { account: payer }));
+    const r = await client.verify({
+      x402Version: 2,
+      paymentPayload: payment,
+      paymentRequirements: V2,
+    });
+    expect(r).toMatchObject({
+      kind: 'ok',
+      value: { isValid: false, invalidReason: REASONS.signature, payer: payer.address },
+    });
   });
 
   it('rejects an authorization whose from is not the signer', async () => {
@@ -120,12 +127,10 @@ describe('test facilitator verifies real signatures', () => {
 
   it('rejects an authorization expiring within the 6 s buffer or not yet valid', async () => {
     const now = Math.floor(Date.now() / 1000);
-    expect(reasonOf(await client.verify(await v2Request({ account: payer, validBefore: now + 3 })))).toBe(
-      REASONS.validBefore,
-    );
-    expect(reasonOf(await client.verify(await v2Request({ account: payer, validAfter: now + 60 })))).toBe(
-      REASONS.validAfter,
-    );
+    const expiring = await v2Request({ account: payer, validBefore: now + 3 });
+    const early = await v2Request({ account: payer, validAfter: now + 60 });
+    expect(reasonOf(await client.verify(expiring))).toBe(REASONS.validBefore);
+    expect(reasonOf(await client.verify(early))).toBe(REASONS.validAfter);
   });
 
   it('rejects a payload on another network than the requirement', async () => {
@@ -134,8 +139,16 @@ describe('test facilitator verifies real signatures', () => {
   });
 
   it('answers invalid_payload for a payload without an authorization', async () => {
-    const r = await client.verify({ x402Version: 1, paymentPayload: { x402Version: 1 }, paymentRequirements: V1 });
-    expect(r).toMatchObject({ kind: 'ok', status: 400, value: { isValid: false, invalidReason: REASONS.invalidPayload } });
+    const r = await client.verify({
+      x402Version: 1,
+      paymentPayload: { x402Version: 1 },
+      paymentRequirements: V1,
+    });
+    expect(r).toMatchObject({
+      kind: 'ok',
+      status: 400,
+      value: { isValid: false, invalidReason: REASONS.invalidPayload },
+    });
   });
 
   it('sends the static headers and records the request body', async () => {
@@ -169,7 +182,7 @@ describe('test facilitator verifies real signatures', () => {
 });
 
 describe('test facilitator settles on its fake chain', () => {
-  it('settles a valid payment once, records the transfer, and refuses the same nonce again', async () => {
+  it('settles a payment once, records the transfer and refuses the same nonce again', async () => {
     const req = await v2Request();
     const transfersBefore = facilitator.transfers.length;
     const first = await client.settle(req);
@@ -178,7 +191,12 @@ describe('test facilitator settles on its fake chain', () => {
     expect(first.value).toMatchObject({ success: true, network: V2.network, payer: payer.address });
     expect(first.value.transaction).toMatch(/^0x[0-9a-f]{64}$/);
     expect(facilitator.transfers.slice(transfersBefore)).toEqual([
-      expect.objectContaining({ from: payer.address, value: 1000n, transaction: first.value.transaction }),
+      expect.objectContaining({
+        from: payer.address,
+        to: V2.payTo,
+        value: 1000n,
+        transaction: first.value.transaction,
+      }),
     ]);
     const again = await client.settle(req);
     expect(again).toMatchObject({
@@ -277,7 +295,10 @@ describe('failure modes map to FacilitatorResult', () => {
       maxSockets: 2,
     });
     try {
-      expect(await fast.settle(await v2Request())).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
+      expect(await fast.settle(await v2Request())).toMatchObject({
+        kind: 'unavailable',
+        failure: 'timeout',
+      });
     } finally {
       await fast.close();
     }
@@ -304,7 +325,7 @@ describe('failure modes map to FacilitatorResult', () => {
     expect(facilitator.transfers.length).toBe(before);
   });
 
-  it('settle-pending: ok with HTTP 500 settlement_pending and a tx hash, on every retry', async () => {
+  it('settle-pending: ok with HTTP 500 settlement_pending and a tx hash, every time', async () => {
     facilitator.setMode('settle-pending');
     const req = await v1Request();
     const first = await client.settle(req);
@@ -323,12 +344,16 @@ describe('failure modes map to FacilitatorResult', () => {
     });
   });
 
-  it('settle-pending-once: the identical retry succeeds with the same tx, money moved once', async () => {
+  it('settle-pending-once: the identical retry succeeds with the same tx, paid once', async () => {
     facilitator.setMode('settle-pending-once');
     const req = await v2Request();
     const before = facilitator.transfers.length;
     const first = await client.settle(req);
-    expect(first).toMatchObject({ kind: 'ok', status: 500, value: { errorReason: REASONS.settlementPending } });
+    expect(first).toMatchObject({
+      kind: 'ok',
+      status: 500,
+      value: { errorReason: REASONS.settlementPending },
+    });
     const retry = await client.settle(req);
     expect(retry).toMatchObject({ kind: 'ok', status: 200, value: { success: true } });
     if (first.kind !== 'ok' || retry.kind !== 'ok') return;

@@ -6,7 +6,10 @@ import type { VerifyResponse } from '../../../src/x402/types.js';
 const T0 = 1_700_000_000_000;
 const T0_SEC = T0 / 1000;
 
-const VALID: VerifyResponse = { isValid: true, payer: '0x2222222222222222222222222222222222222222' };
+const VALID: VerifyResponse = {
+  isValid: true,
+  payer: '0x2222222222222222222222222222222222222222',
+};
 const INVALID: VerifyResponse = {
   isValid: false,
   invalidReason: 'invalid_exact_evm_payload_signature',
@@ -56,7 +59,7 @@ describe('LruVerifyCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('drops an older entry when asked to store an already expired one under the same digest', () => {
+  it('drops an older entry when an already expired one is stored under its digest', () => {
     const { cache } = makeCache();
     cache.set('d', VALID, T0_SEC + 60);
     cache.set('d', INVALID, T0_SEC - 1);

@@ -6,7 +6,11 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpFacilitatorClient, MAX_REPLY_BYTES } from '../../../src/verify/facilitator.js';
+import {
+  HttpFacilitatorClient,
+  MAX_REPLY_BYTES,
+  type HttpFacilitatorOptions,
+} from '../../../src/verify/facilitator.js';
 import type { FacilitatorRequest } from '../../../src/verify/types.js';
 import { exampleRequirementV2 } from '../../helpers/payments.js';
 
@@ -68,7 +72,7 @@ async function scripted(handler: Handler): Promise<Scripted> {
   return { url: `http://127.0.0.1:${port}`, seen, openSockets: () => sockets.size, close };
 }
 
-function client(url: string, overrides: Partial<ConstructorParameters<typeof HttpFacilitatorClient>[0]> = {}) {
+function client(url: string, overrides: Partial<HttpFacilitatorOptions> = {}) {
   const c = new HttpFacilitatorClient({
     url,
     verifyTimeoutMs: 1_000,
@@ -88,6 +92,8 @@ function reply(res: http.ServerResponse, status: number, body: unknown, type = '
   res.end(text);
 }
 
+const NEGATIVE = { isValid: false, invalidReason: 'x' };
+
 const REQUEST: FacilitatorRequest = {
   x402Version: 2,
   paymentPayload: { x402Version: 2, accepted: {}, payload: {} },
@@ -95,7 +101,7 @@ const REQUEST: FacilitatorRequest = {
 };
 
 describe('HttpFacilitatorClient wire format', () => {
-  it('posts the JSON request to <base path>/verify with length, type and static headers', async () => {
+  it('posts the JSON request to <base path>/verify with length, type and headers', async () => {
     const srv = await scripted((_q, res) => reply(res, 200, { isValid: true, payer: '0xabc' }));
     const c = client(`${srv.url}/platform/v2/x402//`, { headers: { authorization: 'Bearer t' } });
     const r = await c.verify(REQUEST);
@@ -134,33 +140,46 @@ describe('HttpFacilitatorClient wire format', () => {
 
 describe('HttpFacilitatorClient status classification', () => {
   it('reads a structured negative verify answer with HTTP 400 as ok', async () => {
-    const srv = await scripted((_q, res) => reply(res, 400, { isValid: false, invalidReason: 'x' }));
+    const srv = await scripted((_q, res) => reply(res, 400, NEGATIVE));
     expect(await client(srv.url).verify(REQUEST)).toEqual({
       kind: 'ok',
-      value: { isValid: false, invalidReason: 'x' },
+      value: NEGATIVE,
       status: 400,
     });
   });
 
   it('reads a verify 5xx as unavailable even when the body is structured', async () => {
-    const srv = await scripted((_q, res) => reply(res, 503, { isValid: false, invalidReason: 'x' }));
+    const srv = await scripted((_q, res) => reply(res, 503, NEGATIVE));
     const r = await client(srv.url).verify(REQUEST);
     expect(r).toMatchObject({ kind: 'unavailable', failure: 'http_error', status: 503 });
   });
 
   it('reads a structured settle answer with HTTP 500 as ok (settlement_pending)', async () => {
-    const body = { success: false, errorReason: 'settlement_pending', transaction: '0x1', network: 'base' };
+    const body = {
+      success: false,
+      errorReason: 'settlement_pending',
+      transaction: '0x1',
+      network: 'base',
+    };
     const srv = await scripted((_q, res) => reply(res, 500, body));
     expect(await client(srv.url).settle(REQUEST)).toEqual({ kind: 'ok', value: body, status: 500 });
   });
 
   it('reads an unstructured non-2xx body as http_error and a 2xx one as bad_response', async () => {
     let status = 502;
-    const srv = await scripted((_q, res) => reply(res, status, '<html>bad gateway</html>', 'text/html'));
+    const srv = await scripted((_q, res) => reply(res, status, '<html>oops</html>', 'text/html'));
     const c = client(srv.url);
-    expect(await c.settle(REQUEST)).toMatchObject({ kind: 'unavailable', failure: 'http_error', status: 502 });
+    expect(await c.settle(REQUEST)).toMatchObject({
+      kind: 'unavailable',
+      failure: 'http_error',
+      status: 502,
+    });
     status = 200;
-    expect(await c.settle(REQUEST)).toMatchObject({ kind: 'unavailable', failure: 'bad_response', status: 200 });
+    expect(await c.settle(REQUEST)).toMatchObject({
+      kind: 'unavailable',
+      failure: 'bad_response',
+      status: 200,
+    });
     expect(await c.supported()).toMatchObject({ kind: 'unavailable', failure: 'bad_response' });
   });
 

@@ -67,7 +67,7 @@ describe('InMemoryReplayGuard', () => {
     });
   });
 
-  it('keeps the known transaction when a resumed claim goes back to pending without one', async () => {
+  it('keeps the known transaction when a resumed claim goes pending without one', async () => {
     const { guard } = makeGuard();
     await guard.claim('k', 'd1', T0 + 60_000);
     await guard.markPending('k', '0xabc');
@@ -79,7 +79,7 @@ describe('InMemoryReplayGuard', () => {
     });
   });
 
-  it('answers used to every claim of a settled key until it expires, then lets it be claimed', async () => {
+  it('answers used for a settled key until it expires, then lets it be claimed', async () => {
     const { guard, clock } = makeGuard();
     await guard.claim('k', 'd1', T0 + 60_000);
     await guard.markSettled('k', '0xabc');

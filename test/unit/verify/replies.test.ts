@@ -41,9 +41,8 @@ describe('parseSettleReply', () => {
   });
 
   it('defaults a missing transaction to the empty string', () => {
-    expect(
-      parseSettleReply({ success: false, errorReason: 'invalid_transaction_state', network: 'base' }),
-    ).toEqual({
+    const reply = { success: false, errorReason: 'invalid_transaction_state', network: 'base' };
+    expect(parseSettleReply(reply)).toEqual({
       success: false,
       errorReason: 'invalid_transaction_state',
       transaction: '',

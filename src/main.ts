@@ -1,0 +1,13 @@
+/**
+ * Process entry of the `x402-gateway` command: run the CLI and exit with its code. Kept apart from
+ * cli.ts so tests can call `main()` without exiting the test process.
+ */
+import { main } from './cli.js';
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`x402-gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

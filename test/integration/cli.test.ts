@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitator-server.js';
+
+/** Run the real CLI entry (TypeScript through tsx) and collect its output. */
+function runCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'x402-cli-'));
+let upstream: TestUpstream;
+let facilitator: TestFacilitator;
+beforeAll(async () => {
+  upstream = await startTestUpstream();
+  facilitator = await startTestFacilitator();
+});
+afterAll(async () => {
+  await upstream.close();
+  await facilitator.close();
+});
+
+describe('x402-gateway CLI', () => {
+  it('--help documents every subcommand', async () => {
+    const run = runCli(['--help']);
+    expect(await run.exited).toBe(0);
+    for (const word of ['validate', 'facilitator', '--config']) expect(run.out()).toContain(word);
+  });
+
+  it('validate prints every problem with its line and exits 1', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      ['upstream: http://127.0.0.1:1', 'payment: { payTo: "${UNSET_PAY_TO}" }', 'routes:', '  "GET /a": "$0.0000001"', '  "FETCH /b": 1', 'bogus: 1', ''].join('\n'),
+    );
+    const run = runCli(['validate', '--config', file]);
+    expect(await run.exited).toBe(1);
+    const err = run.err();
+    expect(err).toContain('bad.yaml:4');
+    expect(err).toContain('bogus');
+    expect(err).toContain('FETCH');
+  });
+
+  it('validate exits 0 on a good file', async () => {
+    const file = join(dir, 'good.yaml');
+    writeFileSync(file, `upstream: http://127.0.0.1:1\npayment: { payTo: "0x1111111111111111111111111111111111111111" }\nroutes:\n  "GET /a": "$0.01"\n`);
+    const run = runCli(['validate', '--config', file]);
+    expect(await run.exited).toBe(0);
+  });
+
+  it('starts, serves, and on SIGTERM drains and exits 0', async () => {
+    const file = join(dir, 'run.yaml');
+    writeFileSync(
+      file,
+      [
+        'server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0 }',
+        `facilitator: { url: ${facilitator.url} }`,
+        'payment: { payTo: "0x1111111111111111111111111111111111111111" }',
+        `upstream: ${upstream.url}`,
+        'log: { level: warn }',
+        'routes:',
+        '  "GET /v1/quote": "$0.001"',
+        '',
+      ].join('\n'),
+    );
+    const run = runCli(['--config', file]);
+    const deadline = Date.now() + 15_000;
+    while (!/listening on (http:\/\/\S+)/.test(run.out()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1];
+    expect(url, run.err()).toBeDefined();
+    const res = await fetch(`${url}/v1/quote`);
+    expect(res.status).toBe(402);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('refuses to start on an unknown flag with exit code 2', async () => {
+    const run = runCli(['--config', 'x.yaml', '--nope']);
+    expect(await run.exited).toBe(2);
+  });
+});

@@ -40,6 +40,7 @@ export interface BenchEnv {
   readonly soakContender: string;
   /** Hard bound for the whole run, seconds. */
   readonly timeLimit: number;
+  /** Gateway entry script relative to the repo root ('' = dist/main.js if present, else dist/cli.js). */
   readonly gatewayCli: string;
   /** 'missing' (build when dist/cli.js is absent), 'always', 'never'. */
   readonly gatewayBuild: 'missing' | 'always' | 'never';
@@ -109,7 +110,7 @@ export function readEnv(mode: Mode): BenchEnv {
     repetitions: num('BENCH_REPETITIONS', smoke ? 1 : 3, 1, 50),
     facilitatorLatencyMs: num('BENCH_FACILITATOR_LATENCY_MS', 0, 0, 10_000),
     slowFacilitatorLatencyMs: num('BENCH_SLOW_FACILITATOR_LATENCY_MS', 20, 0, 10_000),
-    payments: num('BENCH_PAYMENTS', smoke ? 4_000 : 200_000, 100, 5_000_000),
+    payments: num('BENCH_PAYMENTS', smoke ? 10_000 : 200_000, 100, 5_000_000),
     signWorkers: num('BENCH_SIGN_WORKERS', cpus, 1, 64),
     validSeconds: num('BENCH_VALID_SECONDS', 6 * 3600, 600, 7 * 24 * 3600),
     sutCpu: num('BENCH_SUT_CPU', 1, 0, 1023),
@@ -126,7 +127,7 @@ export function readEnv(mode: Mode): BenchEnv {
       10,
       24 * 3600,
     ),
-    gatewayCli: str('BENCH_GATEWAY_CLI', 'dist/cli.js'),
+    gatewayCli: str('BENCH_GATEWAY_CLI', ''),
     gatewayBuild,
     gatewayLogLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn',
     required: list('BENCH_REQUIRED', ['direct', 'http-proxy', 'gateway']),

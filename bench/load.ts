@@ -71,7 +71,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   }));
   return new Promise((resolve, reject) => {
     const hard = setTimeout(() => inst?.stop(), (spec.seconds + 30) * 1000);
-    inst = autocannon(
+    const created = autocannon(
       {
         url: `http://127.0.0.1:${spec.port}`,
         connections: spec.connections,
@@ -104,7 +104,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         });
       },
     );
-    inst.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+    inst = created;
+    created.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
       if (n === samples.length && n < MAX_SAMPLES) {
         const bigger = new Float64Array(Math.min(MAX_SAMPLES, samples.length * 2));
         bigger.set(samples);

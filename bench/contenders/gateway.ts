@@ -1,5 +1,5 @@
 /**
- * The system under test: `node dist/cli.js --config <generated yaml>`. Built with tsc when dist/ is
+ * The system under test: `node dist/main.js --config <generated yaml>` (the CLI entry; see entry()). Built with tsc when dist/ is
  * missing (BENCH_GATEWAY_BUILD); skipped with a message when it cannot be built or started.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,13 +12,23 @@ import type { Contender, Harness, StartOptions, Sut } from './types.js';
 
 let built = false;
 
+/**
+ * The gateway's process entry. src/main.ts runs the CLI (src/cli.ts only exports `main`), so
+ * dist/main.js is preferred when it exists; BENCH_GATEWAY_CLI overrides.
+ */
+function entry(h: Harness): string {
+  if (h.env.gatewayCli !== '') return path.resolve(h.root, h.env.gatewayCli);
+  const main = path.join(h.root, 'dist', 'main.js');
+  return fs.existsSync(main) || fs.existsSync(path.join(h.root, 'src', 'main.ts')) ? main : path.join(h.root, 'dist', 'cli.js');
+}
+
 function build(h: Harness): string | null {
-  const cli = path.resolve(h.root, h.env.gatewayCli);
+  const cli = entry(h);
   const wanted = h.env.gatewayBuild === 'always' || (h.env.gatewayBuild === 'missing' && !fs.existsSync(cli));
   if (wanted && !built) {
     built = true;
     if (!fs.existsSync(path.join(h.root, 'src', 'cli.ts'))) {
-      return `gateway not built and src/cli.ts does not exist yet (looked for ${h.env.gatewayCli})`;
+      return `gateway not built and src/cli.ts does not exist yet (looked for ${path.relative(h.root, cli)})`;
     }
     console.log('[bench] building the gateway: tsc -p tsconfig.json …');
     const tsc = path.join(h.root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -28,7 +38,7 @@ function build(h: Harness): string | null {
       return `gateway build failed (tsc exit ${r.status}):\n${out}`;
     }
   }
-  return fs.existsSync(cli) ? null : `gateway CLI ${h.env.gatewayCli} not found`;
+  return fs.existsSync(cli) ? null : `gateway entry ${path.relative(h.root, cli)} not found`;
 }
 
 async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
@@ -45,7 +55,7 @@ async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
       logLevel: h.env.gatewayLogLevel,
     }),
   );
-  const cli = path.resolve(h.root, h.env.gatewayCli);
+  const cli = entry(h);
   const m = startProcess('gateway', process.execPath, [cli, '--config', file], { cpu: h.sutCpu, cwd: h.root });
   try {
     await waitReady(m, port, '/free', 30_000);
@@ -61,7 +71,10 @@ export const gateway: Contender = {
   defaults: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow'],
   supports: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow', 'paid-v1-slow'],
   async prepare(h) {
-    return build(h) ?? trialStart(() => start(h));
+    const why = build(h);
+    if (why) return why;
+    console.log(`[bench] gateway: node ${path.relative(h.root, entry(h))} --config <generated yaml>`);
+    return trialStart(() => start(h));
   },
   start,
 };

@@ -32,7 +32,7 @@ export const DEFAULTS = Object.freeze({
     maxTimeoutSeconds: 120, // s, how long a client's signed payment stays valid
   }),
   upstreamTimeoutMs: 30_000, // ms until the upstream's response headers
-  unpriced: 'forward' as 'forward' | 'deny', // paths no route prices: forward free, or deny with 404
+  unpriced: 'forward', // paths no route prices: forward free, or deny with 404
   verifyCache: Object.freeze({
     maxEntries: 10_000, // entries
     negativeTtlMs: 60_000, // ms an invalid verdict is cached (also capped by validBefore)

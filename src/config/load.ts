@@ -69,12 +69,12 @@ export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName:
   const yaml = parseYaml(text, bootstrap, lines);
   const sink = new ProblemSink(yaml);
   sink.problems.push(...bootstrap.problems);
-  if (yaml.doc.errors.length > 0) return fail(sink);
+  if (yaml.doc.errors.length > 0) return fail(sink, sourceName);
 
   if (!isMap(yaml.doc.contents)) {
-    const what = yaml.doc.contents === null ? `${sourceName} is empty` : `${sourceName} is not a YAML mapping`;
+    const what = yaml.doc.contents === null ? 'config is empty' : 'config is not a YAML mapping';
     sink.add([], `${what}: upstream and routes are required`);
-    return fail(sink);
+    return fail(sink, sourceName);
   }
   reportDuplicateKeys(yaml, sink);
   interpolate(yaml, env, sink);
@@ -84,7 +84,7 @@ export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName:
     raw = yaml.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
   } catch (err) {
     sink.add([], `YAML: ${(err as Error).message}`);
-    return fail(sink);
+    return fail(sink, sourceName);
   }
 
   for (const key of Object.keys(raw)) {
@@ -123,7 +123,7 @@ export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName:
     replay === undefined ||
     log === undefined
   ) {
-    return fail(sink);
+    return fail(sink, sourceName);
   }
   const config: GatewayConfig = {
     server,
@@ -139,10 +139,10 @@ export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName:
   return { ok: true, config: deepFreeze(config) };
 }
 
-function fail(sink: ProblemSink): ConfigResult {
+function fail(sink: ProblemSink, sourceName: string): ConfigResult {
   if (sink.problems.length === 0) {
     // A section failed without saying why: a bug in this loader, not in the user's file.
-    throw new Error('config validation failed without reporting a problem');
+    throw new Error(`validating ${sourceName} failed without reporting a problem`);
   }
   // Stable sort: by line, problems without a line first, otherwise in the order found.
   const problems = [...sink.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));

@@ -3,7 +3,7 @@
  * payTo and maxTimeoutSeconds resolved against `payment`, prices read from the YAML source text and turned
  * into atomic units, and ties between routes found. Every problem is collected; nothing stops at the first.
  */
-import { isMap, isScalar, type Pair } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import type { Address } from 'viem';
 import { parseAtomicAmount, parsePrice, parseRouteKey, type PriceParse } from '../pricing/index.js';
 import type { AssetInfo, NetworkInfo } from '../x402/networks.js';
@@ -110,14 +110,14 @@ export function resolveRoutes(
   const byTie = new Map<string, { id: string; line: number | undefined }>();
   const seenKeys = new Set<string>();
   const once = new Set<string>();
-  const reportOnce = (path: KeyPath, message: string): void => {
-    const key = `${path.join('.')}\n${message}`;
+  const reportOnce = (path: KeyPath, message: string, line?: number): void => {
+    const key = path.join('.');
     if (once.has(key)) return;
     once.add(key);
-    sink.add(path, message);
+    sink.add(path, message, line);
   };
 
-  for (const pair of routesNode.items as Pair<unknown, unknown>[]) {
+  for (const pair of routesNode.items) {
     const id = isScalar(pair.key) ? String(pair.key.value) : '?';
     if (seenKeys.has(id)) continue; // reported as a duplicate key already
     seenKeys.add(id);
@@ -143,7 +143,7 @@ export function resolveRoutes(
 
     const input = readRouteValue(yaml, sink, path, value);
     if (!key.ok || input === undefined) continue;
-    const resolved = resolveOne(sink, reportOnce, path, input, defaults);
+    const resolved = resolveOne(sink, reportOnce, path, line, input, defaults);
     if (resolved === undefined) continue;
     const route: RouteConfig = {
       id,
@@ -161,8 +161,9 @@ type Resolved = Omit<RouteConfig, 'id' | 'method' | 'pattern' | 'line'>;
 
 function resolveOne(
   sink: ProblemSink,
-  reportOnce: (path: KeyPath, message: string) => void,
+  reportOnce: (path: KeyPath, message: string, line?: number) => void,
   path: KeyPath,
+  routeLine: number | undefined,
   input: RouteInput,
   defaults: RouteDefaults,
 ): Resolved | undefined {
@@ -208,7 +209,11 @@ function resolveOne(
   if (payTo === undefined) {
     if (priced && payment === undefined) return undefined;
     if (priced) {
-      reportOnce(['payment', 'payTo'], 'is required: priced routes need an address to be paid to');
+      reportOnce(
+        ['payment', 'payTo'],
+        `is required: priced routes need an address to be paid to (first: "${path[1]}")`,
+        routeLine,
+      );
       return undefined;
     }
     payTo = NO_PAYEE;

@@ -32,7 +32,8 @@ export class ProblemSink {
   /** Record a problem at a key path; the line is looked up unless given. */
   add(path: KeyPath, message: string, line?: number): void {
     if (this.settled.has(formatPath(path))) return;
-    const where = line ?? this.yaml?.lineOf(path);
+    // The document as a whole (path []) has no single line worth pointing at.
+    const where = line ?? (path.length === 0 ? undefined : this.yaml?.lineOf(path));
     const problem: { path: string; message: string; line?: number } = {
       path: formatPath(path),
       message,
@@ -91,7 +92,7 @@ export class ParsedYaml {
    */
   lineOf(path: KeyPath): number | undefined {
     let node: unknown = this.doc.contents;
-    let line = this.lineOfNode(node);
+    let line: number | undefined; // a missing top-level key has no line of its own
     for (const seg of path) {
       node = this.resolve(node);
       if (isMap(node)) {

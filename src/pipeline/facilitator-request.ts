@@ -6,16 +6,8 @@ import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import { resourceUrl } from './replies.js';
 import type { FacilitatorRequest } from '../verify/types.js';
-import { v1Requirements } from '../x402/challenge.js';
+import { facilitatorRequest as buildRequest } from '../x402/requirements.js';
 
 export function facilitatorRequest(ctx: RequestContext, deps: Deps): FacilitatorRequest {
-  const offer = ctx.offer!;
-  if (ctx.payload!.x402Version === 1) {
-    return {
-      x402Version: 1,
-      paymentPayload: ctx.rawPayload,
-      paymentRequirements: v1Requirements(offer, ctx.route!, resourceUrl(ctx, deps)),
-    };
-  }
-  return { x402Version: 2, paymentPayload: ctx.rawPayload, paymentRequirements: offer.requirementsV2 };
+  return buildRequest(ctx.payload!, ctx.rawPayload, ctx.offer!, ctx.route!, resourceUrl(ctx, deps));
 }

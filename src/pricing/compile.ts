@@ -4,7 +4,7 @@
  */
 import type { RouteConfig } from '../config/types.js';
 import type { PaymentRequirementsV2 } from '../x402/types.js';
-import { parseRoutePattern, type RouteSegment } from './route-key.js';
+import { parseRoutePattern } from './route-key.js';
 import type { Offer, PricedRoute } from './types.js';
 
 /** The routes ending at one trie position: per method, and the any-method one. */
@@ -76,7 +76,7 @@ export function insertRoute(root: TrieNode, priced: PricedRoute): void {
   }
   let node = root;
   let slotOwner: 'exact' | 'wildcard' = 'exact';
-  for (const seg of parsed.value.segments as readonly RouteSegment[]) {
+  for (const seg of parsed.value.segments) {
     if (seg.kind === 'literal') {
       node.literals ??= new Map();
       let child = node.literals.get(seg.value);

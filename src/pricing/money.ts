@@ -46,7 +46,8 @@ export function parsePrice(text: string, decimals: number): PriceParse {
   const dot = text.indexOf('.', start);
   const intEnd = dot === -1 ? text.length : dot;
   const shape =
-    'price must be a plain decimal number of whole tokens such as "$0.01", "0.01" or 0 ' +
+    `price ${JSON.stringify(text)} must be` +
+    ' a plain decimal number of whole tokens such as "$0.01", "0.01" or 0 ' +
     '(no sign, exponent, separators or spaces)';
   if (!isDigits(text, start, intEnd)) return { ok: false, message: shape };
   let frac = '';

@@ -58,7 +58,7 @@ interface Template {
   readonly slots: readonly Slot[];
 }
 
-function compileTemplate(doc: object, expectedUrlSlots: number): Template {
+function compileTemplate(doc: object, urlSlots: number, errorSlots: number): Template {
   const json = JSON.stringify(doc);
   const parts: string[] = [];
   const slots: Slot[] = [];
@@ -81,9 +81,8 @@ function compileTemplate(doc: object, expectedUrlSlots: number): Template {
     from = at + width;
   }
   parts.push(json.slice(from));
-  const urlSlots = slots.filter((s) => s === URL_SLOT).length;
-  const errorSlots = slots.length - urlSlots;
-  if (urlSlots !== expectedUrlSlots || errorSlots < 1) {
+  const foundUrl = slots.filter((s) => s === URL_SLOT).length;
+  if (foundUrl !== urlSlots || slots.length - foundUrl !== errorSlots) {
     throw new Error('challenge template: a route string collides with a placeholder');
   }
   return { parts, slots };
@@ -118,15 +117,18 @@ export function createChallenge(route: PricedRoute): Challenge {
       accepts: offers.map((o) => o.requirementsV2),
     },
     1,
+    1,
   );
   const v1Accepts = offers.map((o) => v1Requirements(o, route, SLOT_URL));
   const v1Plain = compileTemplate(
     { x402Version: 1, error: SLOT_ERROR, accepts: v1Accepts },
     offers.length,
+    1,
   );
   const v1WithReason = compileTemplate(
     { x402Version: 1, error: SLOT_ERROR, reason: SLOT_ERROR, accepts: v1Accepts },
     offers.length,
+    2,
   );
   const v2Default = JSON.stringify(DEFAULT_V2_ERROR);
   const v1Default = JSON.stringify(DEFAULT_V1_ERROR);

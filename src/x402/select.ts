@@ -25,7 +25,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
   }
-  if (!isRecord(a) || !isRecord(b) || Array.isArray(b)) return false;
+  if (!isRecord(a) || !isRecord(b)) return false;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));

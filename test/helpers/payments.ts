@@ -1,8 +1,8 @@
 /**
  * Builders of REAL x402 payments for tests: EIP-3009 `TransferWithAuthorization` signed with viem,
  * the way SDK clients sign them (validAfter = now − 600, validBefore = now + maxTimeoutSeconds,
- * random 32-byte nonce, value = amount; x402-protocol.md §8). Every field can be overridden to craft a
- * payment that a facilitator must reject (wrong recipient, wrong amount, expired, wrong signer, …).
+ * random 32-byte nonce, value = amount; x402-protocol.md §8). Every field can be overridden to
+ * craft a payment that a facilitator must reject (wrong recipient or amount, expired, wrong signer).
  */
 import { randomBytes } from 'node:crypto';
 import { getAddress, type Address, type Hex, type LocalAccount } from 'viem';

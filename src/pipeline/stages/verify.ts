@@ -2,6 +2,7 @@
  * Stages 7–8: claim the authorization atomically, then verify it (cache first, facilitator on a miss).
  * Every refusal after the claim releases it: the same signature stays usable.
  */
+import type { Deps } from '../deps.js';
 import type { Stage } from '../stage.js';
 import { releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
@@ -15,7 +16,7 @@ export const claim: Stage = {
   paidOnly: true,
   async run(ctx, deps) {
     ctx.digest = verifyDigest(ctx.headerValue!, ctx.route!.id);
-    const expiresAtMs = (ctx.auth!.validBefore + deps.config.replay.marginSeconds) * 1000;
+    const expiresAtMs = (boundedValidBefore(ctx.auth!.validBefore, deps) + deps.config.replay.marginSeconds) * 1000;
     const outcome = await deps.replay.claim(ctx.replayKey, ctx.digest, expiresAtMs);
     switch (outcome.kind) {
       case 'claimed':
@@ -71,7 +72,7 @@ export const verify: Stage = {
       }
       metrics.facilitatorUp.set(1);
       result = answer.value;
-      deps.verifyCache.set(ctx.digest, result, ctx.auth!.validBefore);
+      deps.verifyCache.set(ctx.digest, result, boundedValidBefore(ctx.auth!.validBefore, deps));
     }
     if (result!.isValid) return undefined;
     await releaseClaim(ctx, deps);
@@ -80,3 +81,12 @@ export const verify: Stage = {
     return challengeReply(ctx, deps, ctx.reason);
   },
 };
+
+/**
+ * A client may sign validBefore up to uint256 max. Records and cache entries are bounded to a day:
+ * past that, the chain's own nonce check (seen by verify) still refuses a replay.
+ */
+const MAX_HOLD_SECONDS = 86_400;
+function boundedValidBefore(validBefore: number, deps: Deps): number {
+  return Math.min(validBefore, deps.nowSec() + MAX_HOLD_SECONDS);
+}

@@ -32,21 +32,24 @@ describe('gateway.example.yaml', () => {
     ]);
   });
 
-  it('documents every default it lists with the value in DEFAULTS', async () => {
+  it('documents every default with the value in DEFAULTS', async () => {
     const { readFile } = await import('node:fs/promises');
     const text = await readFile(example, 'utf8');
-    const leaves: Array<[string, unknown]> = [];
-    const walk = (obj: object, prefix: string): void => {
+    const leaves: Array<[string, string]> = [];
+    const walk = (obj: Readonly<Record<string, unknown>>, prefix: string): void => {
       for (const [k, v] of Object.entries(obj)) {
-        if (v !== null && typeof v === 'object' && Object.keys(v).length > 0) walk(v, `${prefix}${k}.`);
-        else leaves.push([`${prefix}${k}`, v]);
+        if (v !== null && typeof v === 'object' && Object.keys(v).length > 0) {
+          walk(v as Record<string, unknown>, `${prefix}${k}.`);
+        } else {
+          const shown = v === null ? 'null' : typeof v === 'object' ? '{}' : `${v as string | number}`;
+          leaves.push([`${prefix}${k}`, shown]);
+        }
       }
     };
     walk(DEFAULTS, '');
-    for (const [key, value] of leaves) {
+    for (const [key, shown] of leaves) {
       if (key.startsWith('route.')) continue; // documented inside the routes example
       const leaf = key.split('.').at(-1) ?? key;
-      const shown = value === null ? 'null' : typeof value === 'object' ? '{}' : String(value);
       const documented = text
         .split('\n')
         .some((l) => l.trimStart().startsWith(`${leaf}:`) && l.includes(`# default ${shown}`));

@@ -130,6 +130,11 @@ describe('createChallenge', () => {
     expect(v1[0]).toEqual(v1Requirements(offer, route, URL_));
   });
 
+  it('refuses at start-up a route string that collides with an internal placeholder', () => {
+    const description = '\u0000x402:error\u0000';
+    expect(() => createChallenge(makeRoute({ description }))).toThrow(/placeholder/);
+  });
+
   it('refuses a route without offers (a free route has no challenge)', () => {
     expect(() => createChallenge(makeRoute({ offers: [] }))).toThrow(/no offers/);
   });

@@ -13,7 +13,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import solc from 'solc';
+import solcModule from 'solc';
+
+/** The solc wrapper's surface we use (its typings declare the module loosely). */
+const solc = solcModule as { version(): string; compile(input: string): string };
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ARTIFACT_PATH = join(HERE, '..', 'src', 'devnet', 'artifacts', 'contracts.ts');

@@ -1,6 +1,7 @@
 /**
- * Every config default in one place, each with its unit. gateway.example.yaml documents the same values;
- * the schemas (schema.ts, facilitator.ts) and route resolution (routes.ts) read them from here.
+ * Every config default in one place, each with its unit. gateway.example.yaml documents the same
+ * values; the schemas (schema.ts, facilitator.ts) and route resolution (routes.ts) read them from
+ * here.
  */
 export const DEFAULTS = Object.freeze({
   server: Object.freeze({
@@ -25,7 +26,8 @@ export const DEFAULTS = Object.freeze({
     settleTimeoutMs: 15_000, // ms, POST /settle deadline
     supportedTimeoutMs: 5_000, // ms, GET /supported deadline
     maxSockets: 256, // sockets kept open to the facilitator
-    headers: Object.freeze({}) as Readonly<Record<string, string>>, // static headers sent with every call
+    // static headers sent with every call
+    headers: Object.freeze({}) as Readonly<Record<string, string>>,
   }),
   payment: Object.freeze({
     network: 'base-sepolia', // testnet unless told otherwise

@@ -1,8 +1,8 @@
 /**
- * The `facilitator` section. Today there is one kind, an HTTP facilitator (`url` + timeouts); its output
- * carries `kind: 'http'`. To add another kind (e.g. a built-in `local:` facilitator), give it its own strict
- * schema with a distinguishing key and combine both here with `z.union`, mapping each to its `kind`; nothing
- * else in the loader needs to change.
+ * The `facilitator` section. Today there is one kind, an HTTP facilitator (`url` + timeouts); its
+ * output carries `kind: 'http'`. To add another kind (e.g. a built-in `local:` facilitator), give
+ * it its own strict schema with a distinguishing key and combine both here with `z.union`, mapping
+ * each to its `kind`; nothing else in the loader needs to change.
  */
 import { z } from 'zod';
 import type { HttpFacilitatorConfig } from './types.js';

@@ -1,6 +1,7 @@
 /**
  * Zod field types shared by the config schemas: each one validates and normalises a single scalar
- * (host:port → HostPort, URL → string without trailing slash, address → EIP-55, network name → NetworkInfo).
+ * (host:port → HostPort, URL → string without trailing slash, address → EIP-55, network name →
+ * NetworkInfo).
  */
 import { getAddress, type Address } from 'viem';
 import { z } from 'zod';
@@ -18,7 +19,10 @@ function custom(ctx: z.RefinementCtx, message: string): typeof z.NEVER {
   return z.NEVER;
 }
 
-/** Parse `host:port` or `[v6]:port`; the host is returned without brackets (what `server.listen` takes). */
+/**
+ * Parse `host:port` or `[v6]:port`; the host is returned without brackets (what `server.listen`
+ * takes).
+ */
 export function parseHostPort(text: string): HostPort | string {
   let host: string;
   let portText: string;
@@ -80,9 +84,9 @@ const ADDRESS_SHAPE = /^0x[0-9a-fA-F]{40}$/;
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 
 /**
- * An EVM address, returned EIP-55 checksummed. All-lower or all-upper case is accepted as is; mixed case
- * must be a correct checksum (a wrong one is most likely a typo). The zero address is refused: money sent
- * there is burned.
+ * An EVM address, returned EIP-55 checksummed. All-lower or all-upper case is accepted as is; mixed
+ * case must be a correct checksum (a wrong one is most likely a typo). The zero address is refused:
+ * money sent there is burned.
  */
 export const address = z
   .string({
@@ -109,5 +113,8 @@ export const network = z
   .string({ invalid_type_error: 'must be a network name such as "base" or "eip155:8453"' })
   .transform((name, ctx): NetworkInfo => {
     const found = findNetwork(name);
-    return found ?? custom(ctx, `unknown network "${name}"; known: ${NETWORK_NAMES} (or eip155:<chainId> of those)`);
+    return (
+      found ??
+      custom(ctx, `unknown network "${name}"; known: ${NETWORK_NAMES} (or their eip155:<chainId>)`)
+    );
   });

@@ -1,6 +1,7 @@
 /**
- * Config loading: read → YAML parse (with lines) → `${ENV}` interpolation → validate every section →
- * resolve routes → collect ALL problems → deep-freeze. Bad input never throws; it comes back as problems.
+ * Config loading: read → YAML parse (with lines) → `${ENV}` interpolation → validate every section
+ * → resolve routes → collect ALL problems → deep-freeze. Bad input never throws; it comes back as
+ * problems.
  */
 import { readFile } from 'node:fs/promises';
 import type { ZodType, ZodTypeDef } from 'zod';
@@ -30,6 +31,13 @@ import {
   type KeyPath,
 } from './yaml-doc.js';
 
+const ALL_PAYMENT_KEYS: ReadonlySet<string> = new Set([
+  'network',
+  'payTo',
+  'maxTimeoutSeconds',
+  'asset',
+]);
+
 /** Aliases expanded beyond this are refused (YAML "billion laughs"). */
 const MAX_ALIAS_COUNT = 100;
 
@@ -41,7 +49,8 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : code ?? (err as Error).message;
-    return { ok: false, problems: [{ path: '', message: `cannot read config file ${path}: ${why}` }] };
+    const message = `cannot read config file ${path}: ${why}`;
+    return { ok: false, problems: [{ path: '', message }] };
   }
   return loadConfigText(text, env, path);
 }
@@ -59,11 +68,51 @@ function section<T>(
   return undefined;
 }
 
+/** A section's valid part: what parses without its invalid keys, and which keys those were. */
+interface SectionPart<T> {
+  readonly data: T | undefined;
+  /** First-level keys that were invalid (already reported); their defaults must not stand in. */
+  readonly broken: ReadonlySet<string>;
+}
+
 /**
- * Load a config from YAML text. `env` supplies `${NAME}` values; `sourceName` (usually the file path)
- * appears in messages. Returns the deep-frozen config, or every problem found, sorted by line.
+ * Like `section`, but on failure parse again without the offending keys, so that checks in other
+ * sections that only need the valid keys still run (every problem is reported, not just the first).
  */
-export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName: string): ConfigResult {
+function partialSection<T>(
+  sink: ProblemSink,
+  schema: ZodType<T, ZodTypeDef, unknown>,
+  path: KeyPath,
+  value: unknown,
+): { readonly full: T | undefined; readonly partial: SectionPart<T> } {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) {
+    return { full: parsed.data, partial: { data: parsed.data, broken: new Set() } };
+  }
+  addZodIssues(sink, path, parsed.error);
+  const broken = new Set<string>();
+  for (const issue of parsed.error.issues) {
+    if (issue.path.length > 0) broken.add(String(issue.path[0]));
+    else if (issue.code === 'unrecognized_keys') issue.keys.forEach((k) => broken.add(k));
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || broken.size === 0) {
+    return { full: undefined, partial: { data: undefined, broken } };
+  }
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !broken.has(k)));
+  const retry = schema.safeParse(rest);
+  return { full: undefined, partial: { data: retry.success ? retry.data : undefined, broken } };
+}
+
+/**
+ * Load a config from YAML text. `env` supplies `${NAME}` values; `sourceName` (usually the file
+ * path) appears in messages. Returns the deep-frozen config, or every problem found, sorted by
+ * line.
+ */
+export function loadConfigText(
+  text: string,
+  env: NodeJS.ProcessEnv,
+  sourceName: string,
+): ConfigResult {
   const lines = newLineCounter();
   const bootstrap = new ProblemSink(undefined);
   const yaml = parseYaml(text, bootstrap, lines);
@@ -95,10 +144,24 @@ export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName:
   }
 
   const server = section(sink, serverSchema, ['server'], raw.server ?? {});
-  const facilitator = section(sink, facilitatorSchema, ['facilitator'], raw.facilitator ?? {});
-  const payment = section(sink, paymentSchema, ['payment'], raw.payment ?? {});
-  const upstream = raw.upstream === undefined ? undefined : section(sink, upstreamSchema, ['upstream'], raw.upstream);
-  const upstreamTimeoutMs = section(sink, upstreamTimeoutSchema, ['upstreamTimeoutMs'], raw.upstreamTimeoutMs);
+  const facilitatorParse = partialSection(
+    sink,
+    facilitatorSchema,
+    ['facilitator'],
+    raw.facilitator ?? {},
+  );
+  const facilitator = facilitatorParse.full;
+  const payment = partialSection(sink, paymentSchema, ['payment'], raw.payment ?? {});
+  const upstream =
+    raw.upstream === undefined
+      ? undefined
+      : section(sink, upstreamSchema, ['upstream'], raw.upstream);
+  const upstreamTimeoutMs = section(
+    sink,
+    upstreamTimeoutSchema,
+    ['upstreamTimeoutMs'],
+    raw.upstreamTimeoutMs,
+  );
   const unpriced = section(sink, unpricedSchema, ['unpriced'], raw.unpriced);
   const verifyCache = section(sink, verifyCacheSchema, ['verifyCache'], raw.verifyCache ?? {});
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
@@ -107,15 +170,20 @@ export function loadConfigText(text: string, env: NodeJS.ProcessEnv, sourceName:
     raw.routes === undefined
       ? []
       : resolveRoutes(yaml, sink, raw.routes, {
-          payment,
+          payment: payment.partial.data,
+          brokenPayment:
+            payment.partial.data === undefined ? ALL_PAYMENT_KEYS : payment.partial.broken,
           upstreamTimeoutMs,
-          settleTimeoutMs: facilitator?.settleTimeoutMs,
+          settleTimeoutMs: facilitatorParse.partial.broken.has('settleTimeoutMs')
+            ? undefined
+            : facilitatorParse.partial.data?.settleTimeoutMs,
         });
 
   if (
     sink.problems.length > 0 ||
     server === undefined ||
     facilitator === undefined ||
+    payment.full === undefined ||
     upstream === undefined ||
     upstreamTimeoutMs === undefined ||
     unpriced === undefined ||

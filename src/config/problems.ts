@@ -1,5 +1,6 @@
 /**
- * Zod issues → ConfigProblems with key paths, and the one-line-per-problem text printed at start-up.
+ * Zod issues → ConfigProblems with key paths, and the one-line-per-problem text printed at
+ * start-up.
  */
 import type { z } from 'zod';
 import type { ConfigProblem } from './types.js';
@@ -20,8 +21,8 @@ function article(expected: string): string {
 }
 
 /**
- * Add one problem per zod issue under `base`. Unknown keys become one problem each, at the key itself,
- * so the line points at the typo.
+ * Add one problem per zod issue under `base`. Unknown keys become one problem each, at the key
+ * itself, so the line points at the typo.
  */
 export function addZodIssues(sink: ProblemSink, base: KeyPath, error: z.ZodError): void {
   for (const issue of error.issues) {

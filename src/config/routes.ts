@@ -1,7 +1,8 @@
 /**
- * `routes:` → RouteConfig[]: route keys parsed with the price table's own parser, each route's network, asset,
- * payTo and maxTimeoutSeconds resolved against `payment`, prices read from the YAML source text and turned
- * into atomic units, and ties between routes found. Every problem is collected; nothing stops at the first.
+ * `routes:` → RouteConfig[]: route keys parsed with the price table's own parser, each route's
+ * network, asset, payTo and maxTimeoutSeconds resolved against `payment`, prices read from the YAML
+ * source text and turned into atomic units, and ties between routes found. Every problem is
+ * collected; nothing stops at the first.
  */
 import { isMap, isScalar } from 'yaml';
 import type { Address } from 'viem';
@@ -19,20 +20,37 @@ import {
 import type { RouteConfig, SettleMode } from './types.js';
 import type { KeyPath, ParsedYaml, ProblemSink } from './yaml-doc.js';
 
-/** Free routes need no payee; they carry this placeholder (never put on the wire: free routes have no offers). */
+/**
+ * Free routes need no payee; they carry this placeholder (never put on the wire: free routes have
+ * no offers).
+ */
 const NO_PAYEE = '0x0000000000000000000000000000000000000000' as Address;
+
+const PRICE_FORMS = 'price must be "$0.01", "0.01", 0 or { amount: "<atomic units>" }';
 
 /** Facilitators want validBefore ≥ now + 6 s when they check a payment (x402-protocol.md §8). */
 const FACILITATOR_BUFFER_SECONDS = 6;
 
-/** What route resolution needs from the other sections; undefined when that section itself was invalid. */
+/**
+ * What route resolution needs from the other sections; undefined when that section itself was
+ * invalid.
+ */
 export interface RouteDefaults {
+  /** The valid part of `payment`. */
   readonly payment: PaymentSection | undefined;
+  /**
+   * `payment` keys that were invalid (already reported): whatever depends on them is skipped
+   * silently rather than checked against a default the user did not mean.
+   */
+  readonly brokenPayment: ReadonlySet<string>;
   readonly upstreamTimeoutMs: number | undefined;
   readonly settleTimeoutMs: number | undefined;
 }
 
-/** Text of a price scalar as written: a YAML float like 0.10 is read from its source, never as a JS number. */
+/**
+ * Text of a price scalar as written: a YAML float like 0.10 is read from its source, never as a JS
+ * number.
+ */
 function scalarText(node: unknown): string | undefined {
   if (!isScalar(node)) return undefined;
   if (typeof node.value === 'string') return node.value;
@@ -63,7 +81,8 @@ function readRouteValue(
   const priceFrom = (priceNode: unknown, pricePath: KeyPath): PriceSpec | undefined => {
     if (isMap(priceNode)) {
       const text = scalarText(priceNode.get('amount', true));
-      return text === undefined ? undefined : { kind: 'atomic', text, path: [...pricePath, 'amount'] };
+      if (text === undefined) return undefined;
+      return { kind: 'atomic', text, path: [...pricePath, 'amount'] };
     }
     const text = scalarText(priceNode);
     return text === undefined ? undefined : { kind: 'tokens', text, path: pricePath };
@@ -167,25 +186,31 @@ function resolveOne(
   input: RouteInput,
   defaults: RouteDefaults,
 ): Resolved | undefined {
-  const { payment } = defaults;
+  const { payment, brokenPayment: broken } = defaults;
   const body = input.body;
   if (input.price === undefined) {
-    sink.add([...path, 'price'], 'price must be "$0.01", "0.01", 0 or { amount: "<atomic units>" }');
+    sink.add([...path, 'price'], PRICE_FORMS);
     return undefined;
   }
 
-  // Network and asset: a route that switches network without naming an asset gets that network's USDC;
-  // payment.asset belongs to payment.network and is never carried over to another chain.
-  // When `payment` itself is invalid (already reported), whatever depends on it is skipped silently.
-  const network: NetworkInfo | undefined = body?.network ?? payment?.network;
+  // Network and asset: a route that switches network without naming an asset gets that network's
+  // USDC; payment.asset belongs to payment.network and is never carried over to another chain.
+  // Whatever depends on an invalid `payment` key (already reported) is skipped silently.
+  const network: NetworkInfo | undefined =
+    body?.network ?? (broken.has('network') ? undefined : payment?.network);
   if (network === undefined) return undefined;
-  const sameNetworkAsPayment = payment !== undefined && network === payment.network;
+  const sameNetworkAsPayment =
+    payment !== undefined && !broken.has('network') && network === payment.network;
   let asset: AssetInfo | null | undefined = body?.asset;
   if (asset === undefined) {
+    if (sameNetworkAsPayment && broken.has('asset')) return undefined;
     asset = sameNetworkAsPayment ? (payment.asset ?? network.usdc) : network.usdc;
   }
   if (asset === null) {
-    const where: KeyPath = sameNetworkAsPayment && body?.network === undefined ? ['payment', 'asset'] : [...path, 'asset'];
+    const where: KeyPath =
+      sameNetworkAsPayment && body?.network === undefined
+        ? ['payment', 'asset']
+        : [...path, 'asset'];
     reportOnce(
       where,
       `is required: network ${network.v1Name} (${network.caip2}) has no built-in USDC, ` +
@@ -207,7 +232,7 @@ function resolveOne(
 
   let payTo: Address | undefined = body?.payTo ?? payment?.payTo;
   if (payTo === undefined) {
-    if (priced && payment === undefined) return undefined;
+    if (priced && broken.has('payTo')) return undefined;
     if (priced) {
       reportOnce(
         ['payment', 'payTo'],
@@ -222,20 +247,24 @@ function resolveOne(
   const ownTimeout = body?.maxTimeoutSeconds;
   const maxTimeoutSeconds =
     ownTimeout ?? payment?.maxTimeoutSeconds ?? DEFAULTS.payment.maxTimeoutSeconds;
-  if (priced && defaults.upstreamTimeoutMs !== undefined && defaults.settleTimeoutMs !== undefined) {
+  const { upstreamTimeoutMs, settleTimeoutMs } = defaults;
+  const timeoutKnown = ownTimeout !== undefined || !broken.has('maxTimeoutSeconds');
+  if (priced && timeoutKnown && upstreamTimeoutMs !== undefined && settleTimeoutMs !== undefined) {
     const min =
-      Math.ceil((defaults.upstreamTimeoutMs + defaults.settleTimeoutMs) / 1000) +
-      FACILITATOR_BUFFER_SECONDS;
+      Math.ceil((upstreamTimeoutMs + settleTimeoutMs) / 1000) + FACILITATOR_BUFFER_SECONDS;
     if (maxTimeoutSeconds < min) {
       const where: KeyPath =
-        ownTimeout !== undefined ? [...path, 'maxTimeoutSeconds'] : ['payment', 'maxTimeoutSeconds'];
+        ownTimeout !== undefined
+          ? [...path, 'maxTimeoutSeconds']
+          : ['payment', 'maxTimeoutSeconds'];
       const inherited = payment?.maxTimeoutSeconds === undefined && ownTimeout === undefined;
       reportOnce(
         where,
         `${maxTimeoutSeconds}${inherited ? ' (the default)' : ''} is too short: clients sign ` +
           'validBefore = now + maxTimeoutSeconds, and the gateway may need upstreamTimeoutMs ' +
-          `(${defaults.upstreamTimeoutMs} ms) + facilitator.settleTimeoutMs (${defaults.settleTimeoutMs} ms) ` +
-          `+ the facilitator's ${FACILITATOR_BUFFER_SECONDS} s buffer, so it must be at least ${min}`,
+          `(${upstreamTimeoutMs} ms) + facilitator.settleTimeoutMs (${settleTimeoutMs} ms) ` +
+          `+ the facilitator's ${FACILITATOR_BUFFER_SECONDS} s buffer, ` +
+          `so it must be at least ${min}`,
       );
       return undefined;
     }
@@ -245,7 +274,12 @@ function resolveOne(
   return {
     amount,
     network,
-    asset: { address: asset.address, decimals: asset.decimals, name: asset.name, version: asset.version },
+    asset: {
+      address: asset.address,
+      decimals: asset.decimals,
+      name: asset.name,
+      version: asset.version,
+    },
     payTo,
     maxTimeoutSeconds,
     description: body?.description ?? DEFAULTS.route.description,

@@ -1,7 +1,8 @@
 /**
- * The YAML config's structure as strict zod schemas (unknown keys are errors), and every default in one
- * DEFAULTS object. Field-level rules (URLs, host:port, addresses, networks) live here; rules that need
- * several sections at once (prices per asset, timeouts vs maxTimeoutSeconds, route ties) live in routes.ts.
+ * The YAML config's structure as strict zod schemas (unknown keys are errors), and every default in
+ * one DEFAULTS object. Field-level rules (URLs, host:port, addresses, networks) live here; rules
+ * that need several sections at once (prices per asset, timeouts vs maxTimeoutSeconds, route ties)
+ * live in routes.ts.
  */
 import { z } from 'zod';
 import type { HostPort } from './types.js';
@@ -51,7 +52,9 @@ function sameEndpoint(a: HostPort, b: HostPort): boolean {
 
 export { facilitatorSchema };
 
-/** An explicit asset: every field is needed to sign EIP-712 (name/version are the token's domain). */
+/**
+ * An explicit asset: every field is needed to sign EIP-712 (name/version are the token's domain).
+ */
 export const assetSchema = z
   .object({
     address: address,
@@ -103,12 +106,18 @@ export const upstreamSchema = httpUrl;
 
 export const upstreamTimeoutSchema = positiveInt('ms').default(DEFAULTS.upstreamTimeoutMs);
 
-/** `{ amount: "10000" }`: a price already in atomic units. The amount text is read from the YAML node. */
+/**
+ * `{ amount: "10000" }`: a price already in atomic units. The amount text is read from the YAML
+ * node.
+ */
 export const atomicPriceSchema = z
   .object({ amount: z.union([z.string(), z.number()]) })
   .strict();
 
-/** A price in whole tokens (`"$0.01"`, `0.01`, `0`) or atomic units; its text is read from the YAML node. */
+/**
+ * A price in whole tokens (`"$0.01"`, `0.01`, `0`) or atomic units; its text is read from the YAML
+ * node.
+ */
 export const priceSchema = z.union([z.string(), z.number(), atomicPriceSchema], {
   errorMap: () => ({
     message: 'price must be "$0.01", "0.01", 0 or { amount: "<atomic units>" }',

@@ -72,7 +72,7 @@ export interface RouteConfig {
   readonly amount: bigint;
   readonly network: NetworkInfo;
   readonly asset: AssetInfo;
-  /** EIP-55 checksummed. */
+  /** EIP-55 checksummed. A free route with no payee configured carries the zero address. */
   readonly payTo: Address;
   readonly maxTimeoutSeconds: number;
   readonly description: string;

@@ -1,6 +1,6 @@
 /**
- * The YAML side of loading: parse with positions, `${NAME}` interpolation, duplicate keys, and finding the
- * line of a key path so every problem can point at its line.
+ * The YAML side of loading: parse with positions, `${NAME}` interpolation, duplicate keys, and
+ * finding the line of a key path so every problem can point at its line.
  */
 import {
   isAlias,
@@ -20,7 +20,10 @@ export type KeyPath = readonly (string | number)[];
 /** Collects problems; `at` finds the line of a key path in the document. */
 export class ProblemSink {
   readonly problems: ConfigProblem[] = [];
-  /** Paths whose value is already known to be broken (e.g. an unset `${NAME}`): later problems there are noise. */
+  /**
+   * Paths whose value is already known to be broken (e.g. an unset `${NAME}`): later problems there
+   * are noise.
+   */
   private readonly settled = new Set<string>();
   constructor(private readonly yaml: ParsedYaml | undefined) {}
 
@@ -87,8 +90,8 @@ export class ParsedYaml {
   }
 
   /**
-   * Line of the deepest key of `path` that exists: the key's own line when it exists, else the line of the
-   * nearest enclosing key (a missing required key is reported where its parent is).
+   * Line of the deepest key of `path` that exists: the key's own line when it exists, else the line
+   * of the nearest enclosing key (a missing required key is reported where its parent is).
    */
   lineOf(path: KeyPath): number | undefined {
     let node: unknown = this.doc.contents;
@@ -115,7 +118,10 @@ export class ParsedYaml {
   }
 }
 
-/** Parse YAML 1.2 (core schema) keeping positions. Duplicate keys are left in and reported by us, with both lines. */
+/**
+ * Parse YAML 1.2 (core schema) keeping positions. Duplicate keys are left in and reported by us,
+ * with both lines.
+ */
 export function parseYaml(text: string, sink: ProblemSink, lines: LineCounter): ParsedYaml {
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -139,9 +145,10 @@ const REFERENCE = /\$\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Replace `${NAME}` in every string scalar value from `env`, in place, before validation. An unset variable
- * or a malformed reference is a problem. A plain (unquoted) scalar whose result is a decimal integer or
- * true/false takes that type, so `port: ${PORT}` works as a number; quote it to keep a string.
+ * Replace `${NAME}` in every string scalar value from `env`, in place, before validation. An unset
+ * variable or a malformed reference is a problem. A plain (unquoted) scalar whose result is a
+ * decimal integer or true/false takes that type, so `port: ${PORT}` works as a number; quote it to
+ * keep a string.
  */
 export function interpolate(yaml: ParsedYaml, env: NodeJS.ProcessEnv, sink: ProblemSink): void {
   const visit = (node: unknown, path: (string | number)[]): void => {

@@ -319,10 +319,10 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     }
   }
 
-  async function supported(): Promise<FacilitatorResult<SupportedResponse>> {
+  function supported(): Promise<FacilitatorResult<SupportedResponse>> {
     const s = core.getSupported();
     const kinds: SupportedKind[] = s.kinds.map((k) => ({ ...k }));
-    return ok({ kinds, extensions: s.extensions, signers: s.signers } as SupportedResponse);
+    return Promise.resolve(ok({ kinds, extensions: s.extensions, signers: s.signers } as SupportedResponse));
   }
 
   let closed = false;
@@ -333,10 +333,12 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     verify,
     settle,
     supported,
-    async close() {
-      if (closed) return;
-      closed = true;
-      parts.close();
+    close() {
+      if (!closed) {
+        closed = true;
+        parts.close();
+      }
+      return Promise.resolve();
     },
   } satisfies LocalFacilitator;
 }

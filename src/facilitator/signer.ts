@@ -140,9 +140,7 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
   const base = {
     address: account.address,
     readContract: tracked((args: { address: Hex; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] }) =>
-      publicClient.readContract({ ...args, abi: args.abi as Abi, args: args.args ?? [] } as Parameters<
-        typeof publicClient.readContract
-      >[0])),
+      publicClient.readContract({ ...args, abi: args.abi as Abi, args: args.args ?? [] })),
     verifyTypedData: tracked((args: {
       address: Hex;
       domain: Record<string, unknown>;
@@ -168,13 +166,11 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
           ...(args.gas !== undefined ? { gas: args.gas } : {}),
           ...(args.dataSuffix !== undefined ? { dataSuffix: args.dataSuffix } : {}),
           nonce,
-        } as Parameters<typeof walletClient.writeContract>[0]),
+        }),
       ),
     sendTransaction: (args: { to: Hex; data: Hex }) =>
       send((nonce) =>
-        walletClient.sendTransaction({ to: args.to, data: args.data, nonce } as Parameters<
-          typeof walletClient.sendTransaction
-        >[0]),
+        walletClient.sendTransaction({ to: args.to, data: args.data, nonce }),
       ),
     waitForTransactionReceipt: (args: { hash: Hex; timeout?: number }) => waitForReceipt(args.hash, args.timeout),
     getCode: tracked((args: { address: Hex }) => publicClient.getCode(args)),

@@ -95,7 +95,7 @@ export function checkRequest(body: unknown): CheckedRequest {
   const inner = ExactEvmPayloadSchema.safeParse(payload['payload']);
   if (!inner.success) return { ok: false, reason: REASON.invalidPayload, message: zodMessage(inner.error) };
   // The original objects are passed on untouched (the schemas' transforms are not applied).
-  return { ok: true, request: body as unknown as FacilitatorRequest };
+  return { ok: true, request: body as FacilitatorRequest };
 }
 
 /** `payer` for negative answers, when the payload names one. */

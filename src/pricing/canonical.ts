@@ -1,7 +1,8 @@
 /**
- * Request target → one canonical path, so that every spelling of a priced path (`/v1/%71uote`, `/v1//quote`,
- * `/v1/x/../quote`, `/V1/quote/`) reaches the same price, and spellings an upstream might read differently
- * from us (`%2F`, `\`, `;`, NUL, overlong UTF-8) are refused outright instead of guessed at.
+ * Request target → one canonical path, so that every spelling of a priced path (`/v1/%71uote`,
+ * `/v1//quote`, `/v1/x/../quote`, `/V1/quote/`) reaches the same price, and spellings an upstream
+ * might read differently from us (`%2F`, `\`, `;`, NUL, overlong UTF-8) are refused outright
+ * instead of guessed at.
  *
  * Runs on every request: the common clean path is recognised by one linear scan and returned as is.
  * No regular expressions, so there is nothing to backtrack.
@@ -62,10 +63,11 @@ function isAlreadyCanonical(path: string): boolean {
 }
 
 /**
- * Full canonicalisation; undefined when the path must be refused. Non-ASCII characters are taken as the raw
- * bytes node hands over in `req.url` (latin1, one char per byte) and re-emitted percent-encoded, so the
- * upstream always receives ASCII. Every byte ≥ 0x80, escaped or raw, goes through one UTF-8 validator
- * (WHATWG decoder bounds: no overlongs, surrogates or code points past U+10FFFF).
+ * Full canonicalisation; undefined when the path must be refused. Non-ASCII characters are taken as
+ * the raw bytes node hands over in `req.url` (latin1, one char per byte) and re-emitted
+ * percent-encoded, so the upstream always receives ASCII. Every byte ≥ 0x80, escaped or raw, goes
+ * through one UTF-8 validator (WHATWG decoder bounds: no overlongs, surrogates or code points past
+ * U+10FFFF).
  */
 function canonicalizeSlow(raw: string): string | undefined {
   const segments: string[] = [];
@@ -144,7 +146,10 @@ function canonicalizeSlow(raw: string): string | undefined {
   return '/' + segments.join('/');
 }
 
-/** `http://host/path` or `https://host/path` (absolute-form, RFC 9112 §3.2.2) → `/path`; else undefined. */
+/**
+ * `http://host/path` or `https://host/path` (absolute-form, RFC 9112 §3.2.2) → `/path`; else
+ * undefined.
+ */
 function stripAbsoluteForm(target: string): string | undefined {
   const lowered = target.slice(0, 8).toLowerCase();
   const schemeEnd = lowered.startsWith('http://') ? 7 : lowered.startsWith('https://') ? 8 : -1;
@@ -154,15 +159,18 @@ function stripAbsoluteForm(target: string): string | undefined {
 }
 
 /**
- * Canonicalise node's `req.url` (origin-form `/path?query`, or absolute-form `http://host/path?query`).
+ * Canonicalise node's `req.url` (origin-form `/path?query`, or absolute-form
+ * `http://host/path?query`).
  *
  * - The query (from the first `?`) is kept raw in `search` and never touched.
- * - Escapes of unreserved characters are decoded before dot segments are resolved (`%2e%2e` is `..`);
- *   other escapes are kept with upper-case hex.
- * - Refused (`invalid_path`): `#`, `\` or `;` raw or encoded, `%2F`, NUL, control characters, malformed
- *   escapes, invalid UTF-8, and targets that are neither origin- nor absolute-form (`*`).
- * - `//` collapses, `.`/`..` resolve (never above the root), the trailing slash goes (except for `/`).
- * - `path` keeps its case (the upstream receives it); `matchKey` is `path` lower-cased (routes match on it).
+ * - Escapes of unreserved characters are decoded before dot segments are resolved (`%2e%2e` is
+ *   `..`); other escapes are kept with upper-case hex.
+ * - Refused (`invalid_path`): `#`, `\` or `;` raw or encoded, `%2F`, NUL, control characters,
+ *   malformed escapes, invalid UTF-8, and targets that are neither origin- nor absolute-form (`*`).
+ * - `//` collapses, `.`/`..` resolve (never above the root), the trailing slash goes (except for
+ *   `/`).
+ * - `path` keeps its case (the upstream receives it); `matchKey` is `path` lower-cased (routes
+ *   match on it).
  */
 export function canonicalizeTarget(url: string): CanonicalPath {
   const q = url.indexOf('?');

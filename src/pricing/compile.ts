@@ -1,6 +1,6 @@
 /**
- * RouteConfig[] → PricedRoute records (offers precomputed and frozen) and a segment trie to match them.
- * Everything here runs once at start-up; match.ts only walks what this builds.
+ * RouteConfig[] → PricedRoute records (offers precomputed and frozen) and a segment trie to match
+ * them. Everything here runs once at start-up; match.ts only walks what this builds.
  */
 import type { RouteConfig } from '../config/types.js';
 import type { PaymentRequirementsV2 } from '../x402/types.js';
@@ -13,7 +13,10 @@ export interface RouteSlot {
   any: PricedRoute | undefined;
 }
 
-/** One trie level. A route `/a/:id` ends in `root.literals['a'].param.exact`; `/a/*` in `root.literals['a'].wildcard`. */
+/**
+ * One trie level. A route `/a/:id` ends in `root.literals['a'].param.exact`; `/a/*` in
+ * `root.literals['a'].wildcard`.
+ */
 export interface TrieNode {
   literals: Map<string, TrieNode> | null;
   param: TrieNode | null;
@@ -66,13 +69,13 @@ export function compileRoute(route: RouteConfig): PricedRoute {
 }
 
 /**
- * Insert a route into the trie. Throws on an invalid pattern or a tie: config validation rejects both, so
- * reaching either here is a bug in the caller, not a user error.
+ * Insert a route into the trie. Throws on an invalid pattern or a tie: config validation rejects
+ * both, so reaching either here is a bug in the caller, not a user error.
  */
 export function insertRoute(root: TrieNode, priced: PricedRoute): void {
   const parsed = parseRoutePattern(priced.config.pattern);
   if (!parsed.ok) {
-    throw new Error(`route ${priced.id}: invalid pattern reached the price table: ${parsed.message}`);
+    throw new Error(`route ${priced.id}: invalid pattern in the price table: ${parsed.message}`);
   }
   let node = root;
   let slotOwner: 'exact' | 'wildcard' = 'exact';
@@ -95,7 +98,9 @@ export function insertRoute(root: TrieNode, priced: PricedRoute): void {
   const method = priced.config.method;
   const existing = method === null ? slot.any : slot.byMethod.get(method);
   if (existing !== undefined) {
-    throw new Error(`routes ${existing.id} and ${priced.id} tie: config validation should have refused them`);
+    throw new Error(
+      `routes ${existing.id} and ${priced.id} tie: config validation should have refused them`,
+    );
   }
   if (method === null) slot.any = priced;
   else slot.byMethod.set(method, priced);

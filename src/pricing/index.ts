@@ -21,11 +21,12 @@ export {
 
 /**
  * Build the price table from validated routes. `match(method, matchKey)` takes the `matchKey` of
- * `canonicalizeTarget` and an upper-case method (HEAD matches as GET); it returns the most specific route
- * or undefined when no route covers the path (an unpriced path).
+ * `canonicalizeTarget` and an upper-case method (HEAD matches as GET); it returns the most specific
+ * route or undefined when no route covers the path (an unpriced path).
  *
- * Fully literal routes are also kept in a Map by path: a hit there is the most specific answer possible,
- * so most lookups are one Map get. Throws only when given routes that validation should have refused.
+ * Fully literal routes are also kept in a Map by path: a hit there is the most specific answer
+ * possible, so most lookups are one Map get. Throws only when given routes that validation should
+ * have refused.
  */
 export function createPriceTable(routes: readonly RouteConfig[]): PriceTable {
   const root = newNode();

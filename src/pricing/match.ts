@@ -1,9 +1,10 @@
 /**
- * Lookup in the route trie built by compile.ts. Specificity is decided segment by segment from the left:
- * a literal beats a `:param`, which beats `/*`; a route naming the method beats an any-method route of the
- * same shape. A depth-first walk in that order finds the most specific route first; a route of another
- * method is skipped and the walk backtracks to the next less specific candidate. Each trie node is visited
- * at most once per lookup, so the cost is bounded by the routes' depth and branching, not the route count.
+ * Lookup in the route trie built by compile.ts. Specificity is decided segment by segment from the
+ * left: a literal beats a `:param`, which beats `/*`; a route naming the method beats an any-method
+ * route of the same shape. A depth-first walk in that order finds the most specific route first; a
+ * route of another method is skipped and the walk backtracks to the next less specific candidate.
+ * Each trie node is visited at most once per lookup, so the cost is bounded by the routes' depth
+ * and branching, not the route count.
  */
 import type { RouteSlot, TrieNode } from './compile.js';
 import type { PricedRoute } from './types.js';

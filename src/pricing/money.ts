@@ -1,6 +1,7 @@
 /**
- * Money text → atomic token units, with string and bigint arithmetic only. A price never passes through a
- * JS number: 0.1 + 0.2 style rounding would charge the wrong amount, and the wire compares amounts exactly.
+ * Money text → atomic token units, with string and bigint arithmetic only. A price never passes
+ * through a JS number: 0.1 + 0.2 style rounding would charge the wrong amount, and the wire
+ * compares amounts exactly.
  */
 
 /** Result of parsing a price or an atomic amount. */
@@ -30,11 +31,12 @@ function bounded(amount: bigint): PriceParse {
 }
 
 /**
- * Parse a human price in whole tokens — `"$0.01"`, `"0.01"`, `"0"`, `"$0"` — into atomic units of an asset with
- * `decimals` decimals (USDC: 6, so `"$0.001"` → `1000n`). The `$` is only decoration: the amount is in the
- * asset's whole units. Rejected: empty, sign, exponent, thousands separators, whitespace, a bare `.5` or `5.`,
- * and non-zero digits past the asset's precision (a positive price below one atomic unit can't be charged).
- * Trailing zeros past the precision are accepted, since they change nothing (`"0.0000010"` → `1n`).
+ * Parse a human price in whole tokens — `"$0.01"`, `"0.01"`, `"0"`, `"$0"` — into atomic units of
+ * an asset with `decimals` decimals (USDC: 6, so `"$0.001"` → `1000n`). The `$` is only decoration:
+ * the amount is in the asset's whole units. Rejected: empty, sign, exponent, thousands separators,
+ * whitespace, a bare `.5` or `5.`, and non-zero digits past the asset's precision (a positive price
+ * below one atomic unit can't be charged). Trailing zeros past the precision are accepted, since
+ * they change nothing (`"0.0000010"` → `1n`).
  */
 export function parsePrice(text: string, decimals: number): PriceParse {
   if (!Number.isInteger(decimals) || decimals < 0) {
@@ -73,15 +75,17 @@ export function parsePrice(text: string, decimals: number): PriceParse {
 }
 
 /**
- * Parse an amount already in atomic units: a decimal-integer string (`"10000"`). No sign, no decimal point,
- * no exponent; at most a uint256.
+ * Parse an amount already in atomic units: a decimal-integer string (`"10000"`). No sign, no
+ * decimal point, no exponent; at most a uint256.
  */
 export function parseAtomicAmount(text: string): PriceParse {
   if (text.length > MAX_DIGITS) return { ok: false, message: 'amount has too many digits' };
   if (!isDigits(text, 0, text.length)) {
     return {
       ok: false,
-      message: `amount must be a decimal integer string of atomic units such as "10000", got ${JSON.stringify(text)}`,
+      message:
+        'amount must be a decimal integer string of atomic units such as "10000", ' +
+        `got ${JSON.stringify(text)}`,
     };
   }
   return bounded(BigInt(text));

@@ -1,6 +1,7 @@
 /**
- * Route keys (`"GET /v1/items/:id"`, `"/v1/search/*"`) → method + segments + shape. Config validation and the
- * price table both use this one parser, so "these two routes tie" is decided by exactly the logic that matches.
+ * Route keys (`"GET /v1/items/:id"`, `"/v1/search/*"`) → method + segments + shape. Config
+ * validation and the price table both use this one parser, so "these two routes tie" is decided by
+ * exactly the logic that matches.
  */
 
 /** Methods a route key may name. HEAD is priced as GET, so it can't be named on its own. */
@@ -13,7 +14,10 @@ export const ROUTE_METHODS: readonly string[] = Object.freeze([
   'OPTIONS',
 ]);
 
-/** One segment of a route pattern. Literals are stored lower-cased: matching runs on the lower-cased path. */
+/**
+ * One segment of a route pattern. Literals are stored lower-cased: matching runs on the lower-cased
+ * path.
+ */
 export type RouteSegment =
   | { readonly kind: 'literal'; readonly value: string }
   | { readonly kind: 'param'; readonly name: string }
@@ -42,9 +46,10 @@ export type RouteKeyParse<T> =
   | { readonly ok: false; readonly message: string };
 
 /**
- * Characters a literal segment may hold: what a canonical path can carry unencoded (RFC 3986 unreserved plus
- * sub-delims) minus `;` (canonicalisation rejects it) and `*` (the wildcard). `%` is absent on purpose:
- * canonical paths decode unreserved escapes, so an escape in a pattern would either be redundant or never match.
+ * Characters a literal segment may hold: what a canonical path can carry unencoded (RFC 3986
+ * unreserved plus sub-delims) minus `;` (canonicalisation rejects it) and `*` (the wildcard). `%`
+ * is absent on purpose: canonical paths decode unreserved escapes, so an escape in a pattern would
+ * either be redundant or never match.
  */
 const LITERAL_CHARS = new Uint8Array(128);
 for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()+,=") {
@@ -56,8 +61,9 @@ function isParamName(name: string): boolean {
 }
 
 /**
- * Parse a path pattern: leading `/`, segments that are literals, `:name` params, or `*` as the whole last
- * segment (matching the prefix itself and everything below it). One trailing slash is ignored.
+ * Parse a path pattern: leading `/`, segments that are literals, `:name` params, or `*` as the
+ * whole last segment (matching the prefix itself and everything below it). One trailing slash is
+ * ignored.
  */
 export function parseRoutePattern(pattern: string): RouteKeyParse<ParsedRoutePattern> {
   if (!pattern.startsWith('/')) return { ok: false, message: 'path must start with "/"' };

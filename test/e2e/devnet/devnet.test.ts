@@ -39,7 +39,7 @@ describe('devnet', () => {
     const pc = publicClient(devnet);
     expect(await pc.getChainId()).toBe(84532);
     expect(devnet.accounts).toHaveLength(10);
-    const rpcAccounts = (await pc.request({ method: 'eth_accounts' as never })) as string[];
+    const rpcAccounts = await createWalletClient({ transport: http(devnet.rpcUrl) }).getAddresses();
     // anvil lists the impersonated faucet after its 10 mnemonic accounts.
     expect(rpcAccounts.slice(0, 10).map((a) => a.toLowerCase())).toEqual(devnet.accounts.map((a) => a.address.toLowerCase()));
     expect(await pc.getBalance({ address: account(devnet, 0).address })).toBeGreaterThan(0n);

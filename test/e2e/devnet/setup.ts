@@ -36,7 +36,7 @@ export function account(devnet: Devnet, i: number): DevnetAccount {
 }
 
 export function publicClient(devnet: Devnet): PublicClient {
-  return createPublicClient({ chain: devnet.chain, transport: http(devnet.rpcUrl), pollingInterval: 50 }) as PublicClient;
+  return createPublicClient({ chain: devnet.chain, transport: http(devnet.rpcUrl), pollingInterval: 50 });
 }
 
 export async function balanceOf(devnet: Devnet, who: Address): Promise<bigint> {
@@ -125,7 +125,7 @@ export async function signAuthorization(devnet: Devnet, payer: DevnetAccount, o:
     value: o.value,
     validAfter: BigInt(now + (o.validAfterOffset ?? -600)),
     validBefore: BigInt(now + (o.validBeforeOffset ?? 120)),
-    nonce: o.nonce ?? (`0x${randomBytes(32).toString('hex')}` as Hex),
+    nonce: o.nonce ?? (`0x${randomBytes(32).toString('hex')}`),
   };
   const signature = await privateKeyToAccount(payer.privateKey).signTypedData({
     domain: { name: o.domainName ?? usdc.name, version: usdc.version, chainId: devnet.chainId, verifyingContract: usdc.address },

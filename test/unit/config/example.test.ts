@@ -41,7 +41,8 @@ describe('gateway.example.yaml', () => {
         if (v !== null && typeof v === 'object' && Object.keys(v).length > 0) {
           walk(v as Record<string, unknown>, `${prefix}${k}.`);
         } else {
-          const shown = v === null ? 'null' : typeof v === 'object' ? '{}' : `${v as string | number}`;
+          const shown =
+            v === null ? 'null' : typeof v === 'object' ? '{}' : `${v as string | number}`;
           leaves.push([`${prefix}${k}`, shown]);
         }
       }

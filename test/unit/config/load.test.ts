@@ -12,10 +12,15 @@ import { BASE, BASE_SEPOLIA } from '../../../src/x402/networks.js';
 const PAY_TO_LOWER = '0x209693bc6afc0c5328ba36faf03c514ef312287c';
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C';
 const env = { PAY_TO: PAY_TO_LOWER };
+const SEPOLIA_ASSET =
+  '  asset: { address: "0x036cbd53842c5426634e7929541ec2318f3dcf7e", ' +
+  'decimals: 6, name: USDC, version: "2" }';
 
 function load(yaml: string, vars: NodeJS.ProcessEnv = env): GatewayConfig {
   const r = loadConfigText(yaml, vars, 'test.yaml');
-  if (!r.ok) throw new Error(`expected config to load:\n${formatProblems(r.problems, 'test.yaml')}`);
+  if (!r.ok) {
+    throw new Error(`expected config to load:\n${formatProblems(r.problems, 'test.yaml')}`);
+  }
   return r.config;
 }
 
@@ -138,7 +143,7 @@ describe('loadConfigText: routes', () => {
     });
   });
 
-  it('applies per-route overrides, and a route on another network gets that network’s USDC', () => {
+  it('applies per-route overrides; a route on another network gets its USDC', () => {
     const c = load(
       base(
         `
@@ -151,9 +156,13 @@ describe('loadConfigText: routes', () => {
     mimeType: text/plain
   "GET /custom":
     price: "1.5"
-    asset: { address: "0x2222222222222222222222222222222222222222", decimals: 2, name: Tok, version: "1" }
+    asset:
+      address: "0x2222222222222222222222222222222222222222"
+      decimals: 2
+      name: Tok
+      version: "1"
 `,
-        '  asset: { address: "0x036cbd53842c5426634e7929541ec2318f3dcf7e", decimals: 6, name: USDC, version: "2" }',
+        SEPOLIA_ASSET,
       ),
     );
     const [main, custom] = c.routes;
@@ -312,7 +321,7 @@ routes:
     const p = problems(
       base(
         '  "GET /a":\n    price: "$1"\n    network: polygon',
-        '  asset: { address: "0x036cbd53842c5426634e7929541ec2318f3dcf7e", decimals: 6, name: USDC, version: "2" }',
+        SEPOLIA_ASSET,
       ),
     );
     expect(p.map((x) => x.path)).toEqual(['routes.GET /a.asset']);
@@ -320,7 +329,8 @@ routes:
   });
 
   it('never throws on hostile input', () => {
-    for (const text of ['', '~', '[', '{a: 1}', 'routes: [1, 2]', 'routes: { 1: 2 }', '\0', ': :']) {
+    const hostile = ['', '~', '[', '{a: 1}', 'routes: [1, 2]', 'routes: { 1: 2 }', '\0', ': :'];
+    for (const text of hostile) {
       const r = loadConfigText(text, {}, 'x.yaml');
       expect(r.ok).toBe(false);
     }
@@ -349,5 +359,32 @@ describe('loadConfigFile', () => {
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]?.path).toBe('');
     expect(r.problems[0]?.message).toContain('file not found');
+  });
+});
+
+describe('loadConfigText: problems behind a broken key are still found', () => {
+  it('checks route prices when payment.payTo comes from an unset variable', () => {
+    const p = problems(
+      'upstream: http://h\npayment: { payTo: "${NOPE}" }\nroutes:\n  "GET /a": "$0.0000001"\n',
+      {},
+    );
+    expect(p.map((x) => [x.line, x.path])).toEqual([
+      [2, 'payment.payTo'],
+      [4, 'routes.GET /a'],
+    ]);
+  });
+
+  it('does not judge maxTimeoutSeconds against a settle timeout that is itself invalid', () => {
+    const p = problems(base('  "GET /a": "$1"', 'facilitator: { settleTimeoutMs: -1 }'));
+    expect(p.map((x) => x.path)).toEqual(['facilitator.settleTimeoutMs']);
+  });
+
+  it('does not check a route against a network that is itself invalid', () => {
+    const p = problems(
+      'upstream: http://h\n' +
+        'payment: { network: nope, payTo: "${PAY_TO}" }\n' +
+        'routes:\n  "GET /a": "1.0000001"\n',
+    );
+    expect(p.map((x) => x.path)).toEqual(['payment.network']);
   });
 });

@@ -39,10 +39,11 @@ export async function fetchChallenge(port: number, path: string): Promise<Challe
 
 /** The pool was signed for one payTo/amount: refuse a contender that asks for something else. */
 function checkTerms(req: Record<string, unknown>, pool: PaymentPool, amountKey: string, network: string): void {
-  const payTo = String(req.payTo ?? '').toLowerCase();
+  const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+  const payTo = text(req.payTo).toLowerCase();
   if (payTo !== pool.to.toLowerCase()) throw new Error(`402 asks payTo ${payTo}, pool signed for ${pool.to}`);
-  if (String(req[amountKey]) !== pool.value) throw new Error(`402 asks ${String(req[amountKey])}, pool signed for ${pool.value}`);
-  if (req.network !== network) throw new Error(`402 asks network ${String(req.network)}, expected ${network}`);
+  if (text(req[amountKey]) !== pool.value) throw new Error(`402 asks ${text(req[amountKey])}, pool signed for ${pool.value}`);
+  if (req.network !== network) throw new Error(`402 asks network ${text(req.network)}, expected ${network}`);
 }
 
 /** Hands out header values; returns null once the pool is used up. */

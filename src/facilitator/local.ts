@@ -207,6 +207,8 @@ function buildClient(parts: ClientParts): LocalFacilitator {
   const v2Set = new Set(served.v2);
   const v1Set = new Set(served.v1);
   const pendingV1 = new PendingV1();
+  /** `from:nonce` of authorizations whose settle is running. */
+  const inFlight = new Set<string>();
 
   /** Reason to refuse before the official code, or undefined. */
   function routeProblem(req: FacilitatorRequest): string | undefined {
@@ -281,7 +283,15 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     const req = checked.request;
     const route = routeProblem(req);
     if (route) return ok({ success: false, errorReason: route, payer, transaction: '', network });
-    const signature = (req.paymentPayload as { payload: { signature: string } }).payload.signature;
+    const exact = (req.paymentPayload as { payload: { signature: string; authorization: { from: string; nonce: string } } }).payload;
+    const signature = exact.signature;
+    // The same authorization already being settled here: refuse at once rather than broadcast a
+    // second transaction that can only revert (and burn gas). The chain stays the real guard.
+    const inFlightKey = `${exact.authorization.from.toLowerCase()}:${exact.authorization.nonce.toLowerCase()}`;
+    if (inFlight.has(inFlightKey)) {
+      return ok({ success: false, errorReason: ERR_NONCE_USED, errorMessage: 'settlement of this authorization in progress', payer, transaction: '', network });
+    }
+    inFlight.add(inFlightKey);
     try {
       if (req.x402Version === 1) {
         const known = pendingV1.get(signature);
@@ -316,6 +326,8 @@ function buildClient(parts: ClientParts): LocalFacilitator {
       const transport = findTransportFailure(err);
       if (transport) return unavailable(transport);
       return ok({ success: false, errorReason: REASON.unexpectedSettleError, errorMessage: short(err), payer, transaction: '', network });
+    } finally {
+      inFlight.delete(inFlightKey);
     }
   }
 

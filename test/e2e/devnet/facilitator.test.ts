@@ -215,6 +215,15 @@ describe('local facilitator on the devnet', () => {
     expect(balances).toEqual(payees.map((_, i) => BigInt(1_000 + i)));
   });
 
+  it('settles one of two concurrent settles of the same payment; the other is refused, one transfer', async () => {
+    const payTo = freshAddress();
+    const { request } = await paymentV2(devnet, account(devnet, 8), payTo, 321n);
+    const [a, b] = await Promise.all([settleOf(facilitator.settle(request)), settleOf(facilitator.settle(request))]);
+    expect([a.success, b.success].sort()).toEqual([false, true]);
+    expect((a.success ? b : a).errorReason).toBe('invalid_exact_evm_nonce_already_used');
+    expect(await balanceOf(devnet, payTo)).toBe(321n);
+  });
+
   it('reports an unreachable RPC as unavailable, never as an invalid payment', async () => {
     // Construction needs the chain id: build against a live devnet, then kill that devnet.
     const lonely = await startTestDevnet({ chainId: 84532 });

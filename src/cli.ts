@@ -12,6 +12,11 @@ Usage:
   x402-gateway validate --config FILE    check a config file: print every problem, exit 1; or exit 0
   x402-gateway facilitator --rpc URL --key KEY [--port N] [--host H]
                                          serve the built-in facilitator over HTTP (/verify, /settle, /supported)
+  x402-gateway dev [--config FILE]       npm start: local devnet + built-in facilitator + demo API + gateway
+  x402-gateway devnet [--chain base-sepolia|base] [--port N] [--facilitator-port N]
+                                         only the local devnet (anvil with EIP-3009 USDC), printed details
+  x402-gateway pay URL [--key K] [--rpc URL] [--max AMOUNT] [--v1]
+                                         pay for one call as a client and show the receipt and balances
   x402-gateway --help                    this text
 
 Options:
@@ -50,6 +55,18 @@ async function run(command: string, args: readonly string[]): Promise<number> {
       return start(args);
     case 'validate':
       return validate(args);
+    case 'dev': {
+      const { runDevCommand } = await import('./dev/cli.js');
+      return runDevCommand(args);
+    }
+    case 'devnet': {
+      const { runDevnetCommand } = await import('./devnet/cli.js');
+      return runDevnetCommand([...args]);
+    }
+    case 'pay': {
+      const { runPayCommand } = await import('./dev/pay.js');
+      return runPayCommand(args);
+    }
     case 'facilitator': {
       const { runFacilitatorCommand } = await import('./facilitator/cli.js');
       return runFacilitatorCommand([...args]);

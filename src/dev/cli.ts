@@ -1,0 +1,101 @@
+/**
+ * `x402-gateway dev` (what `npm start` runs): the whole money path on loopback, offline — an anvil
+ * devnet (chain id 84532) with the EIP-3009 USDC, the built-in facilitator served over HTTP, a demo
+ * upstream, and the gateway on config/dev.yaml. Ctrl-C stops everything it started.
+ * DEV ONLY: every key involved is a public anvil test key.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatProblems, loadConfigFile } from '../config/index.js';
+import { startDevnet, type Devnet } from '../devnet/index.js';
+import { createLocalFacilitator } from '../facilitator/local.js';
+import { startFacilitatorServer } from '../facilitator/server.js';
+import { startGateway } from '../server.js';
+import { startDemoUpstream } from './demo-upstream.js';
+
+export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--facilitator-port N] [--upstream-port N]
+  Starts anvil (chain 84532) + the built-in facilitator + a demo upstream + the gateway (config/dev.yaml).
+`;
+
+/** anvil account that receives the payments; #9 settles, #0–#7 pay. */
+const PAY_TO_INDEX = 8;
+const SETTLER_INDEX = 9;
+
+export async function runDevCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string', short: 'c' },
+      'anvil-port': { type: 'string', default: '8545' },
+      'facilitator-port': { type: 'string', default: '4021' },
+      'upstream-port': { type: 'string', default: '3000' },
+    },
+    strict: true,
+  });
+  const configPath = values.config ?? fileURLToPath(new URL('../../config/dev.yaml', import.meta.url));
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const devnet: Devnet = await startDevnet({ chainId: 84532, port: Number(values['anvil-port']) });
+    stops.push(() => devnet.stop());
+    const settler = devnet.accounts[SETTLER_INDEX]!;
+    const payTo = devnet.accounts[PAY_TO_INDEX]!.address;
+    const facilitator = await createLocalFacilitator({ rpcUrl: devnet.rpcUrl, privateKey: settler.privateKey });
+    const facilitatorServer = await startFacilitatorServer({
+      facilitator,
+      host: '127.0.0.1',
+      port: Number(values['facilitator-port']),
+    });
+    stops.push(async () => {
+      await facilitatorServer.close();
+      await facilitator.close();
+    });
+    const upstream = await startDemoUpstream(Number(values['upstream-port']));
+    stops.push(() => upstream.close());
+
+    const loaded = await loadConfigFile(configPath, {
+      ...process.env,
+      DEV_FACILITATOR_URL: facilitatorServer.url,
+      DEV_PAY_TO: payTo,
+      DEV_UPSTREAM_URL: upstream.url,
+    });
+    if (!loaded.ok) {
+      process.stderr.write(`${formatProblems(loaded.problems, configPath)}\n`);
+      await stopAll();
+      return 1;
+    }
+    const gateway = await startGateway(loaded.config);
+    stops.push(() => gateway.close());
+
+    process.stdout.write(
+      [
+        '',
+        'x402-gateway dev: everything on loopback, offline (DEV ONLY: public anvil test keys)',
+        `  gateway      ${gateway.url}   (admin ${gateway.adminUrl}/metrics)`,
+        `  devnet       ${devnet.rpcUrl}   chain 84532, USDC ${devnet.usdc}`,
+        `  facilitator  ${facilitatorServer.url}   (built-in, settler ${settler.address})`,
+        `  upstream     ${upstream.url}   (demo API)`,
+        `  payTo        ${payTo}`,
+        '',
+        'Pay for a call (devnet key #0):',
+        `  npx x402-gateway pay "${gateway.url}/v1/quote?sym=ETH" --rpc ${devnet.rpcUrl}`,
+        `  curl -i ${gateway.url}/v1/quote        # the 402 challenge`,
+        '',
+        'Ctrl-C stops everything.',
+        '',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await stopAll();
+    return 0;
+  } catch (error) {
+    process.stderr.write(`x402-gateway dev: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll();
+    return 1;
+  }
+}

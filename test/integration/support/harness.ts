@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly routesYaml?: string;
   readonly unpriced?: 'forward' | 'deny';
   readonly upstreamTimeoutMs?: number;
+  /** Logger for the gateway (default: the config's, which is silent here). */
+  readonly log?: import('pino').Logger;
 }
 
 export interface Harness {
@@ -76,7 +78,7 @@ ${options.routesYaml ?? ROUTES_YAML}
 `;
   const loaded = loadConfigText(yaml, { PAY_TO: TEST_PAY_TO }, 'harness.yaml');
   if (!loaded.ok) throw new Error(`harness config invalid: ${JSON.stringify(loaded.problems)}`);
-  const gateway = await startGateway(loaded.config);
+  const gateway = await startGateway(loaded.config, options.log ? { log: options.log } : {});
   return {
     gateway,
     upstream,

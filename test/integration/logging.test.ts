@@ -1,0 +1,44 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { startHarness, rawRequest } from './support/harness.js';
+import { payWith, signFor } from './support/pay.js';
+import { testAccount } from '../helpers/payments.js';
+
+describe('request logs', () => {
+  it('write one JSON line per request with the payment facts, and never the payment header', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+        done();
+      },
+    });
+    const h = await startHarness({ log: pino({ level: 'info' }, sink) });
+    try {
+      const payment = await signFor(h.url, '/v1/quote', { version: 2 });
+      const res = await payWith(h.url, '/v1/quote', payment);
+      expect(res.status).toBe(200);
+      await rawRequest(h.url, { path: '/v1/quote', headers: { 'x-payment': payment.value } });
+      await new Promise((r) => setTimeout(r, 50));
+      const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'outcome' in l);
+      // signFor's unpaid probe, the paid call, the replay.
+      expect(requests.map((r) => r.outcome)).toEqual(['challenge', 'paid', 'replay']);
+      const paid = requests[1]!;
+      expect(paid).toMatchObject({
+        route: 'GET /v1/quote',
+        status: 200,
+        payer: testAccount(0).address,
+        amount: '1000',
+        network: 'eip155:84532',
+      });
+      expect(String(paid.tx)).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(typeof paid.reqId).toBe('string');
+      expect(typeof paid.ms).toBe('number');
+      expect(requests[2]).toMatchObject({ reason: 'payment_already_used', status: 402 });
+      for (const line of lines) expect(line).not.toContain(payment.value.slice(0, 40));
+    } finally {
+      await h.close();
+    }
+  });
+});

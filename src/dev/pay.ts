@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { x402Client, x402HTTPClient } from '@x402/core/client';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
-import { createPublicClient, erc20Abi, http, isHex, type Address, type Hex } from 'viem';
+import { createPublicClient, erc20Abi, http, isHex, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ANVIL_PRIVATE_KEYS, assertTestKeyAllowed, isDevnetRpc } from '../devnet/keys.js';
 import { parsePrice } from '../pricing/money.js';
@@ -52,7 +52,7 @@ export async function runPayCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write('pay: --key must be 0x followed by 64 hex digits\n');
     return 2;
   }
-  const account = privateKeyToAccount(key as Hex);
+  const account = privateKeyToAccount(key);
   const client = new x402HTTPClient(registerExactEvmScheme(new x402Client(), { signer: account }));
   const init: RequestInit = { method: values.method, ...(values.data === undefined ? {} : { body: values.data }) };
 

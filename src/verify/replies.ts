@@ -3,7 +3,7 @@
  * parsed, never cast. Optional strings also accept `null` (some facilitators serialise absent
  * fields that way) and come out absent, so parsed values fit `VerifyResponse` / `SettleResponse`.
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { SettleResponse, VerifyResponse } from '../x402/types.js';
 import type { SupportedResponse } from './types.js';
 
@@ -38,7 +38,7 @@ const supportedKindSchema = z
     x402Version: z.number().int(),
     scheme: z.string(),
     network: z.string(),
-    extra: z.record(z.unknown()).optional(),
+    extra: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough();
 

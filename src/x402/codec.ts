@@ -4,7 +4,7 @@
  * check, strict UTF-8, JSON, and the zod schema. Expected failures are returned, never thrown.
  */
 import { Buffer } from 'node:buffer';
-import type { ZodError } from 'zod';
+import type { z } from 'zod/v4';
 import { REASON } from './reasons.js';
 import { paymentPayloadV1Schema, paymentPayloadV2Schema } from './schemas.js';
 import type { PaymentPayload } from './types.js';
@@ -56,7 +56,7 @@ function hasCanonicalTail(value: string): boolean {
   return (last & (twoPad ? 0x0f : 0x03)) === 0;
 }
 
-function zodDetail(error: ZodError): string {
+function zodDetail(error: z.ZodError): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'schema validation failed';
   const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';

@@ -6,7 +6,7 @@
  * The schemas are typed against the contracts in ./types.ts, so the compiler proves that a
  * successful parse is a `PaymentPayloadV1` / `PaymentPayloadV2` without any cast.
  */
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { Address, Hex } from 'viem';
 import type {
   ExactEvmAuthorization,
@@ -60,7 +60,7 @@ const signatureSchema = z
   .regex(HEX_RE, 'expected 0x + hex')
   .refine((s) => s.length % 2 === 0, 'expected whole bytes');
 
-const authorizationSchema: z.ZodType<ExactEvmAuthorization, z.ZodTypeDef, unknown> = z.object({
+const authorizationSchema: z.ZodType<ExactEvmAuthorization, unknown> = z.object({
   from: addressSchema,
   to: addressSchema,
   value: uintSchema,
@@ -70,7 +70,7 @@ const authorizationSchema: z.ZodType<ExactEvmAuthorization, z.ZodTypeDef, unknow
 });
 
 /** `payload` of the `exact` scheme on EVM (EIP-3009). */
-export const exactEvmPayloadSchema: z.ZodType<ExactEvmPayload, z.ZodTypeDef, unknown> = z.object({
+export const exactEvmPayloadSchema: z.ZodType<ExactEvmPayload, unknown> = z.object({
   signature: signatureSchema,
   authorization: authorizationSchema,
 });
@@ -81,14 +81,14 @@ const optionalString = z
   .nullish()
   .transform((v) => v ?? undefined);
 
-const resourceInfoSchema: z.ZodType<ResourceInfo, z.ZodTypeDef, unknown> = z
+const resourceInfoSchema: z.ZodType<ResourceInfo, unknown> = z
   .object({ url: z.string(), description: optionalString, mimeType: optionalString })
   .passthrough();
 
 const recordSchema = z.record(z.string(), z.unknown());
 
 /** v1 payload: no copy of the requirements; the server matches by scheme + network. */
-export const paymentPayloadV1Schema: z.ZodType<PaymentPayloadV1, z.ZodTypeDef, unknown> = z.object(
+export const paymentPayloadV1Schema: z.ZodType<PaymentPayloadV1, unknown> = z.object(
   {
     x402Version: z.literal(1),
     scheme: z.string().min(1).max(64),
@@ -98,7 +98,7 @@ export const paymentPayloadV1Schema: z.ZodType<PaymentPayloadV1, z.ZodTypeDef, u
 );
 
 /** v2 payload: `accepted` is kept whole (every key) because it is matched by deep equality. */
-export const paymentPayloadV2Schema: z.ZodType<PaymentPayloadV2, z.ZodTypeDef, unknown> = z.object(
+export const paymentPayloadV2Schema: z.ZodType<PaymentPayloadV2, unknown> = z.object(
   {
     x402Version: z.literal(2),
     resource: resourceInfoSchema.nullish().transform((v) => v ?? undefined),

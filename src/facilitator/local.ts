@@ -10,6 +10,9 @@
  *   `unavailable` (the official code reports e.g. an unreachable RPC as an invalid signature);
  * - v1 receipt timeouts answer `settlement_pending` with the hash, as the v2 scheme does, and a
  *   v1 retry of the same payload reconciles against that hash instead of broadcasting again;
+ * - optional per-call deadlines (the gateway's verifyTimeoutMs/settleTimeoutMs): a late verify is
+ *   `unavailable` (timeout); a late settle is `settlement_pending` with the hash when one was
+ *   broadcast, else `unavailable`, and a send it had not started yet is never broadcast;
  * - the anvil test-key guard (assertTestKeyAllowed).
  */
 import { x402Facilitator } from '@x402/core/facilitator';
@@ -30,7 +33,8 @@ import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult, Supporte
 import type { SettleResponse, SupportedKind, VerifyResponse } from '../x402/types.js';
 import { NETWORKS, findNetwork } from '../x402/networks.js';
 import { createKeepAliveTransport } from './rpc-transport.js';
-import { createSettlerSigner, findTransportFailure, withCallTrace, type CallTrace } from './signer.js';
+import { within } from './deadline.js';
+import { createSettlerSigner, currentTrace, findTransportFailure, startCallTrace, type CallTrace } from './signer.js';
 import { REASON, checkRequest, payerOf } from './validate.js';
 
 /** Reason strings of @x402/evm (exact/facilitator/errors.ts) that this file emits itself. */
@@ -63,6 +67,14 @@ export interface LocalFacilitatorOptions {
    * here: a replay or an emptied balance is refused with the official diagnosis and costs no gas.
    */
   readonly simulateInSettle?: boolean;
+  /** Deadline of one verify, ms; past it the answer is `unavailable` (timeout). Default none. */
+  readonly verifyTimeoutMs?: number;
+  /**
+   * Deadline of one settle, ms. Past it: `settlement_pending` + hash when the transfer was broadcast,
+   * else `unavailable` (timeout), and the transfer is not broadcast afterwards. Keep
+   * receiptTimeoutMs below it. Default none.
+   */
+  readonly settleTimeoutMs?: number;
 }
 
 /** The built-in facilitator: a FacilitatorClient plus what it settles with. */
@@ -179,7 +191,15 @@ export async function createLocalFacilitator(options: LocalFacilitatorOptions): 
     if (served.v1.length > 0) {
       core.registerV1(served.v1 as PaymentRequirements['network'][], new ExactEvmSchemeV1(settler.signer, { simulateInSettle }));
     }
-    return buildClient({ core, settler, served, chainId, close: () => rpc.close() });
+    return buildClient({
+      core,
+      settler,
+      served,
+      chainId,
+      verifyTimeoutMs: options.verifyTimeoutMs,
+      settleTimeoutMs: options.settleTimeoutMs,
+      close: () => rpc.close(),
+    });
   } catch (err) {
     rpc.close();
     throw err;
@@ -191,6 +211,8 @@ interface ClientParts {
   readonly settler: ReturnType<typeof createSettlerSigner>;
   readonly served: ServedNetworks;
   readonly chainId: number;
+  readonly verifyTimeoutMs: number | undefined;
+  readonly settleTimeoutMs: number | undefined;
   close(): void;
 }
 
@@ -202,13 +224,17 @@ function unavailable<T>(trace: CallTrace['transportFailure'] & object): Facilita
   return { kind: 'unavailable', failure: trace.failure, detail: trace.detail };
 }
 
+function late<T>(op: 'verify' | 'settle', ms: number): FacilitatorResult<T> {
+  return { kind: 'unavailable', failure: 'timeout', detail: `${op} exceeded its ${ms} ms deadline` };
+}
+
 function buildClient(parts: ClientParts): LocalFacilitator {
   const { core, settler, served } = parts;
   const v2Set = new Set(served.v2);
   const v1Set = new Set(served.v1);
   const pendingV1 = new PendingV1();
-  /** `from:nonce` of authorizations whose settle is running. */
-  const inFlight = new Set<string>();
+  /** `from:nonce` of authorizations whose settle is running → that call's trace. */
+  const inFlight = new Map<string, CallTrace>();
 
   /** Reason to refuse before the official code, or undefined. */
   function routeProblem(req: FacilitatorRequest): string | undefined {
@@ -232,9 +258,16 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     const route = routeProblem(req);
     if (route) return ok({ isValid: false, invalidReason: route, payer });
     try {
-      const { result, trace } = await withCallTrace(() =>
+      const call = startCallTrace(() =>
         core.verify(req.paymentPayload as PaymentPayload, req.paymentRequirements as unknown as PaymentRequirements),
       );
+      const raced = await within(parts.verifyTimeoutMs, call.done);
+      if (raced.kind === 'late') {
+        call.trace.abandoned = true;
+        return late('verify', parts.verifyTimeoutMs!);
+      }
+      const result = raced.value;
+      const trace = call.trace;
       if (!result.isValid && trace.transportFailure) return unavailable(trace.transportFailure);
       return ok({
         isValid: result.isValid,
@@ -285,21 +318,53 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     if (route) return ok({ success: false, errorReason: route, payer, transaction: '', network });
     const exact = (req.paymentPayload as { payload: { signature: string; authorization: { from: string; nonce: string } } }).payload;
     const signature = exact.signature;
-    // The same authorization already being settled here: refuse at once rather than broadcast a
-    // second transaction that can only revert (and burn gas). The chain stays the real guard.
+    // The same authorization already being settled here: do not broadcast a second transaction that
+    // can only revert (and burn gas). Once the running call has broadcast, its hash is pending;
+    // before that, refuse. The chain stays the real guard.
     const inFlightKey = `${exact.authorization.from.toLowerCase()}:${exact.authorization.nonce.toLowerCase()}`;
-    if (inFlight.has(inFlightKey)) {
-      return ok({ success: false, errorReason: ERR_NONCE_USED, errorMessage: 'settlement of this authorization in progress', payer, transaction: '', network });
+    const running = inFlight.get(inFlightKey);
+    if (running) {
+      const hash = running.hashes[running.hashes.length - 1];
+      return ok(
+        hash
+          ? { success: false, errorReason: ERR_SETTLEMENT_PENDING, errorMessage: 'settlement of this authorization in progress', payer, transaction: hash, network }
+          : { success: false, errorReason: ERR_NONCE_USED, errorMessage: 'settlement of this authorization in progress', payer, transaction: '', network },
+      );
     }
-    inFlight.add(inFlightKey);
+    const call = startCallTrace(() => settleOnce(req, signature, network, payer));
+    inFlight.set(inFlightKey, call.trace);
+    const settled = call.done.finally(() => inFlight.delete(inFlightKey));
+    const raced = await within(parts.settleTimeoutMs, settled);
+    if (raced.kind === 'done') return raced.value;
+    // Deadline passed: nothing not yet sent will be; a broadcast transfer is pending with its hash.
+    call.trace.abandoned = true;
+    const hash = call.trace.hashes[call.trace.hashes.length - 1];
+    if (!hash) return late('settle', parts.settleTimeoutMs!);
+    if (req.x402Version === 1) pendingV1.set(signature, hash);
+    return ok({
+      success: false,
+      errorReason: ERR_SETTLEMENT_PENDING,
+      errorMessage: `no receipt within the ${parts.settleTimeoutMs} ms settle deadline`,
+      payer,
+      transaction: hash,
+      network,
+    });
+  }
+
+  /** One settlement under the current call trace (startCallTrace). Never throws. */
+  async function settleOnce(
+    req: FacilitatorRequest,
+    signature: string,
+    network: string,
+    payer: string | undefined,
+  ): Promise<FacilitatorResult<SettleResponse>> {
+    const trace = currentTrace();
     try {
       if (req.x402Version === 1) {
         const known = pendingV1.get(signature);
         if (known) return ok(await reconcileV1(signature, known, network, payer));
       }
-      const { result, trace } = await withCallTrace(() =>
-        core.settle(req.paymentPayload as PaymentPayload, req.paymentRequirements as unknown as PaymentRequirements),
-      );
+      const result = await core.settle(req.paymentPayload as PaymentPayload, req.paymentRequirements as unknown as PaymentRequirements);
       let answer = toSettle(result, payer);
       if (!answer.success && req.x402Version === 1) {
         const lastHash = trace.hashes[trace.hashes.length - 1];
@@ -326,8 +391,6 @@ function buildClient(parts: ClientParts): LocalFacilitator {
       const transport = findTransportFailure(err);
       if (transport) return unavailable(transport);
       return ok({ success: false, errorReason: REASON.unexpectedSettleError, errorMessage: short(err), payer, transaction: '', network });
-    } finally {
-      inFlight.delete(inFlightKey);
     }
   }
 

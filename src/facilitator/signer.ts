@@ -39,15 +39,40 @@ export interface CallTrace {
   receiptTimedOut: boolean;
   /** First transport failure, if any. The official schemes turn some of these into negative answers. */
   transportFailure: TransportFailure | undefined;
+  /**
+   * Set when the caller gave up (its deadline passed): a send of this call that has not started
+   * yet is refused instead of broadcast, so nothing moves after the caller answered.
+   */
+  abandoned: boolean;
+}
+
+/** A send refused because its call was abandoned before the broadcast. Nothing was sent. */
+export class CallAbandonedError extends Error {
+  constructor() {
+    super('deadline passed before the broadcast: not sent');
+    this.name = 'CallAbandonedError';
+  }
 }
 
 const traces = new AsyncLocalStorage<CallTrace>();
 
+/** Start `fn` with a fresh trace; the trace is observable (and abandonable) while `fn` runs. */
+export function startCallTrace<T>(fn: () => Promise<T>): { readonly trace: CallTrace; readonly done: Promise<T> } {
+  const trace: CallTrace = { hashes: [], receiptTimedOut: false, transportFailure: undefined, abandoned: false };
+  return { trace, done: traces.run(trace, fn) };
+}
+
+/** The trace of the running call (startCallTrace); throws outside one (a bug). */
+export function currentTrace(): CallTrace {
+  const trace = traces.getStore();
+  if (!trace) throw new Error('no call trace: run inside startCallTrace');
+  return trace;
+}
+
 /** Run `fn` with a fresh trace; returns the result and the trace. */
 export async function withCallTrace<T>(fn: () => Promise<T>): Promise<{ result: T; trace: CallTrace }> {
-  const trace: CallTrace = { hashes: [], receiptTimedOut: false, transportFailure: undefined };
-  const result = await traces.run(trace, fn);
-  return { result, trace };
+  const { trace, done } = startCallTrace(fn);
+  return { result: await done, trace };
 }
 
 /** Transport failure in an error's cause chain (viem wraps transport errors several levels deep). */
@@ -109,13 +134,15 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
 
   /** Send under the queue with an explicit nonce; resync the nonce after a failure. */
   function send(submit: (nonce: number) => Promise<Hex>): Promise<Hex> {
+    const trace = traces.getStore();
     return queue.run(async () => {
+      if (trace?.abandoned) throw new CallAbandonedError();
       try {
         nextNonce ??= await publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' });
         const nonce = nextNonce;
         const hash = await submit(nonce);
         nextNonce = nonce + 1;
-        traces.getStore()?.hashes.push(hash);
+        trace?.hashes.push(hash);
         return hash;
       } catch (err) {
         nextNonce = undefined;
@@ -173,7 +200,18 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
         walletClient.sendTransaction({ to: args.to, data: args.data, nonce }),
       ),
     waitForTransactionReceipt: (args: { hash: Hex; timeout?: number }) => waitForReceipt(args.hash, args.timeout),
-    getCode: tracked((args: { address: Hex }) => publicClient.getCode(args)),
+    // @x402/evm starts this check eagerly and may return early without awaiting it: a rejection
+    // would then be unhandled and end the process (the gateway, with `facilitator.local`). On a
+    // transport failure answer "no code" instead, with the failure noted: a negative answer with a
+    // transport failure becomes `unavailable` in local.ts, never a verdict on the payment.
+    getCode: (args: { address: Hex }) =>
+      publicClient.getCode(args).catch((err: unknown) => {
+        const failure = findTransportFailure(err);
+        if (!failure) throw err;
+        const trace = traces.getStore();
+        if (trace && trace.transportFailure === undefined) trace.transportFailure = failure;
+        return undefined;
+      }),
   };
   const signer = toFacilitatorEvmSigner(base, { confirmationTimeoutMs: deps.receiptTimeoutMs });
   return {

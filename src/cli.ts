@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatProblems, loadConfigFile } from './config/index.js';
-import { startGateway } from './server.js';
+import { startGateway, type RunningGateway } from './server.js';
 
 const HELP = `x402-gateway — pay-per-call (x402) reverse proxy
 
@@ -114,7 +114,14 @@ async function start(args: readonly string[]): Promise<number> {
     process.stderr.write(`${formatProblems(result.problems, path)}\n`);
     return 1;
   }
-  const gateway = await startGateway(result.config);
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(result.config);
+  } catch (error) {
+    // e.g. an anvil test key pointed at a real chain, an RPC that does not answer, a port in use.
+    process.stderr.write(`x402-gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {

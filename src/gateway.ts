@@ -34,7 +34,10 @@ export interface GatewayParts {
 
 export interface BuildOptions {
   readonly log?: Logger;
-  /** A facilitator to use instead of the configured HTTP one (the built-in facilitator, tests). */
+  /**
+   * A facilitator to use instead of the configured one (tests; startGateway passes the built-in one
+   * it creates for `facilitator.local`). The gateway closes it on shutdown.
+   */
   readonly facilitator?: FacilitatorClient;
   readonly nowSec?: () => number;
 }
@@ -88,6 +91,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
 
 function createFacilitatorClient(config: GatewayConfig): FacilitatorClient {
   const f = config.facilitator;
+  if (f.kind === 'local') {
+    // Building it needs the chain (async): startGateway does it and passes it in.
+    throw new Error('facilitator.local: the built-in facilitator is created by startGateway; pass options.facilitator');
+  }
   return new HttpFacilitatorClient({
     url: f.url,
     verifyTimeoutMs: f.verifyTimeoutMs,

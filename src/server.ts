@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig, HostPort } from './config/types.js';
 import { buildGateway, type BuildOptions, type GatewayParts } from './gateway.js';
 import { createAdminServer } from './metrics/server.js';
+import type { FacilitatorClient } from './verify/types.js';
 
 export interface RunningGateway {
   /** Base URL of the paying side, e.g. http://127.0.0.1:8402 */
@@ -18,7 +19,58 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
-  const parts = buildGateway(config, options);
+  const facilitator = options.facilitator ?? (await createConfiguredLocalFacilitator(config));
+  let parts: GatewayParts;
+  try {
+    parts = buildGateway(config, facilitator ? { ...options, facilitator } : options);
+  } catch (err) {
+    await facilitator?.close();
+    throw err;
+  }
+  try {
+    return await serve(config, parts);
+  } catch (err) {
+    await parts.close(); // closes the facilitator too
+    throw err;
+  }
+}
+
+/** Thrown when the gateway cannot start (the message says why and which key to fix). */
+export class GatewayStartError extends Error {
+  readonly code = 'GW_ERR_START';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayStartError';
+  }
+}
+
+/**
+ * `facilitator.local`: the built-in facilitator, in-process, bounded by the configured deadlines.
+ * Undefined for an HTTP facilitator (buildGateway creates its client).
+ */
+async function createConfiguredLocalFacilitator(config: GatewayConfig): Promise<FacilitatorClient | undefined> {
+  const f = config.facilitator;
+  if (f.kind !== 'local') return undefined;
+  try {
+    // Loaded on demand: the official x402 facilitator code is only needed for `local`.
+    const { createLocalFacilitator } = await import('./facilitator/local.js');
+    return await createLocalFacilitator({
+      rpcUrl: f.rpcUrl,
+      privateKey: f.privateKey,
+      receiptTimeoutMs: f.receiptTimeoutMs,
+      pollingIntervalMs: f.pollingIntervalMs,
+      verifyTimeoutMs: f.verifyTimeoutMs,
+      settleTimeoutMs: f.settleTimeoutMs,
+      // An RPC call never outlives the settle deadline.
+      rpcTimeoutMs: Math.min(10_000, f.settleTimeoutMs),
+    });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new GatewayStartError(`facilitator.local: cannot start the built-in facilitator: ${why}`, { cause: err });
+  }
+}
+
+async function serve(config: GatewayConfig, parts: GatewayParts): Promise<RunningGateway> {
   const limits = config.server.limits;
   const server = http.createServer(
     {
@@ -50,7 +102,13 @@ export async function startGateway(config: GatewayConfig, options: BuildOptions 
   });
   const admin = createAdminServer(parts.metrics.registry, parts.readiness);
 
-  await Promise.all([listen(server, config.server.listen), listen(admin, config.server.admin)]);
+  try {
+    await Promise.all([listen(server, config.server.listen), listen(admin, config.server.admin)]);
+  } catch (err) {
+    server.close();
+    admin.close();
+    throw err;
+  }
   const url = baseUrl(server);
   const adminUrl = baseUrl(admin);
   parts.deps.log.info({ url, adminUrl, routes: parts.deps.prices.routes.length }, 'gateway listening');

@@ -28,6 +28,11 @@ export const DEFAULTS = Object.freeze({
     maxSockets: 256, // sockets kept open to the facilitator
     // static headers sent with every call
     headers: Object.freeze({}) as Readonly<Record<string, string>>,
+    // the built-in facilitator (`facilitator.local`); rpcUrl and privateKey have no default
+    local: Object.freeze({
+      receiptTimeoutMs: 10_000, // ms to wait for a settlement's receipt; must be < settleTimeoutMs
+      pollingIntervalMs: 500, // ms between receipt polls (Base: a block every 2 s)
+    }),
   }),
   payment: Object.freeze({
     network: 'base-sepolia', // testnet unless told otherwise

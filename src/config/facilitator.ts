@@ -1,11 +1,13 @@
 /**
- * The `facilitator` section. Today there is one kind, an HTTP facilitator (`url` + timeouts); its
- * output carries `kind: 'http'`. To add another kind (e.g. a built-in `local:` facilitator), give
- * it its own strict schema with a distinguishing key and combine both here with `z.union`, mapping
- * each to its `kind`; nothing else in the loader needs to change.
+ * The `facilitator` section: exactly one kind.
+ * - `url` (the default): a remote facilitator over HTTP (timeouts, sockets, static headers) →
+ *   `kind: 'http'`;
+ * - `local: { rpcUrl, privateKey, … }`: the built-in facilitator, in-process → `kind: 'local'`.
+ * `verifyTimeoutMs` and `settleTimeoutMs` apply to both. The key `local` decides the kind; keys
+ * of the other kind are reported by name rather than as unknown keys.
  */
 import { z } from 'zod';
-import type { HttpFacilitatorConfig } from './types.js';
+import type { FacilitatorConfig, HttpFacilitatorConfig, LocalFacilitatorConfig } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import { httpUrl, positiveInt } from './fields.js';
 
@@ -18,11 +20,15 @@ const headerValue = z
 
 const D = DEFAULTS.facilitator;
 
+const deadlines = {
+  verifyTimeoutMs: positiveInt('ms').default(D.verifyTimeoutMs),
+  settleTimeoutMs: positiveInt('ms').default(D.settleTimeoutMs),
+};
+
 export const httpFacilitatorSchema = z
   .object({
     url: httpUrl.default(D.url),
-    verifyTimeoutMs: positiveInt('ms').default(D.verifyTimeoutMs),
-    settleTimeoutMs: positiveInt('ms').default(D.settleTimeoutMs),
+    ...deadlines,
     supportedTimeoutMs: positiveInt('ms').default(D.supportedTimeoutMs),
     maxSockets: positiveInt('sockets').default(D.maxSockets),
     headers: z
@@ -35,4 +41,100 @@ export const httpFacilitatorSchema = z
   .strict()
   .transform((f): HttpFacilitatorConfig => ({ kind: 'http', ...f }));
 
-export const facilitatorSchema = httpFacilitatorSchema;
+/** Keys that only mean something for an HTTP facilitator. */
+const HTTP_ONLY_KEYS = ['url', 'supportedTimeoutMs', 'maxSockets', 'headers'] as const;
+
+/** A private key; the value itself never appears in a message. */
+const privateKey = z
+  .string({
+    invalid_type_error:
+      'must be a quoted "0x…" string, e.g. "${SETTLER_KEY}" (YAML reads an unquoted 0x… as a number)',
+  })
+  .transform((text, ctx): string => {
+    const key = text.trim();
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must be 0x followed by 64 hex digits (got ${key.length} characters; value not shown)`,
+      });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+export const localFacilitatorSchema = z
+  .object({
+    local: z
+      .object(
+        {
+          rpcUrl: httpUrl,
+          privateKey,
+          receiptTimeoutMs: positiveInt('ms').default(D.local.receiptTimeoutMs),
+          pollingIntervalMs: positiveInt('ms').default(D.local.pollingIntervalMs),
+        },
+        { invalid_type_error: 'must be a mapping: { rpcUrl, privateKey, receiptTimeoutMs }' },
+      )
+      .strict(),
+    ...deadlines,
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (f.local.receiptTimeoutMs >= f.settleTimeoutMs) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['local', 'receiptTimeoutMs'],
+        message:
+          `must be below facilitator.settleTimeoutMs (${f.settleTimeoutMs} ms), with room for the ` +
+          `simulation and broadcast, so that a slow receipt answers settlement_pending with its ` +
+          `transaction hash (got ${f.local.receiptTimeoutMs} ms)`,
+      });
+    }
+  })
+  .transform(
+    (f): LocalFacilitatorConfig => ({
+      kind: 'local',
+      rpcUrl: f.local.rpcUrl,
+      privateKey: f.local.privateKey,
+      verifyTimeoutMs: f.verifyTimeoutMs,
+      settleTimeoutMs: f.settleTimeoutMs,
+      receiptTimeoutMs: f.local.receiptTimeoutMs,
+      pollingIntervalMs: f.local.pollingIntervalMs,
+    }),
+  );
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `local` present → the built-in facilitator (HTTP-only keys are problems); else HTTP. */
+export const facilitatorSchema = z.unknown().transform((raw, ctx): FacilitatorConfig => {
+  if (!isMapping(raw)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'must be a mapping with either url (a remote facilitator) or local (the built-in one)',
+    });
+    return z.NEVER;
+  }
+  const local = raw.local !== undefined;
+  const rest: Record<string, unknown> = { ...raw };
+  if (local) {
+    for (const key of HTTP_ONLY_KEYS) {
+      if (raw[key] === undefined) continue;
+      delete rest[key];
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [key],
+        message:
+          key === 'url'
+            ? 'give exactly one of url (a remote facilitator) or local (the built-in one), not both'
+            : `applies to a remote facilitator (url) only, not to local`,
+      });
+    }
+  }
+  const parsed = (local ? localFacilitatorSchema : httpFacilitatorSchema).safeParse(rest);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue(issue);
+    return z.NEVER;
+  }
+  return parsed.data;
+});

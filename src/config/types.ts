@@ -54,7 +54,28 @@ export interface HttpFacilitatorConfig {
   readonly maxSockets: number;
 }
 
-export type FacilitatorConfig = HttpFacilitatorConfig;
+/**
+ * The built-in facilitator (`facilitator.local`): verifies and settles in-process on `rpcUrl` with
+ * the settler key, no HTTP hop. `startGateway` builds it.
+ */
+export interface LocalFacilitatorConfig {
+  readonly kind: 'local';
+  /** JSON-RPC endpoint of the chain to settle on (normalised, no trailing slash). */
+  readonly rpcUrl: string;
+  /** Settler private key (0x + 64 hex). Pays the gas. Never logged. */
+  readonly privateKey: string;
+  /** Deadline of one verify, ms (same key as the HTTP kind). */
+  readonly verifyTimeoutMs: number;
+  /** Deadline of one settle, ms (same key as the HTTP kind). */
+  readonly settleTimeoutMs: number;
+  /** Receipt wait after broadcast, ms; below settleTimeoutMs. Past it: settlement_pending + hash. */
+  readonly receiptTimeoutMs: number;
+  /** Receipt polling interval, ms. */
+  readonly pollingIntervalMs: number;
+}
+
+/** Exactly one kind: `facilitator.url` (HTTP, the default) or `facilitator.local` (built-in). */
+export type FacilitatorConfig = HttpFacilitatorConfig | LocalFacilitatorConfig;
 
 /** How a priced route's money is collected relative to the upstream response. */
 export type SettleMode =

@@ -53,8 +53,43 @@ describe('gateway.example.yaml', () => {
       const leaf = key.split('.').at(-1) ?? key;
       const documented = text
         .split('\n')
-        .some((l) => l.trimStart().startsWith(`${leaf}:`) && l.includes(`# default ${shown}`));
+        .map((l) => l.trimStart().replace(/^#\s*/, '')) // a commented-out alternative counts
+        .some((l) => l.startsWith(`${leaf}:`) && l.includes(`# default ${shown}`));
       expect(documented, `example documents ${key} with "# default ${shown}"`).toBe(true);
     }
+  });
+
+  it('its commented facilitator.local block loads when swapped in for url', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const lines = (await readFile(example, 'utf8')).split('\n');
+    const start = lines.findIndex((l) => l.trim() === '# local:');
+    expect(start).toBeGreaterThan(0);
+    const block: string[] = [];
+    for (const line of lines.slice(start)) {
+      if (!line.startsWith('  #')) break;
+      block.push(line.replace(/^ {2}# ?/, '  ').replace(/^ {2}( *)# .*$/, ''));
+    }
+    const httpOnly = /^ {2}(url|supportedTimeoutMs|maxSockets|headers):/;
+    const swapped = lines
+      .filter((l) => !httpOnly.test(l))
+      .flatMap((l, i, all) => (i > 0 && all[i - 1] === 'facilitator:' ? [...block, l] : [l]))
+      .join('\n');
+    const { loadConfigText } = await import('../../../src/config/index.js');
+    const result = loadConfigText(
+      swapped,
+      { PAY_TO: '0x209693bc6afc0c5328ba36faf03c514ef312287c', SETTLER_KEY: `0x${'ab'.repeat(32)}` },
+      'swapped.yaml',
+    );
+    expect(result.ok ? 'ok' : formatProblems(result.problems, 'swapped.yaml')).toBe('ok');
+    if (!result.ok) return;
+    expect(result.config.facilitator).toEqual({
+      kind: 'local',
+      rpcUrl: 'http://127.0.0.1:8545',
+      privateKey: `0x${'ab'.repeat(32)}`,
+      verifyTimeoutMs: DEFAULTS.facilitator.verifyTimeoutMs,
+      settleTimeoutMs: DEFAULTS.facilitator.settleTimeoutMs,
+      receiptTimeoutMs: DEFAULTS.facilitator.local.receiptTimeoutMs,
+      pollingIntervalMs: DEFAULTS.facilitator.local.pollingIntervalMs,
+    });
   });
 });

@@ -52,7 +52,12 @@ routes:
     expect(config.server.publicUrl).toBe(null);
     expect(config.server.trustProxy).toBe(false);
     expect(config.server.limits).toEqual(DEFAULTS.server.limits);
-    expect(config.facilitator).toEqual({ kind: 'http', ...DEFAULTS.facilitator });
+    const { url, verifyTimeoutMs, settleTimeoutMs, supportedTimeoutMs, maxSockets, headers } =
+      DEFAULTS.facilitator;
+    expect(config.facilitator).toEqual({
+      kind: 'http',
+      ...{ url, verifyTimeoutMs, settleTimeoutMs, supportedTimeoutMs, maxSockets, headers },
+    });
     expect(config.upstreamTimeoutMs).toBe(DEFAULTS.upstreamTimeoutMs);
     expect(config.unpriced).toBe('forward');
     expect(config.verifyCache).toEqual(DEFAULTS.verifyCache);
@@ -67,7 +72,7 @@ routes:
   it('deep-freezes the result', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.server.limits)).toBe(true);
-    expect(Object.isFrozen(config.facilitator.headers)).toBe(true);
+    expect(config.facilitator.kind === 'http' && Object.isFrozen(config.facilitator.headers)).toBe(true);
     expect(Object.isFrozen(config.routes)).toBe(true);
     expect(Object.isFrozen(config.routes[0]?.asset)).toBe(true);
     expect(() => {
@@ -224,7 +229,7 @@ routes: {}
       { HOST: 'backend', TOKEN: 's3cret' },
     );
     expect(c.upstream).toBe('http://backend:3000');
-    expect(c.facilitator.headers).toEqual({ Authorization: 'Bearer s3cret' });
+    expect(c.facilitator).toMatchObject({ kind: 'http', headers: { Authorization: 'Bearer s3cret' } });
   });
 
   it('reports every unset variable with its key and line', () => {
@@ -386,5 +391,77 @@ describe('loadConfigText: problems behind a broken key are still found', () => {
         'routes:\n  "GET /a": "1.0000001"\n',
     );
     expect(p.map((x) => x.path)).toEqual(['payment.network']);
+  });
+});
+
+describe('loadConfigText: facilitator.local (the built-in facilitator)', () => {
+  const KEY = `0x${'5e'.repeat(32)}`;
+  const local = (inner: string, outer = ''): string =>
+    `facilitator:\n${outer}  local:\n    rpcUrl: http://127.0.0.1:8545\n${inner}`;
+
+  it('resolves to kind local with the shared deadlines and its own defaults', () => {
+    const c = load(
+      base('  "GET /a": "$1"', local('    privateKey: "${SETTLER_KEY}"\n', '  settleTimeoutMs: 12000\n')),
+      { ...env, SETTLER_KEY: KEY },
+    );
+    expect(c.facilitator).toEqual({
+      kind: 'local',
+      rpcUrl: 'http://127.0.0.1:8545',
+      privateKey: KEY,
+      verifyTimeoutMs: DEFAULTS.facilitator.verifyTimeoutMs,
+      settleTimeoutMs: 12000,
+      receiptTimeoutMs: DEFAULTS.facilitator.local.receiptTimeoutMs,
+      pollingIntervalMs: DEFAULTS.facilitator.local.pollingIntervalMs,
+    });
+    expect(Object.isFrozen(c.facilitator)).toBe(true);
+  });
+
+  it('reports every problem of the section at once, never showing the key', () => {
+    const badKey = `0x${'zz'.repeat(32)}`;
+    const p = problems(
+      base(
+        '  "GET /a": "$1"',
+        `facilitator:\n  url: http://f\n  maxSockets: 3\n  settleTimeoutMs: 3000\n  local:\n` +
+          `    rpcUrl: ftp://x\n    privateKey: "${badKey}"\n    receiptTimeoutMs: 3000\n    extra: 1\n`,
+      ),
+    );
+    expect(p.map((x) => x.path)).toEqual([
+      'facilitator.url',
+      'facilitator.maxSockets',
+      'facilitator.local.rpcUrl',
+      'facilitator.local.privateKey',
+      'facilitator.local.receiptTimeoutMs',
+      'facilitator.local.extra',
+    ]);
+    expect(JSON.stringify(p)).not.toContain('zzzz');
+  });
+
+  it('refuses a receipt wait that does not fit in the settle deadline', () => {
+    const p = problems(
+      base('  "GET /a": "$1"', local(`    privateKey: "${KEY}"\n    receiptTimeoutMs: 15000\n`)),
+    );
+    expect(p).toEqual([
+      expect.objectContaining({
+        path: 'facilitator.local.receiptTimeoutMs',
+        message: expect.stringContaining('must be below facilitator.settleTimeoutMs (15000 ms)') as unknown,
+      }),
+    ]);
+  });
+
+  it('still judges maxTimeoutSeconds against the settle deadline of a local facilitator', () => {
+    const p = problems(
+      base(
+        '  "GET /a": { price: "$1", maxTimeoutSeconds: 30 }',
+        local(`    privateKey: "${KEY}"\n`, '  settleTimeoutMs: 40000\n'),
+      ),
+    );
+    expect(p.map((x) => x.path)).toEqual(['routes.GET /a.maxTimeoutSeconds']);
+  });
+
+  it('names the unset variable of the key', () => {
+    const p = problems(base('  "GET /a": "$1"', local('    privateKey: "${SETTLER_KEY}"\n')));
+    expect(p).toEqual([
+      expect.objectContaining({ path: 'facilitator.local.privateKey', message: 'environment variable SETTLER_KEY is not set' }),
+    ]);
   });
 });

@@ -1,20 +1,20 @@
 /**
  * `x402-gateway dev` (what `npm start` runs): the whole money path on loopback, offline — an anvil
- * devnet (chain id 84532) with the EIP-3009 USDC, the built-in facilitator served over HTTP, a demo
- * upstream, and the gateway on config/dev.yaml. Ctrl-C stops everything it started.
+ * devnet (chain id 84532) with the EIP-3009 USDC, a demo upstream, and the gateway on
+ * config/dev.yaml, which settles through the built-in facilitator in-process (`facilitator.local`).
+ * Ctrl-C stops everything it started.
  * DEV ONLY: every key involved is a public anvil test key.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatProblems, loadConfigFile } from '../config/index.js';
 import { startDevnet, type Devnet } from '../devnet/index.js';
-import { createLocalFacilitator } from '../facilitator/local.js';
-import { startFacilitatorServer } from '../facilitator/server.js';
 import { startGateway } from '../server.js';
 import { startDemoUpstream } from './demo-upstream.js';
 
-export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--facilitator-port N] [--upstream-port N]
-  Starts anvil (chain 84532) + the built-in facilitator + a demo upstream + the gateway (config/dev.yaml).
+export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N]
+  Starts anvil (chain 84532) + a demo upstream + the gateway (config/dev.yaml) with the built-in
+  facilitator in-process. For the facilitator over HTTP: x402-gateway devnet --facilitator-port N.
 `;
 
 /** anvil account that receives the payments; #9 settles, #0–#7 pay. */
@@ -27,7 +27,6 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       'anvil-port': { type: 'string', default: '8545' },
-      'facilitator-port': { type: 'string', default: '4021' },
       'upstream-port': { type: 'string', default: '3000' },
     },
     strict: true,
@@ -42,22 +41,13 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     stops.push(() => devnet.stop());
     const settler = devnet.accounts[SETTLER_INDEX]!;
     const payTo = devnet.accounts[PAY_TO_INDEX]!.address;
-    const facilitator = await createLocalFacilitator({ rpcUrl: devnet.rpcUrl, privateKey: settler.privateKey });
-    const facilitatorServer = await startFacilitatorServer({
-      facilitator,
-      host: '127.0.0.1',
-      port: Number(values['facilitator-port']),
-    });
-    stops.push(async () => {
-      await facilitatorServer.close();
-      await facilitator.close();
-    });
     const upstream = await startDemoUpstream(Number(values['upstream-port']));
     stops.push(() => upstream.close());
 
     const loaded = await loadConfigFile(configPath, {
       ...process.env,
-      DEV_FACILITATOR_URL: facilitatorServer.url,
+      DEV_RPC_URL: devnet.rpcUrl,
+      DEV_SETTLER_KEY: settler.privateKey,
       DEV_PAY_TO: payTo,
       DEV_UPSTREAM_URL: upstream.url,
     });
@@ -75,7 +65,7 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
         'x402-gateway dev: everything on loopback, offline (DEV ONLY: public anvil test keys)',
         `  gateway      ${gateway.url}   (admin ${gateway.adminUrl}/metrics)`,
         `  devnet       ${devnet.rpcUrl}   chain 84532, USDC ${devnet.usdc}`,
-        `  facilitator  ${facilitatorServer.url}   (built-in, settler ${settler.address})`,
+        `  facilitator  built-in, in-process (settler ${settler.address})`,
         `  upstream     ${upstream.url}   (demo API)`,
         `  payTo        ${payTo}`,
         '',

@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'bench/reference/', 'bench/results/', 'contracts/**/*.json'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'bench/reference/', 'bench/results/', 'contracts/**/*.json', 'test/e2e/v1-client/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

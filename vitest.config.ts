@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/e2e/v1-client is a separate package (the official v1 client and its dependencies).
+    exclude: [...configDefaults.exclude, 'test/e2e/v1-client/**'],
     // Sockets on loopback and a shared devnet: keep per-test time bounded and files isolated.
     testTimeout: 30_000,
     hookTimeout: 60_000,

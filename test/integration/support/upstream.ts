@@ -15,23 +15,29 @@ export interface UpstreamCall {
 export interface TestUpstream {
   readonly url: string;
   readonly calls: UpstreamCall[];
+  /** The next `n` requests (any path) answer 500, whatever they ask for. */
+  failNext(n: number): void;
   close(): Promise<void>;
 }
 
 /**
- * Routes: `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
+ * Routes (unless failNext is counting down: then 500): `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
  * `/v1/big*` → 64 KiB body; anything else → 200 JSON echo of method and url.
  */
 export async function startTestUpstream(): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
   const hanging = new Set<http.ServerResponse>();
+  let failing = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = req.url ?? '';
       calls.push({ method: req.method ?? '', url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      if (url.startsWith('/v1/fail')) {
+      if (failing > 0) {
+        failing--;
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"upstream down for a moment"}');
+      } else if (url.startsWith('/v1/fail')) {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"upstream broke"}');
       } else if (url.startsWith('/v1/missing')) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such thing"}');
@@ -57,6 +63,9 @@ export async function startTestUpstream(): Promise<TestUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    failNext(n) {
+      failing = n;
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

@@ -46,8 +46,8 @@ export interface BenchEnv {
   readonly gatewayBuild: 'missing' | 'always' | 'never';
   /** Gateway `log.level` written to the generated config ('' = leave the key out). */
   readonly gatewayLogLevel: string;
-  /** Extra node flags for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
-  readonly gatewayNodeArgs: readonly string[];
+  /** Extra node flags for every node system under test (gateway, http-proxy, references), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+  readonly sutNodeArgs: readonly string[];
   /** Contenders whose failure (after they started) makes the run exit non-zero. */
   readonly required: readonly string[];
   /** Output JSON path ('' = bench/results/<mode>-<timestamp>.json). */
@@ -133,7 +133,7 @@ export function readEnv(mode: Mode): BenchEnv {
     gatewayBuild,
     // Every feature on, logs included: one JSON line per request, as in production.
     gatewayLogLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info',
-    gatewayNodeArgs: (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+    sutNodeArgs: (process.env.BENCH_SUT_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     required: list('BENCH_REQUIRED', ['direct', 'http-proxy', 'gateway']),
     out: str('BENCH_OUT', ''),
     nginxBin: str('BENCH_NGINX', 'nginx'),

@@ -4,6 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { LogConfig } from './config/types.js';
+import { BatchedStdout } from './log-destination.js';
 
 export function createLogger(config: LogConfig, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -21,6 +22,6 @@ export function createLogger(config: LogConfig, destination?: pino.DestinationSt
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    destination ?? new BatchedStdout(),
   );
 }

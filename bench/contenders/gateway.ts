@@ -56,7 +56,7 @@ async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
     }),
   );
   const cli = entry(h);
-  const m = startProcess('gateway', process.execPath, [...h.env.gatewayNodeArgs, cli, '--config', file], { cpu: h.sutCpu, cwd: h.root });
+  const m = startProcess('gateway', process.execPath, [...h.env.sutNodeArgs, cli, '--config', file], { cpu: h.sutCpu, cwd: h.root });
   try {
     await waitReady(m, port, '/free', 30_000);
   } catch (e) {

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { parse as parseLegacyUrl } from 'node:url';
 import httpProxy from 'http-proxy';
 
 export type ForwardResult =
@@ -68,7 +69,8 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
   };
   const agent = isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const proxy = httpProxy.createProxyServer({
-    target: options.target,
+    // Parsed once here: given a string, http-proxy re-parses it on every request that passes options.
+    target: parseLegacyUrl(options.target),
     agent,
     selfHandleResponse: true,
     // We set X-Forwarded-* ourselves (request-headers.ts): trusting or not is a config decision.
@@ -77,6 +79,13 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
     changeOrigin: true,
     ws: false,
   });
+
+  // http-proxy's documented `web(req, res, callback)` form, which @types/http-proxy does not declare.
+  const webWithoutOptions = proxy.web.bind(proxy) as unknown as (
+    req: IncomingMessage,
+    res: ServerResponse,
+    callback: (err: Error) => void,
+  ) => void;
 
   // An unhandled `error` event on the proxy would crash the process (ProxyServer.prototype.onError).
   proxy.on('error', (err: Error, req: IncomingMessage) => {
@@ -139,9 +148,10 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
           pending.proxyReq?.destroy(err);
           finish(req, classifyError(req, err));
         });
-        proxy.web(req, res, body === undefined ? {} : { buffer: body }, (err: Error) => {
-          finish(req, classifyError(req, err));
-        });
+        const onError = (err: Error): void => finish(req, classifyError(req, err));
+        // Without per-request options http-proxy skips copying its option object for each request.
+        if (body === undefined) webWithoutOptions(req, res, onError);
+        else proxy.web(req, res, { buffer: body }, onError);
       });
     },
     close() {

@@ -11,7 +11,7 @@ export function createLogger(config: LogConfig, destination?: pino.DestinationSt
     {
       level: config.level,
       base: { svc: 'x402-gateway' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // Epoch milliseconds (pino's default): an ISO string per access-log line cost ~0.5 µs.
       redact: {
         paths: [
           'headers["payment-signature"]',

@@ -29,7 +29,8 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
       if (!res.writableEnded) ctx.clientGone = true;
       done();
     });
-    void runStages(ctx, deps, stages).finally(done);
+    // runStages never rejects (it catches everything), so one callback covers both outcomes.
+    void runStages(ctx, deps, stages).then(done, done);
   };
 }
 

@@ -30,7 +30,9 @@ export function responseHeaders(upstream: IncomingMessage): OutgoingHttpHeaders 
     connection === undefined
       ? undefined
       : new Set(connection.split(',').map((h) => h.trim().toLowerCase()));
-  for (const [name, value] of Object.entries(upstream.headers)) {
+  const headers = upstream.headers;
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || DROP.has(name) || named?.has(name) === true) continue;
     out[name] = value;
   }

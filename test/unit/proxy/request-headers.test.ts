@@ -1,0 +1,62 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { prepareUpstreamHeaders } from '../../../src/proxy/request-headers.js';
+
+const facts = { clientIp: '10.0.0.7', host: 'api.example.com', proto: 'https' as const, requestId: 'r-1' };
+
+function clientHeaders(): IncomingHttpHeaders {
+  return {
+    host: 'api.example.com',
+    accept: 'application/json',
+    connection: 'keep-alive, x-hop',
+    'x-hop': 'by connection',
+    'keep-alive': 'timeout=5',
+    te: 'trailers',
+    'payment-signature': 'sig',
+    'x-payment': 'v1',
+    'x-payment-payer': '0xforged',
+    'x-http-method-override': 'DELETE',
+    'x-original-url': '/admin',
+    'x-forwarded-for': '6.6.6.6',
+    'x-forwarded-host': 'evil.example',
+    'x-forwarded-proto': 'http',
+    forwarded: 'for=6.6.6.6',
+  };
+}
+
+describe('prepareUpstreamHeaders', () => {
+  it('drops payment, hop-by-hop, rewrite and client X-Forwarded headers, then sets ours', () => {
+    const headers = clientHeaders();
+    prepareUpstreamHeaders(headers, facts, { payer: '0xabc', amount: '1000', network: 'eip155:84532' }, false);
+    expect(headers).toEqual({
+      host: 'api.example.com',
+      accept: 'application/json',
+      'x-forwarded-for': '10.0.0.7',
+      'x-forwarded-host': 'api.example.com',
+      'x-forwarded-proto': 'https',
+      'x-request-id': 'r-1',
+      'x-payment-payer': '0xabc',
+      'x-payment-amount': '1000',
+      'x-payment-network': 'eip155:84532',
+    });
+  });
+
+  it('with trustProxy keeps the chain of X-Forwarded-For and appends the peer', () => {
+    const headers = clientHeaders();
+    prepareUpstreamHeaders(headers, facts, undefined, true);
+    expect(headers['x-forwarded-for']).toBe('6.6.6.6, 10.0.0.7');
+    expect(headers['x-forwarded-host']).toBe('evil.example');
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers.forwarded).toBe('for=6.6.6.6');
+    // Payment and rewrite headers go whatever the trust setting.
+    expect(headers['x-payment-payer']).toBeUndefined();
+    expect(headers['x-original-url']).toBeUndefined();
+    expect(headers['payment-signature']).toBeUndefined();
+  });
+
+  it('tells an unpaid request nothing about payers', () => {
+    const headers: IncomingHttpHeaders = { host: 'h' };
+    prepareUpstreamHeaders(headers, facts, undefined, false);
+    expect(Object.keys(headers).filter((k) => k.startsWith('x-payment'))).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Offer, PricedRoute } from '../pricing/types.js';
+import type { FacilitatorRequest } from '../verify/types.js';
 import type { PaymentPayload } from '../x402/types.js';
 
 /** Bounded set of outcome labels (metrics and logs). */
@@ -53,6 +54,8 @@ export class RequestContext {
   /** The decoded payload exactly as sent, forwarded to the facilitator. */
   rawPayload: unknown = undefined;
   offer: Offer | undefined = undefined;
+  /** Body of /verify and /settle, built once (facilitator-request.ts). */
+  facilitatorRequest: FacilitatorRequest | undefined = undefined;
   auth: Authorization | undefined = undefined;
   replayKey = '';
   digest = '';

@@ -8,6 +8,14 @@ import { resourceUrl } from './replies.js';
 import type { FacilitatorRequest } from '../verify/types.js';
 import { facilitatorRequest as buildRequest } from '../x402/requirements.js';
 
+/** Built once per request: verify, settle and a settle retry all send this same object. */
 export function facilitatorRequest(ctx: RequestContext, deps: Deps): FacilitatorRequest {
-  return buildRequest(ctx.payload!, ctx.rawPayload, ctx.offer!, ctx.route!, resourceUrl(ctx, deps));
+  ctx.facilitatorRequest ??= buildRequest(
+    ctx.payload!,
+    ctx.rawPayload,
+    ctx.offer!,
+    ctx.route!,
+    resourceUrl(ctx, deps),
+  );
+  return ctx.facilitatorRequest;
 }

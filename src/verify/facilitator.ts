@@ -141,11 +141,11 @@ export class HttpFacilitatorClient implements FacilitatorClient {
   }
 
   verify(request: FacilitatorRequest): Promise<FacilitatorResult<VerifyResponse>> {
-    return this.#call(this.#verify, JSON.stringify(request));
+    return this.#call(this.#verify, serialize(request));
   }
 
   settle(request: FacilitatorRequest): Promise<FacilitatorResult<SettleResponse>> {
-    return this.#call(this.#settle, JSON.stringify(request));
+    return this.#call(this.#settle, serialize(request));
   }
 
   supported(): Promise<FacilitatorResult<SupportedResponse>> {
@@ -290,4 +290,20 @@ function detailOf(op: Op, status: number, text: string): string {
 
 function describeError(err: NodeJS.ErrnoException): string {
   return err.code === undefined ? err.message : `${err.code} ${err.message}`;
+}
+
+/**
+ * The JSON body of a request object, serialised once: the pipeline sends the same request object to
+ * /verify and then /settle (and again on a settlement_pending retry), so it is stringified once.
+ * Re-serialising (rather than forwarding the client's own JSON text) keeps one parse of the payload
+ * authoritative: duplicate keys cannot mean one thing to us and another to the facilitator.
+ */
+const bodies = new WeakMap<FacilitatorRequest, string>();
+function serialize(request: FacilitatorRequest): string {
+  let body = bodies.get(request);
+  if (body === undefined) {
+    body = JSON.stringify(request);
+    bodies.set(request, body);
+  }
+  return body;
 }

@@ -4,7 +4,7 @@
  * for another chain). Each is refused with a machine-readable reason, nothing moves on-chain and
  * the upstream never sees the request. In-process and over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PaymentRequirementsV1 } from '../../../src/x402/types.js';
 import { buildV1Payload, encodePaymentHeader } from '../../helpers/payments.js';
 import { rawRequest } from '../../integration/support/harness.js';
@@ -18,26 +18,15 @@ import {
   balanceOf,
   newPayer,
   revenueOnMetrics,
-  startStack,
-  startTestDevnet,
+  useDevnetSuite,
   transfersTo,
   upstreamCalls,
-  type Devnet,
   type Payer,
   type Stack,
 } from './support.js';
 
-let devnet: Devnet;
-const stacks = new Map<string, Stack>();
-
-beforeAll(async () => {
-  devnet = await startTestDevnet();
-  for (const mode of MODES) stacks.set(mode, await startStack(devnet, mode));
-});
-afterAll(async () => {
-  for (const stack of stacks.values()) await stack.close();
-  await devnet?.stop();
-});
+const suite = useDevnetSuite();
+const stacks = suite.stacks;
 
 /** A v1 payment for `path` that declares another network than the offer's. */
 async function v1OnNetwork(url: string, path: string, payer: Payer, network: string): Promise<PaymentHeader> {
@@ -101,24 +90,24 @@ describe.each(MODES)('refused payments move nothing (facilitator %s)', (mode) =>
   const stack = (): Stack => stacks.get(mode)!;
 
   it.each(CASES)('$name → 402 $reason, no transfer, upstream not called', async (c) => {
-    const payer = await newPayer(devnet, c.funds);
+    const payer = await newPayer(suite.devnet, c.funds);
     const path = `/v1/items/refused-${CASES.indexOf(c)}`;
     const payment = await c.sign(stack().url, path, payer);
-    const transfers = (await transfersTo(devnet, stack().payTo)).length;
+    const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
 
     const res = await payWith(stack().url, path, payment);
     expect(res.status).toBe(402);
     expect(JSON.parse(res.body)).toMatchObject({ reason: c.reason });
     expect(upstreamCalls(stack(), path)).toBe(0);
-    expect(await balanceOf(devnet, payer.address)).toBe(c.funds);
-    expect(await balanceOf(devnet, stack().payTo)).toBe(0n);
-    expect(await transfersTo(devnet, stack().payTo)).toHaveLength(transfers);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(c.funds);
+    expect(await balanceOf(suite.devnet, stack().payTo)).toBe(0n);
+    expect(await transfersTo(suite.devnet, stack().payTo)).toHaveLength(transfers);
     const { from, nonce } = authorizationOf(payment.payload);
-    expect(await authorizationState(devnet, from, nonce)).toBe(false);
+    expect(await authorizationState(suite.devnet, from, nonce)).toBe(false);
   });
 
   it('the revenue counter on /metrics equals the transfers to payTo on-chain (none)', async () => {
-    expect(await transfersTo(devnet, stack().payTo)).toEqual([]);
+    expect(await transfersTo(suite.devnet, stack().payTo)).toEqual([]);
     expect(await revenueOnMetrics(stack())).toBe(0n);
   });
 });

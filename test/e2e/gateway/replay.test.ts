@@ -4,7 +4,7 @@
  * 20 concurrent distinct payments transfer 20 times; an upstream 500 charges nothing and the same
  * signed payment works afterwards. In-process and over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { payWith, signFor } from '../../integration/support/pay.js';
 import {
   MODES,
@@ -14,25 +14,14 @@ import {
   balanceOf,
   newPayer,
   revenueOnMetrics,
-  startStack,
-  startTestDevnet,
+  useDevnetSuite,
   transfersTo,
   upstreamCalls,
-  type Devnet,
   type Stack,
 } from './support.js';
 
-let devnet: Devnet;
-const stacks = new Map<string, Stack>();
-
-beforeAll(async () => {
-  devnet = await startTestDevnet();
-  for (const mode of MODES) stacks.set(mode, await startStack(devnet, mode));
-});
-afterAll(async () => {
-  for (const stack of stacks.values()) await stack.close();
-  await devnet?.stop();
-});
+const suite = useDevnetSuite();
+const stacks = suite.stacks;
 
 function reasonOf(body: string): string {
   return (JSON.parse(body) as { reason?: string }).reason ?? '';
@@ -42,28 +31,28 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
   const stack = (): Stack => stacks.get(mode)!;
 
   it('a settled payment replayed is refused, with no second transfer', async () => {
-    const payer = await newPayer(devnet, 5_000n);
+    const payer = await newPayer(suite.devnet, 5_000n);
     const path = '/v1/items/replay';
     const payment = await signFor(stack().url, path, { account: payer.account });
     const first = await payWith(stack().url, path, payment);
     expect(first.status).toBe(200);
-    expect(await balanceOf(devnet, payer.address)).toBe(5_000n - PRICE.item);
-    const transfers = (await transfersTo(devnet, stack().payTo)).length;
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(5_000n - PRICE.item);
+    const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
 
     const replay = await payWith(stack().url, path, payment);
     expect(replay.status).toBe(402);
     expect(reasonOf(replay.body)).toBe('payment_already_used');
     expect(upstreamCalls(stack(), path)).toBe(1);
-    expect(await balanceOf(devnet, payer.address)).toBe(5_000n - PRICE.item);
-    expect(await transfersTo(devnet, stack().payTo)).toHaveLength(transfers);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(5_000n - PRICE.item);
+    expect(await transfersTo(suite.devnet, stack().payTo)).toHaveLength(transfers);
   });
 
   it('20 concurrent copies of one payment: one upstream call, one transfer', async () => {
-    const payer = await newPayer(devnet, 5_000n);
+    const payer = await newPayer(suite.devnet, 5_000n);
     const path = '/v1/items/copies';
     const payment = await signFor(stack().url, path, { account: payer.account });
-    const payeeBefore = await balanceOf(devnet, stack().payTo);
-    const transfers = (await transfersTo(devnet, stack().payTo)).length;
+    const payeeBefore = await balanceOf(suite.devnet, stack().payTo);
+    const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
 
     const answers = await Promise.all(Array.from({ length: 20 }, () => payWith(stack().url, path, payment)));
     const statuses = answers.map((a) => a.status).sort();
@@ -73,38 +62,38 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
       expect(reasonOf(refused.body)).toBe('payment_already_used');
     }
     expect(upstreamCalls(stack(), path)).toBe(1);
-    expect(await balanceOf(devnet, stack().payTo)).toBe(payeeBefore + PRICE.item);
-    expect(await balanceOf(devnet, payer.address)).toBe(5_000n - PRICE.item);
-    const after = await transfersTo(devnet, stack().payTo);
+    expect(await balanceOf(suite.devnet, stack().payTo)).toBe(payeeBefore + PRICE.item);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(5_000n - PRICE.item);
+    const after = await transfersTo(suite.devnet, stack().payTo);
     expect(after).toHaveLength(transfers + 1);
     const { nonce } = authorizationOf(payment.payload);
-    expect(await authorizationState(devnet, payer.address, nonce)).toBe(true);
+    expect(await authorizationState(suite.devnet, payer.address, nonce)).toBe(true);
   });
 
   it('20 concurrent distinct payments: 20 transfers', async () => {
-    const payer = await newPayer(devnet, 20n * PRICE.quote);
-    const payeeBefore = await balanceOf(devnet, stack().payTo);
-    const transfers = (await transfersTo(devnet, stack().payTo)).length;
+    const payer = await newPayer(suite.devnet, 20n * PRICE.quote);
+    const payeeBefore = await balanceOf(suite.devnet, stack().payTo);
+    const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
     const payments = await Promise.all(
       Array.from({ length: 20 }, (_, i) => signFor(stack().url, `/v1/quote?n=${i}`, { account: payer.account })),
     );
     const answers = await Promise.all(payments.map((p, i) => payWith(stack().url, `/v1/quote?n=${i}`, p)));
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
-    expect(await balanceOf(devnet, payer.address)).toBe(0n);
-    expect(await balanceOf(devnet, stack().payTo)).toBe(payeeBefore + 20n * PRICE.quote);
-    const after = await transfersTo(devnet, stack().payTo);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(0n);
+    expect(await balanceOf(suite.devnet, stack().payTo)).toBe(payeeBefore + 20n * PRICE.quote);
+    const after = await transfersTo(suite.devnet, stack().payTo);
     expect(after).toHaveLength(transfers + 20);
     expect(new Set(after.slice(transfers).map((t) => t.transactionHash)).size).toBe(20);
     for (const p of payments) {
-      expect(await authorizationState(devnet, payer.address, authorizationOf(p.payload).nonce)).toBe(true);
+      expect(await authorizationState(suite.devnet, payer.address, authorizationOf(p.payload).nonce)).toBe(true);
     }
   });
 
   it('upstream 500: the client gets the 500, nothing moves, and the same payment then works', async () => {
-    const payer = await newPayer(devnet, 5_000n);
+    const payer = await newPayer(suite.devnet, 5_000n);
     const path = '/v1/items/flaky';
     const payment = await signFor(stack().url, path, { account: payer.account });
-    const transfers = (await transfersTo(devnet, stack().payTo)).length;
+    const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
     const { nonce } = authorizationOf(payment.payload);
 
     stack().upstream.failNext(1);
@@ -112,20 +101,20 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
     expect(failed.status).toBe(500);
     expect(failed.body).toContain('upstream down for a moment');
     expect(failed.headers['payment-response']).toBeUndefined();
-    expect(await balanceOf(devnet, payer.address)).toBe(5_000n);
-    expect(await authorizationState(devnet, payer.address, nonce)).toBe(false);
-    expect(await transfersTo(devnet, stack().payTo)).toHaveLength(transfers);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(5_000n);
+    expect(await authorizationState(suite.devnet, payer.address, nonce)).toBe(false);
+    expect(await transfersTo(suite.devnet, stack().payTo)).toHaveLength(transfers);
 
     const retried = await payWith(stack().url, path, payment);
     expect(retried.status).toBe(200);
     expect(upstreamCalls(stack(), path)).toBe(2);
-    expect(await balanceOf(devnet, payer.address)).toBe(5_000n - PRICE.item);
-    expect(await authorizationState(devnet, payer.address, nonce)).toBe(true);
-    expect(await transfersTo(devnet, stack().payTo)).toHaveLength(transfers + 1);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(5_000n - PRICE.item);
+    expect(await authorizationState(suite.devnet, payer.address, nonce)).toBe(true);
+    expect(await transfersTo(suite.devnet, stack().payTo)).toHaveLength(transfers + 1);
   });
 
   it('the revenue counter on /metrics equals the transfers to payTo on-chain', async () => {
-    const onChain = (await transfersTo(devnet, stack().payTo)).reduce((sum, t) => sum + t.value, 0n);
+    const onChain = (await transfersTo(suite.devnet, stack().payTo)).reduce((sum, t) => sum + t.value, 0n);
     expect(onChain).toBe(3n * PRICE.item + 20n * PRICE.quote);
     expect(await revenueOnMetrics(stack())).toBe(onChain);
   });

@@ -5,6 +5,7 @@
  * payment is a real EIP-3009 signature and every settlement a real transfer, read back on-chain.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseAbiItem, type Address, type Hex, type LocalAccount } from 'viem';
@@ -19,7 +20,13 @@ import {
 } from '../../../src/facilitator/index.js';
 import { startGateway, type RunningGateway } from '../../../src/server.js';
 import { startTestUpstream, type TestUpstream } from '../../integration/support/upstream.js';
-import { account, freshAddress, publicClient, type Devnet } from '../devnet/setup.js';
+import {
+  account,
+  freshAddress,
+  publicClient,
+  startTestDevnet,
+  type Devnet,
+} from '../devnet/setup.js';
 
 export { authorizationState, balanceOf, startTestDevnet, type Devnet } from '../devnet/setup.js';
 
@@ -210,4 +217,26 @@ export async function loadV1Client(): Promise<V1FetchModule> {
   // require.resolve picks the CommonJS entry; the package's ESM build sits next to it.
   const esm = entry.replace(/[\\/]cjs[\\/]index\.js$/, '/esm/index.mjs');
   return (await import(pathToFileURL(esm).href)) as V1FetchModule;
+}
+
+/**
+ * One devnet and a gateway stack per facilitator mode for the calling test file, started before
+ * its tests and stopped after them. Read `suite.devnet` and `suite.stacks` inside tests.
+ */
+export interface DevnetSuite {
+  devnet: Devnet;
+  readonly stacks: Map<Mode, Stack>;
+}
+
+export function useDevnetSuite(): DevnetSuite {
+  const suite = { stacks: new Map<Mode, Stack>() } as DevnetSuite;
+  beforeAll(async () => {
+    suite.devnet = await startTestDevnet();
+    for (const mode of MODES) suite.stacks.set(mode, await startStack(suite.devnet, mode));
+  });
+  afterAll(async () => {
+    for (const stack of suite.stacks.values()) await stack.close();
+    await (suite.devnet as Devnet | undefined)?.stop();
+  });
+  return suite;
 }

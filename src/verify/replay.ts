@@ -24,7 +24,7 @@ type State = 'in-flight' | 'pending' | 'settled';
 
 interface ReplayRecord {
   state: State;
-  readonly digest: string;
+  digest: string;
   transaction: string | undefined;
   readonly expiresAtMs: number;
 }
@@ -77,11 +77,15 @@ export class InMemoryReplayGuard implements ReplayGuard {
     return DONE;
   }
 
-  markSettled(key: string, transaction: string): Promise<void> {
+  markSettled(key: string, _transaction: string): Promise<void> {
     const rec = this.#records.get(key);
     if (rec !== undefined) {
       rec.state = 'settled';
-      rec.transaction = transaction;
+      // A settled record only has to answer "used" until it expires. The digest and the tx hash
+      // serve a resume of a pending settlement only: dropping them roughly halves what each of up
+      // to maxEntries records keeps alive (the tx hash is in the access log).
+      rec.digest = '';
+      rec.transaction = undefined;
     }
     return DONE;
   }

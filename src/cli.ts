@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { formatProblems, loadConfigFile } from './config/index.js';
 import { startGateway, type RunningGateway } from './server.js';
+import { waitForStop } from './stop-signal.js';
 
 const HELP = `x402-gateway — pay-per-call (x402) reverse proxy
 
@@ -123,17 +124,12 @@ async function start(args: readonly string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      gateway.parts.deps.log.info({ signal }, 'shutting down');
-      gateway.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const signal = await waitForStop();
+  gateway.parts.deps.log.info({ signal }, 'shutting down');
+  try {
+    await gateway.close();
+    return 0;
+  } catch {
+    return 1;
+  }
 }
-
-

@@ -11,6 +11,7 @@ import { formatProblems, loadConfigFile } from '../config/index.js';
 import { startDevnet, type Devnet } from '../devnet/index.js';
 import { startGateway } from '../server.js';
 import { startDemoUpstream } from './demo-upstream.js';
+import { waitForStop } from '../stop-signal.js';
 
 export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N]
   Starts anvil (chain 84532) + a demo upstream + the gateway (config/dev.yaml) with the built-in
@@ -77,10 +78,7 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await waitForStop();
     await stopAll();
     return 0;
   } catch (error) {

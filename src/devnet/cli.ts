@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { createLocalFacilitator } from '../facilitator/local.js';
 import { startFacilitatorServer, type FacilitatorServer } from '../facilitator/server.js';
 import { startDevnet, type Devnet, type DevnetChainId } from './index.js';
+import { waitForStop } from '../stop-signal.js';
 
 export const DEVNET_USAGE = `usage: x402-gateway devnet [options]
   --chain NAME             base-sepolia (default), base, 84532 or 8453
@@ -153,18 +154,7 @@ export async function runDevnetCommand(argv: string[], io: DevnetCommandIo = {})
     return 1;
   }
 
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      io.signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-    if (io.signal?.aborted) done();
-    else io.signal?.addEventListener('abort', done);
-  });
+  await waitForStop(io.signal);
   await server?.close();
   await closeFacilitator?.();
   await devnet.stop();

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createLocalFacilitator } from './local.js';
 import { startFacilitatorServer } from './server.js';
+import { waitForStop } from '../stop-signal.js';
 
 export const FACILITATOR_USAGE = `usage: x402-gateway facilitator --rpc URL (--key 0xKEY | env X402_FACILITATOR_KEY) [options]
   --rpc URL                 JSON-RPC endpoint of the chain to settle on
@@ -104,18 +105,7 @@ export async function runFacilitatorCommand(argv: string[], io: FacilitatorComma
   );
   io.onListening?.(server.url);
 
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      io.signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-    if (io.signal?.aborted) done();
-    else io.signal?.addEventListener('abort', done);
-  });
+  await waitForStop(io.signal);
   await server.close();
   await facilitator.close();
   return 0;

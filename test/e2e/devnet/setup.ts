@@ -7,6 +7,7 @@ import { createPublicClient, getAddress, http, type Address, type Hex, type Publ
 import { privateKeyToAccount } from 'viem/accounts';
 import { EIP3009_TOKEN_ARTIFACT, startDevnet, type Devnet, type DevnetAccount, type StartDevnetOptions } from '../../../src/devnet/index.js';
 import type { FacilitatorRequest } from '../../../src/verify/types.js';
+import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../helpers/eip3009.js';
 import type { PaymentRequirementsV1, PaymentRequirementsV2 } from '../../../src/x402/types.js';
 
 export type { Devnet, DevnetAccount };
@@ -14,16 +15,8 @@ export type { Devnet, DevnetAccount };
 /** Index of the account that settles (pays gas) in these tests; payers use others. */
 export const SETTLER_INDEX = 9;
 
-export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
-} as const;
+// One definition of the typed data for every test that signs or checks an authorization.
+export { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../helpers/eip3009.js';
 
 export async function startTestDevnet(opts: Partial<StartDevnetOptions> = {}): Promise<Devnet> {
   return startDevnet({ chainId: 84532, port: 0, ...opts });
@@ -128,7 +121,7 @@ export async function signAuthorization(devnet: Devnet, payer: DevnetAccount, o:
     nonce: o.nonce ?? (`0x${randomBytes(32).toString('hex')}`),
   };
   const signature = await privateKeyToAccount(payer.privateKey).signTypedData({
-    domain: { name: o.domainName ?? usdc.name, version: usdc.version, chainId: devnet.chainId, verifyingContract: usdc.address },
+    domain: eip3009Domain(o.domainName ?? usdc.name, usdc.version, devnet.chainId, usdc.address),
     types: TRANSFER_WITH_AUTHORIZATION_TYPES,
     primaryType: 'TransferWithAuthorization',
     message,

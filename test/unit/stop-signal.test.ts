@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { waitForStop } from '../../src/stop-signal.js';
+
+describe('waitForStop', () => {
+  it('resolves on an abort and removes its signal listeners', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const controller = new AbortController();
+    const stopped = waitForStop(controller.signal);
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    controller.abort();
+    expect(await stopped).toBe('abort');
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+
+  it('resolves on SIGTERM with its name', async () => {
+    const stopped = waitForStop();
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await stopped).toBe('SIGTERM');
+  });
+
+  it('resolves at once when the signal is already aborted', async () => {
+    expect(await waitForStop(AbortSignal.abort())).toBe('abort');
+  });
+});

@@ -92,8 +92,10 @@ function observe(ctx: RequestContext, deps: Deps): void {
   if (ctx.headerValue !== undefined) {
     metrics.payments.labels(ctx.outcome, metricReason(ctx.reason ?? 'none')).inc();
   }
-  const offer = ctx.offer;
   // One line per request. Payment headers are never logged: only facts derived from them.
+  // The line is not even built when the configured level drops it.
+  if (!deps.log.isLevelEnabled('info')) return;
+  const offer = ctx.offer;
   deps.log.info({
     reqId: ctx.id,
     method: ctx.req.method,

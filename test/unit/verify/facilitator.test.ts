@@ -20,6 +20,7 @@ interface Seen {
   headers: http.IncomingHttpHeaders;
   body: string;
   socketRequestIndex: number;
+  socket: Socket;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, seen: Seen) => void;
@@ -52,6 +53,7 @@ async function scripted(handler: Handler): Promise<Scripted> {
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         socketRequestIndex: index,
+        socket: req.socket,
       };
       seen.push(s);
       handler(req, res, s);
@@ -132,6 +134,15 @@ describe('HttpFacilitatorClient wire format', () => {
     expect(srv.seen[1]!.headers['content-length']).toBeUndefined();
   });
 
+  it('sends credentials in the URL as Basic auth', async () => {
+    const srv = await scripted((_q, res) => reply(res, 200, { isValid: true }));
+    const c = client(srv.url.replace('http://', 'http://user:p%40ss@'));
+    expect((await c.verify(REQUEST)).kind).toBe('ok');
+    expect(srv.seen[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('user:p@ss').toString('base64')}`,
+    );
+  });
+
   it('refuses a non-http url and an invalid static header at construction', () => {
     expect(() => client('ftp://example.com')).toThrow(TypeError);
     expect(() => client('http://127.0.0.1:1', { headers: { 'bad header': 'x' } })).toThrow();
@@ -205,7 +216,7 @@ describe('HttpFacilitatorClient status classification', () => {
 });
 
 describe('HttpFacilitatorClient deadlines and sockets', () => {
-  it('times out when the body does not end within the deadline, and drops the socket', async () => {
+  it('times out when the body does not end within the deadline, and drops that socket', async () => {
     const srv = await scripted((_q, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"isValid":'); // headers arrived, body never ends
@@ -217,7 +228,22 @@ describe('HttpFacilitatorClient deadlines and sockets', () => {
     expect(r).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(1_000);
-    await expect.poll(() => srv.openSockets(), { timeout: 1_000 }).toBe(0);
+    // The socket that carried the late reply is closed: nothing can land on it when it is reused.
+    // (undici may open a fresh idle one meanwhile; it closes on the keep-alive timeout.)
+    await expect.poll(() => srv.seen[0]!.socket.destroyed, { timeout: 1_000 }).toBe(true);
+  });
+
+  it('times out a call still queued for a socket, and never sends it afterwards', async () => {
+    const srv = await scripted(() => undefined); // never answers
+    const c = client(srv.url, { maxSockets: 1 });
+    const first = c.verify(REQUEST); // holds the only socket
+    const started = performance.now();
+    const second = await c.settle(REQUEST);
+    expect(second).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(await first).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(srv.seen.map((x) => x.url)).toEqual(['/verify']);
   });
 
   it('reports a refused connection as network', async () => {

@@ -7,14 +7,21 @@ import type { Deps } from './deps.js';
 
 /**
  * Money surely did not move. A fresh claim is released so the client can retry with the same
- * signature. A resumed claim (an earlier settlement is unknown) goes back to pending instead:
- * the earlier broadcast may still land.
+ * signature, and the facilitator's verdict on it is cached for that retry. A resumed claim (an
+ * earlier settlement is unknown) goes back to pending instead: the earlier broadcast may still land.
  */
 export async function releaseClaim(ctx: RequestContext, deps: Deps): Promise<void> {
   const state = ctx.claim;
   ctx.claim = 'done';
-  if (state === 'fresh') await deps.replay.release(ctx.replayKey);
-  else if (state === 'resumed') await deps.replay.markPending(ctx.replayKey, ctx.priorTransaction);
+  if (state === 'fresh') {
+    if (ctx.verdictToCache !== undefined) {
+      const validBefore = boundedValidBefore(ctx.auth!.validBefore, deps);
+      deps.verifyCache.set(ctx.replayKey, ctx.digestOf(), ctx.verdictToCache, validBefore);
+    }
+    await deps.replay.release(ctx.replayKey);
+  } else if (state === 'resumed') {
+    await deps.replay.markPending(ctx.replayKey, ctx.priorTransaction, ctx.digestOf());
+  }
 }
 
 /** Settlement outcome unknown: keep the claim, let the same signature resume it. */
@@ -25,7 +32,7 @@ export async function keepClaimPending(
 ): Promise<void> {
   if (ctx.claim !== 'fresh' && ctx.claim !== 'resumed') return;
   ctx.claim = 'done';
-  await deps.replay.markPending(ctx.replayKey, transaction ?? ctx.priorTransaction);
+  await deps.replay.markPending(ctx.replayKey, transaction ?? ctx.priorTransaction, ctx.digestOf());
 }
 
 /** Settled: the authorization is spent; keep the record until validBefore plus margin. */
@@ -37,4 +44,13 @@ export async function markClaimSettled(
   if (ctx.claim !== 'fresh' && ctx.claim !== 'resumed') return;
   ctx.claim = 'done';
   await deps.replay.markSettled(ctx.replayKey, transaction);
+}
+
+/**
+ * A client may sign validBefore up to uint256 max. Records and cache entries are bounded to a day:
+ * past that, the chain's own nonce check (seen by verify) still refuses a replay.
+ */
+const MAX_HOLD_SECONDS = 86_400;
+export function boundedValidBefore(validBefore: number, deps: Deps): number {
+  return Math.min(validBefore, deps.nowSec() + MAX_HOLD_SECONDS);
 }

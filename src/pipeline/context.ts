@@ -4,8 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Offer, PricedRoute } from '../pricing/types.js';
+import { verifyDigest } from '../verify/cache.js';
 import type { FacilitatorRequest } from '../verify/types.js';
-import type { PaymentPayload } from '../x402/types.js';
+import type { PaymentPayload, VerifyResponse } from '../x402/types.js';
 
 /** Bounded set of outcome labels (metrics and logs). */
 export type Outcome =
@@ -58,7 +59,13 @@ export class RequestContext {
   facilitatorRequest: FacilitatorRequest | undefined = undefined;
   auth: Authorization | undefined = undefined;
   replayKey = '';
+  /** Memo of digestOf(); '' until first asked. */
   digest = '';
+  /**
+   * A verdict the facilitator gave this request, to cache when the claim is released (only a payload
+   * that can still be used again is worth caching; a settled one is refused by the replay guard).
+   */
+  verdictToCache: VerifyResponse | undefined = undefined;
   claim: ClaimState = 'none';
   /** Tx hash of an earlier unknown settlement that this request resumes. */
   priorTransaction: string | undefined = undefined;
@@ -75,6 +82,15 @@ export class RequestContext {
   settleMs = -1;
   clientGone = false;
   resourceUrlCache: string | undefined = undefined;
+
+  /**
+   * sha256 of the payment header and route (verifyDigest), computed on first use: only the verify
+   * cache on a hit and a pending replay record compare it, so most requests never hash.
+   */
+  readonly digestOf = (): string => {
+    if (this.digest === '') this.digest = verifyDigest(this.headerValue ?? '', this.route?.id ?? '');
+    return this.digest;
+  };
 
   constructor(req: IncomingMessage, res: ServerResponse, id: string, startMs: number) {
     this.req = req;

@@ -1,5 +1,6 @@
 /**
- * Verify-result cache on `lru-cache`, keyed by a digest of (raw payment header, requirement).
+ * Verify-result cache on `lru-cache`, keyed by the authorization's replay key; each entry keeps the
+ * digest of (raw payment header, requirement) it answers for, and only that payload hits it.
  *
  * Every entry's TTL ends no later than the payment's own `validBefore`: a positive entry lives
  * exactly until then, a negative one for at most `negativeTtlMs`. A cached "valid" is what a replay
@@ -21,15 +22,20 @@ export interface LruVerifyCacheOptions {
 }
 
 /** LRU verify cache with per-entry TTLs bounded by the payment's validity window. */
+interface Entry {
+  readonly digest: string;
+  readonly outcome: VerifyResponse;
+}
+
 export class LruVerifyCache implements VerifyCache {
-  readonly #lru: LRUCache<string, VerifyResponse>;
+  readonly #lru: LRUCache<string, Entry>;
   readonly #negativeTtlMs: number;
   readonly #now: () => number;
 
   constructor(options: LruVerifyCacheOptions) {
     this.#negativeTtlMs = options.negativeTtlMs;
     this.#now = options.now ?? Date.now;
-    this.#lru = new LRUCache<string, VerifyResponse>({
+    this.#lru = new LRUCache<string, Entry>({
       max: options.maxEntries,
       // TTLs are relative, so lru-cache's own monotonic clock is fine in production. An injected
       // clock is also handed to lru-cache, and read on every staleness check (no 1 ms caching).
@@ -37,11 +43,12 @@ export class LruVerifyCache implements VerifyCache {
     });
   }
 
-  get(digest: string): VerifyResponse | undefined {
-    return this.#lru.get(digest);
+  get(key: string, digest: () => string): VerifyResponse | undefined {
+    const entry = this.#lru.get(key);
+    return entry !== undefined && entry.digest === digest() ? entry.outcome : undefined;
   }
 
-  set(digest: string, outcome: VerifyResponse, validBeforeSec: number): void {
+  set(key: string, digest: string, outcome: VerifyResponse, validBeforeSec: number): void {
     // lru-cache drops an entry once its age EXCEEDS the ttl; the payment is already unusable AT
     // validBefore (FiatTokenV2 requires `now < validBefore`), hence the − 1.
     const untilValidBefore = validBeforeSec * 1000 - this.#now() - 1;
@@ -50,14 +57,14 @@ export class LruVerifyCache implements VerifyCache {
     );
     if (!(ttl >= 1)) {
       // Already expired (or a nonsense validBefore): never store, and drop any older entry.
-      this.#lru.delete(digest);
+      this.#lru.delete(key);
       return;
     }
-    this.#lru.set(digest, outcome, { ttl });
+    this.#lru.set(key, { digest, outcome }, { ttl });
   }
 
-  delete(digest: string): void {
-    this.#lru.delete(digest);
+  delete(key: string): void {
+    this.#lru.delete(key);
   }
 
   /** Number of entries held, including stale ones not yet evicted (for metrics/tests). */

@@ -7,6 +7,9 @@
  *                             in-flight --markPending--> pending (until expiry)
  *   pending --claim(same digest)--> in-flight (resumed)
  *
+ * The digest of the payload is recorded when a claim goes pending (the only state that compares
+ * it), so a claim never hashes a payload unless its key is pending.
+ *
  * Each method body runs synchronously, so a claim is an atomic check-and-set within one process.
  * Memory is bounded: expired records are swept incrementally on every claim (a few per call) and in
  * full when the store is full; past `maxEntries` live records, claims are refused (fail closed).
@@ -57,7 +60,7 @@ export class InMemoryReplayGuard implements ReplayGuard {
   // The methods are synchronous inside and return settled promises: the interface is async so a
   // networked store (Redis) can implement it too.
 
-  claim(key: string, digest: string, expiresAtMs: number): Promise<ClaimOutcome> {
+  claim(key: string, digest: () => string, expiresAtMs: number): Promise<ClaimOutcome> {
     return Promise.resolve(this.#claimNow(key, digest, expiresAtMs));
   }
 
@@ -66,11 +69,12 @@ export class InMemoryReplayGuard implements ReplayGuard {
     return DONE;
   }
 
-  markPending(key: string, transaction: string | undefined): Promise<void> {
+  markPending(key: string, transaction: string | undefined, digest: string): Promise<void> {
     const rec = this.#records.get(key);
     // Absent means released or expired: then no settlement can be outstanding for it any more.
     if (rec !== undefined) {
       rec.state = 'pending';
+      rec.digest = digest;
       // A resumed claim that learns nothing new keeps the hash it already knew.
       rec.transaction = transaction ?? rec.transaction;
     }
@@ -82,8 +86,7 @@ export class InMemoryReplayGuard implements ReplayGuard {
     if (rec !== undefined) {
       rec.state = 'settled';
       // A settled record only has to answer "used" until it expires. The digest and the tx hash
-      // serve a resume of a pending settlement only: dropping them roughly halves what each of up
-      // to maxEntries records keeps alive (the tx hash is in the access log).
+      // serve a resume of a pending settlement only (the tx hash is in the access log).
       rec.digest = '';
       rec.transaction = undefined;
     }
@@ -95,12 +98,12 @@ export class InMemoryReplayGuard implements ReplayGuard {
   }
 
   /** The synchronous core of `claim`: no await between the check and the set. */
-  #claimNow(key: string, digest: string, expiresAtMs: number): ClaimOutcome {
+  #claimNow(key: string, digest: () => string, expiresAtMs: number): ClaimOutcome {
     const now = this.#now();
     this.#sweep(now, SWEEP_STEP);
     const rec = this.#records.get(key);
     if (rec !== undefined && rec.expiresAtMs > now) {
-      if (rec.state === 'pending' && rec.digest === digest) {
+      if (rec.state === 'pending' && rec.digest === digest()) {
         // Same payload, settlement unknown: this request takes over. A concurrent second resume
         // now sees in-flight and gets `used`.
         rec.state = 'in-flight';
@@ -114,7 +117,7 @@ export class InMemoryReplayGuard implements ReplayGuard {
       this.#sweep(now, Number.POSITIVE_INFINITY);
       if (this.#records.size >= this.#maxEntries) return UNAVAILABLE;
     }
-    this.#records.set(key, { state: 'in-flight', digest, transaction: undefined, expiresAtMs });
+    this.#records.set(key, { state: 'in-flight', digest: '', transaction: undefined, expiresAtMs });
     if (expiresAtMs < this.#earliestExpiryMs) this.#earliestExpiryMs = expiresAtMs;
     return CLAIMED;
   }

@@ -75,27 +75,35 @@ export type ClaimOutcome =
 
 export interface ReplayGuard {
   /**
-   * Atomically claim `key` for a payload with `digest`. `expiresAtMs` (validBefore + margin) bounds
-   * how long a settled or pending record is kept.
+   * Atomically claim `key`. `digest` gives the payload's digest; it is called only when the key is
+   * pending, to tell the same payload (resume) from another one (used), so the common path never
+   * hashes. `expiresAtMs` (validBefore + margin) bounds how long a settled or pending record is kept.
    */
-  claim(key: string, digest: string, expiresAtMs: number): Promise<ClaimOutcome>;
+  claim(key: string, digest: () => string, expiresAtMs: number): Promise<ClaimOutcome>;
   /** Money surely did not move: forget the claim so the same signature can be used again. */
   release(key: string): Promise<void>;
-  /** Settlement outcome unknown: keep the record, let the same payload resume it. */
-  markPending(key: string, transaction: string | undefined): Promise<void>;
+  /** Settlement outcome unknown: keep the record, let the same payload (`digest`) resume it. */
+  markPending(key: string, transaction: string | undefined, digest: string): Promise<void>;
   /** Settled: keep the record until its expiry; every later claim is `used`. */
   markSettled(key: string, transaction: string): Promise<void>;
   /** Number of records held (for metrics/tests). */
   size(): number;
 }
 
-/** Cached verify outcome. */
+/**
+ * Cached verify outcomes, one per authorization key, each tied to the digest of the exact payload
+ * it was given for.
+ */
 export interface VerifyCache {
-  get(digest: string): VerifyResponse | undefined;
+  /**
+   * The outcome cached under `key` when it was given for this very payload. `digest` is called only
+   * when `key` has an entry, so a miss (the common case) never hashes the payload.
+   */
+  get(key: string, digest: () => string): VerifyResponse | undefined;
   /**
    * Store an outcome. Positive entries live until `validBeforeSec`; negative ones for at most the
    * configured negative TTL and never past `validBeforeSec`.
    */
-  set(digest: string, outcome: VerifyResponse, validBeforeSec: number): void;
-  delete(digest: string): void;
+  set(key: string, digest: string, outcome: VerifyResponse, validBeforeSec: number): void;
+  delete(key: string): void;
 }

@@ -43,6 +43,23 @@ describe('upstream failures are never charged', () => {
     expect((await payWith(h.url, '/v1/quote', payment)).status).toBe(200);
   });
 
+  it('a retry after an upstream failure reuses the cached verdict, then settles once', async () => {
+    const payment = await signFor(h.url, '/v1/quote', { version: 2 });
+    const verifies = h.facilitator.calls.verify;
+    const settles = h.facilitator.calls.settle;
+    h.upstream.failNext(1);
+    expect((await payWith(h.url, '/v1/quote', payment)).status).toBe(500);
+    expect(h.facilitator.calls.verify).toBe(verifies + 1);
+    const retry = await payWith(h.url, '/v1/quote', payment);
+    expect(retry.status).toBe(200);
+    expect(h.facilitator.calls.verify).toBe(verifies + 1); // served from the verify cache
+    expect(h.facilitator.calls.settle).toBe(settles + 1);
+    // Spent now: a third use is a replay, whatever the cache held.
+    const replay = await payWith(h.url, '/v1/quote', payment);
+    expect(replay.status).toBe(402);
+    expect(decodeHeader(replay.headers['payment-required']).error).toBe('payment_already_used');
+  });
+
   it('upstream 404 is passed through unsettled', async () => {
     const payment = await signFor(h.url, '/v1/missing', { version: 1 });
     const settles = h.facilitator.calls.settle;

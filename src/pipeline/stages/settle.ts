@@ -57,7 +57,7 @@ export const settle: Stage = {
       case 'success': {
         const tx = outcome.response.transaction;
         await markClaimSettled(ctx, deps, tx);
-        deps.verifyCache.delete(ctx.digest);
+        deps.verifyCache.delete(ctx.replayKey);
         ctx.transaction = tx;
         ctx.payer = outcome.response.payer ?? ctx.payer;
         ctx.outcome = 'paid';
@@ -70,7 +70,7 @@ export const settle: Stage = {
       case 'declined': {
         upstream.destroy();
         await releaseClaim(ctx, deps);
-        deps.verifyCache.delete(ctx.digest);
+        deps.verifyCache.delete(ctx.replayKey);
         ctx.outcome = 'settlement_failed';
         ctx.reason = outcome.reason;
         const header = encodeSettlementHeader(version, outcome.response, offer);

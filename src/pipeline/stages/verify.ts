@@ -2,12 +2,10 @@
  * Stages 7–8: claim the authorization atomically, then verify it (cache first, facilitator on a miss).
  * Every refusal after the claim releases it: the same signature stays usable.
  */
-import type { Deps } from '../deps.js';
 import type { Stage } from '../stage.js';
-import { releaseClaim } from '../claim.js';
+import { boundedValidBefore, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, errorReply } from '../replies.js';
-import { verifyDigest } from '../../verify/cache.js';
 import { REASON } from '../../x402/reasons.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
@@ -15,9 +13,8 @@ export const claim: Stage = {
   name: 'claim',
   paidOnly: true,
   async run(ctx, deps) {
-    ctx.digest = verifyDigest(ctx.headerValue!, ctx.route!.id);
     const expiresAtMs = (boundedValidBefore(ctx.auth!.validBefore, deps) + deps.config.replay.marginSeconds) * 1000;
-    const outcome = await deps.replay.claim(ctx.replayKey, ctx.digest, expiresAtMs);
+    const outcome = await deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
     switch (outcome.kind) {
       case 'claimed':
         ctx.claim = 'fresh';
@@ -49,7 +46,7 @@ export const verify: Stage = {
     // report as "nonce used". Settlement itself is the check.
     if (ctx.claim === 'resumed') return undefined;
     const { metrics } = deps;
-    const cached = deps.verifyCache.get(ctx.digest);
+    const cached = deps.verifyCache.get(ctx.replayKey, ctx.digestOf);
     let result = cached;
     if (cached !== undefined) {
       metrics.verifyCache.labels(cached.isValid ? 'hit' : 'negative_hit').inc();
@@ -72,7 +69,9 @@ export const verify: Stage = {
       }
       metrics.facilitatorUp.set(1);
       result = answer.value;
-      deps.verifyCache.set(ctx.digest, result, boundedValidBefore(ctx.auth!.validBefore, deps));
+      // Cached when the claim is released (below, or after an upstream failure): a payment that
+      // settles is refused by the replay guard before the cache is read, so caching it is waste.
+      ctx.verdictToCache = result;
     }
     if (result!.isValid) return undefined;
     await releaseClaim(ctx, deps);
@@ -81,12 +80,3 @@ export const verify: Stage = {
     return challengeReply(ctx, deps, ctx.reason);
   },
 };
-
-/**
- * A client may sign validBefore up to uint256 max. Records and cache entries are bounded to a day:
- * past that, the chain's own nonce check (seen by verify) still refuses a replay.
- */
-const MAX_HOLD_SECONDS = 86_400;
-function boundedValidBefore(validBefore: number, deps: Deps): number {
-  return Math.min(validBefore, deps.nowSec() + MAX_HOLD_SECONDS);
-}

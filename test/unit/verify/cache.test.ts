@@ -24,74 +24,89 @@ function makeCache(maxEntries = 100, negativeTtlMs = 5_000) {
 describe('LruVerifyCache', () => {
   it('serves a positive entry until validBefore and drops it at validBefore', () => {
     const { cache, clock } = makeCache();
-    cache.set('d', VALID, T0_SEC + 60);
-    expect(cache.get('d')).toEqual(VALID);
+    cache.set('d', 'h', VALID, T0_SEC + 60);
+    expect(cache.get('d', () => 'h')).toEqual(VALID);
     clock.now = T0 + 59_999;
-    expect(cache.get('d')).toEqual(VALID);
+    expect(cache.get('d', () => 'h')).toEqual(VALID);
     clock.now = T0 + 60_000;
-    expect(cache.get('d')).toBeUndefined();
+    expect(cache.get('d', () => 'h')).toBeUndefined();
   });
 
   it('keeps a negative entry for the negative TTL when validBefore is later', () => {
     const { cache, clock } = makeCache(100, 5_000);
-    cache.set('d', INVALID, T0_SEC + 60);
+    cache.set('d', 'h', INVALID, T0_SEC + 60);
     clock.now = T0 + 5_000;
-    expect(cache.get('d')).toEqual(INVALID);
+    expect(cache.get('d', () => 'h')).toEqual(INVALID);
     clock.now = T0 + 5_001;
-    expect(cache.get('d')).toBeUndefined();
+    expect(cache.get('d', () => 'h')).toBeUndefined();
   });
 
   it('caps a negative entry at validBefore when that comes before the negative TTL', () => {
     const { cache, clock } = makeCache(100, 60_000);
-    cache.set('d', INVALID, T0_SEC + 2);
+    cache.set('d', 'h', INVALID, T0_SEC + 2);
     clock.now = T0 + 1_999;
-    expect(cache.get('d')).toEqual(INVALID);
+    expect(cache.get('d', () => 'h')).toEqual(INVALID);
     clock.now = T0 + 2_000;
-    expect(cache.get('d')).toBeUndefined();
+    expect(cache.get('d', () => 'h')).toBeUndefined();
   });
 
   it('does not store an entry whose validBefore has already passed', () => {
     const { cache } = makeCache();
-    cache.set('past', VALID, T0_SEC - 1);
-    cache.set('now', VALID, T0_SEC);
-    expect(cache.get('past')).toBeUndefined();
-    expect(cache.get('now')).toBeUndefined();
+    cache.set('past', 'h', VALID, T0_SEC - 1);
+    cache.set('now', 'h', VALID, T0_SEC);
+    expect(cache.get('past', () => 'h')).toBeUndefined();
+    expect(cache.get('now', () => 'h')).toBeUndefined();
     expect(cache.size).toBe(0);
   });
 
   it('drops an older entry when an already expired one is stored under its digest', () => {
     const { cache } = makeCache();
-    cache.set('d', VALID, T0_SEC + 60);
-    cache.set('d', INVALID, T0_SEC - 1);
-    expect(cache.get('d')).toBeUndefined();
+    cache.set('d', 'h', VALID, T0_SEC + 60);
+    cache.set('d', 'h', INVALID, T0_SEC - 1);
+    expect(cache.get('d', () => 'h')).toBeUndefined();
   });
 
   it('evicts the least recently used entry past maxEntries', () => {
     const { cache } = makeCache(2);
-    cache.set('a', VALID, T0_SEC + 60);
-    cache.set('b', VALID, T0_SEC + 60);
-    cache.get('a'); // a is now more recent than b
-    cache.set('c', VALID, T0_SEC + 60);
-    expect(cache.get('a')).toEqual(VALID);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('c')).toEqual(VALID);
+    cache.set('a', 'h', VALID, T0_SEC + 60);
+    cache.set('b', 'h', VALID, T0_SEC + 60);
+    cache.get('a', () => 'h'); // a is now more recent than b
+    cache.set('c', 'h', VALID, T0_SEC + 60);
+    expect(cache.get('a', () => 'h')).toEqual(VALID);
+    expect(cache.get('b', () => 'h')).toBeUndefined();
+    expect(cache.get('c', () => 'h')).toEqual(VALID);
     expect(cache.size).toBe(2);
+  });
+
+  it('answers only for the payload it was given for, and hashes nothing on a miss', () => {
+    const { cache } = makeCache();
+    let calls = 0;
+    const other = (): string => {
+      calls++;
+      return 'h2';
+    };
+    expect(cache.get('k', other)).toBeUndefined();
+    expect(calls).toBe(0);
+    cache.set('k', 'h', VALID, T0_SEC + 60);
+    expect(cache.get('k', other)).toBeUndefined(); // same authorization, different payload
+    expect(calls).toBe(1);
+    expect(cache.get('k', () => 'h')).toEqual(VALID);
   });
 
   it('forgets a deleted entry', () => {
     const { cache } = makeCache();
-    cache.set('d', VALID, T0_SEC + 60);
+    cache.set('d', 'h', VALID, T0_SEC + 60);
     cache.delete('d');
-    expect(cache.get('d')).toBeUndefined();
+    expect(cache.get('d', () => 'h')).toBeUndefined();
   });
 
   it('uses the real clock when none is injected', () => {
     const cache = new LruVerifyCache({ maxEntries: 10, negativeTtlMs: 1_000 });
     const nowSec = Math.floor(Date.now() / 1000);
-    cache.set('live', VALID, nowSec + 60);
-    cache.set('dead', VALID, nowSec - 60);
-    expect(cache.get('live')).toEqual(VALID);
-    expect(cache.get('dead')).toBeUndefined();
+    cache.set('live', 'h', VALID, nowSec + 60);
+    cache.set('dead', 'h', VALID, nowSec - 60);
+    expect(cache.get('live', () => 'h')).toEqual(VALID);
+    expect(cache.get('dead', () => 'h')).toBeUndefined();
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
+import { createAccessLog } from './access-log.js';
 import { createLogger } from './log.js';
 import { createMetrics, type GatewayMetrics } from './metrics/registry.js';
 import type { Readiness } from './metrics/server.js';
@@ -67,6 +68,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     forwarder,
     metrics,
     log,
+    accessLog: createAccessLog(log),
     inFlight: { count: 0 },
     minRemainingSec:
       Math.ceil((config.upstreamTimeoutMs + config.facilitator.settleTimeoutMs) / 1000) +

@@ -3,6 +3,7 @@
  * Stages never read globals or process.env.
  */
 import type { Logger } from 'pino';
+import type { AccessLog } from '../access-log.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../metrics/registry.js';
 import type { PriceTable, PricedRoute } from '../pricing/types.js';
@@ -25,6 +26,8 @@ export interface Deps {
   readonly forwarder: Forwarder;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** One line per request, to the same destination as `log`. */
+  readonly accessLog: AccessLog;
   readonly inFlight: InFlight;
   /** Seconds that must remain before validBefore: upstream + settle timeouts + 6 s chain buffer. */
   readonly minRemainingSec: number;

@@ -96,7 +96,7 @@ function observe(ctx: RequestContext, deps: Deps): void {
   // The line is not even built when the configured level drops it.
   if (!deps.log.isLevelEnabled('info')) return;
   const offer = ctx.offer;
-  deps.log.info({
+  deps.accessLog({
     reqId: ctx.id,
     method: ctx.req.method,
     path: ctx.path,

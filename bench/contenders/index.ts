@@ -3,6 +3,7 @@ import { direct } from './direct.js';
 import { gateway } from './gateway.js';
 import { httpProxy } from './http-proxy.js';
 import { nginx } from './nginx.js';
+import { prototype } from './prototype.js';
 import { refV1, refV2 } from './reference.js';
 import type { Contender } from './types.js';
 
@@ -12,5 +13,6 @@ export const CONTENDERS: Readonly<Record<string, Contender>> = {
   nginx,
   'ref-v1': refV1,
   'ref-v2': refV2,
+  prototype,
   gateway,
 };

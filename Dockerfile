@@ -20,5 +20,5 @@ USER node
 EXPOSE 8402 9402
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:9402/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "bin/x402-gateway.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/x402-gateway.js"]
 CMD ["--config", "/app/gateway.yaml"]

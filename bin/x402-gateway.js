@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 // Entry point of the `x402-gateway` command. The TypeScript is compiled to dist/ by `npm ci`
 // (the `prepare` script), so there is no build step to remember.
 import { existsSync } from 'node:fs';

@@ -1,11 +1,14 @@
 /**
- * The system under test: `node dist/main.js --config <generated yaml>` (the CLI entry; see entry()). Built with tsc when dist/ is
- * missing (BENCH_GATEWAY_BUILD); skipped with a message when it cannot be built or started.
+ * The system under test: `node <RUNTIME_NODE_FLAGS> dist/main.js --config <generated yaml>` (the CLI
+ * entry, see entry(), with the flags it ships with: src/runtime-flags.ts). Built with tsc when dist/
+ * is missing (BENCH_GATEWAY_BUILD); skipped with a message when it cannot be built or started.
+ * BENCH_GATEWAY_NODE_FLAGS=none runs it with node's defaults instead.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startProcess, waitReady } from '../proc.js';
+import { RUNTIME_NODE_FLAGS } from '../../src/runtime-flags.js';
 import { gatewayYaml } from './gateway-config.js';
 import { trialStart } from './node-server.js';
 import type { Contender, Harness, StartOptions, Sut } from './types.js';
@@ -56,7 +59,11 @@ async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
     }),
   );
   const cli = entry(h);
-  const m = startProcess('gateway', process.execPath, [...h.env.sutNodeArgs, cli, '--config', file], { cpu: h.sutCpu, cwd: h.root });
+  const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? [] : RUNTIME_NODE_FLAGS;
+  const m = startProcess('gateway', process.execPath, [...flags, ...h.env.sutNodeArgs, cli, '--config', file], {
+    cpu: h.sutCpu,
+    cwd: h.root,
+  });
   try {
     await waitReady(m, port, '/free', 30_000);
   } catch (e) {
@@ -73,7 +80,8 @@ export const gateway: Contender = {
   async prepare(h) {
     const why = build(h);
     if (why) return why;
-    console.log(`[bench] gateway: node ${path.relative(h.root, entry(h))} --config <generated yaml>`);
+    const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? '' : `${RUNTIME_NODE_FLAGS.join(' ')} `;
+    console.log(`[bench] gateway: node ${flags}${path.relative(h.root, entry(h))} --config <generated yaml>`);
     return trialStart(() => start(h));
   },
   start,

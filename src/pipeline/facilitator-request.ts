@@ -10,11 +10,7 @@ import { facilitatorRequest as buildRequest } from '../x402/requirements.js';
 
 /** Built once per request: verify, settle and a settle retry all send this same object. */
 export function facilitatorRequest(ctx: RequestContext, deps: Deps): FacilitatorRequest {
-  ctx.facilitatorRequest ??= buildRequest(
-    ctx.payload!,
-    ctx.rawPayload,
-    ctx.offer!,
-    ctx.route!,
+  ctx.facilitatorRequest ??= buildRequest(ctx.payload!, ctx.rawPayload, ctx.offer!, ctx.route!, () =>
     resourceUrl(ctx, deps),
   );
   return ctx.facilitatorRequest;

@@ -62,20 +62,21 @@ export type FacilitatorRequestBody =
  * @param payload the decoded payload (its version picks the requirements' shape)
  * @param raw the JSON exactly as the client sent it (`DecodeResult.raw`), forwarded untouched
  * @param offer the offer `selectOffer` matched
- * @param resourceUrl the same URL the challenge used (v1 requirements carry it)
+ * @param resourceUrl the same URL the challenge used; called for v1 only (its requirements carry it,
+ *   v2's are precomputed per offer)
  */
 export function facilitatorRequest(
   payload: PaymentPayload,
   raw: unknown,
   offer: Offer,
   route: PricedRoute,
-  resourceUrl: string,
+  resourceUrl: () => string,
 ): FacilitatorRequestBody {
   return payload.x402Version === 1
     ? {
         x402Version: 1,
         paymentPayload: raw,
-        paymentRequirements: v1Requirements(offer, route, resourceUrl),
+        paymentRequirements: v1Requirements(offer, route, resourceUrl()),
       }
     : { x402Version: 2, paymentPayload: raw, paymentRequirements: offer.requirementsV2 };
 }

@@ -100,7 +100,7 @@ describe('a payment created by the official client for our challenge', () => {
     expect(checked.value).toBe(1000n);
     expect(await signatureMatchesOffer(offer, decoded.payload.payload)).toBe(true);
 
-    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route, URL_);
+    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => URL_);
     expect(request).toEqual({
       x402Version: 2,
       paymentPayload: decoded.raw,
@@ -153,7 +153,7 @@ describe('a payment created by the official client for our challenge', () => {
     expect(await signatureMatchesOffer(offer, decoded.payload.payload)).toBe(true);
 
     // The facilitator gets our own v1 requirement: the one the client read from the body.
-    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route, URL_);
+    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => URL_);
     const v1Accepts = acceptsOf(rendered.body);
     expect(request).toEqual({
       x402Version: 1,

@@ -5,25 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { privateKeyToAccount } from 'viem/accounts';
 
-const TYPES = {
-  TransferWithAuthorization: [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
-};
-
-const { privateKey, domain, to, value, validAfter, validBefore, count } = workerData;
+// `types` is test/helpers/eip3009.ts's TRANSFER_WITH_AUTHORIZATION_TYPES, passed in by sign.ts.
+const { privateKey, domain, types, to, value, validAfter, validBefore, count } = workerData;
 const account = privateKeyToAccount(privateKey);
 const out = Buffer.alloc(count * 97);
 for (let i = 0; i < count; i++) {
   const nonceBytes = randomBytes(32);
   const signature = await account.signTypedData({
     domain,
-    types: TYPES,
+    types,
     primaryType: 'TransferWithAuthorization',
     message: {
       from: account.address,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { recoverTypedDataAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../test/helpers/eip3009.js';
 import { AMOUNT, DOMAIN, PAYER_KEY, PAY_TO } from './constants.js';
 
 const RECORD = 97; // 32-byte nonce + 65-byte signature
@@ -44,7 +45,10 @@ function makePool(meta: Meta, records: Buffer): PaymentPool {
 
 function signChunk(data: Record<string, unknown>): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./sign-worker.mjs', import.meta.url), { workerData: data });
+    const w = new Worker(new URL('./sign-worker.mjs', import.meta.url), {
+      // The worker is plain JS: it gets the one typed-data definition from here.
+      workerData: { ...data, types: TRANSFER_WITH_AUTHORIZATION_TYPES },
+    });
     w.once('message', (ab: ArrayBuffer) => resolve(Buffer.from(ab)));
     w.once('error', reject);
     w.once('exit', (code) => {
@@ -129,16 +133,7 @@ export async function loadOrSignPool(opts: PoolOptions): Promise<PaymentPool> {
 async function selfCheck(pool: PaymentPool): Promise<void> {
   const signer = await recoverTypedDataAddress({
     domain: DOMAIN,
-    types: {
-      TransferWithAuthorization: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
-    },
+    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
     primaryType: 'TransferWithAuthorization',
     message: {
       from: pool.from as `0x${string}`,

@@ -15,25 +15,22 @@ import {
   requirementsV1,
   requirementsV2,
   signAuthorization,
+  startDevnetWithFacilitator,
   startTestDevnet,
   type Devnet,
+  type DevnetWithFacilitator,
 } from './setup.js';
 
 let devnet: Devnet;
 let facilitator: LocalFacilitator;
+let stack: DevnetWithFacilitator | undefined;
 
 beforeAll(async () => {
-  devnet = await startTestDevnet({ chainId: 84532 });
-  facilitator = await createLocalFacilitator({
-    rpcUrl: devnet.rpcUrl,
-    privateKey: account(devnet, SETTLER_INDEX).privateKey,
-    receiptTimeoutMs: 10_000,
-    pollingIntervalMs: 50,
-  });
+  stack = await startDevnetWithFacilitator({ chainId: 84532 });
+  ({ devnet, facilitator } = stack);
 });
 afterAll(async () => {
-  await facilitator?.close();
-  await devnet?.stop();
+  await stack?.stop();
 });
 
 function value<T>(r: FacilitatorResult<T>): T {

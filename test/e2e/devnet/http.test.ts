@@ -6,7 +6,6 @@ import { HTTPFacilitatorClient } from '@x402/core/http';
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createLocalFacilitator,
   runFacilitatorCommand,
   startFacilitatorServer,
   type FacilitatorServer,
@@ -21,28 +20,24 @@ import {
   requestV1,
   requirementsV1,
   signAuthorization,
-  startTestDevnet,
+  startDevnetWithFacilitator,
   type Devnet,
+  type DevnetWithFacilitator,
 } from './setup.js';
 
 let devnet: Devnet;
 let facilitator: LocalFacilitator;
 let server: FacilitatorServer;
+let stack: DevnetWithFacilitator | undefined;
 
 beforeAll(async () => {
-  devnet = await startTestDevnet({ chainId: 84532 });
-  facilitator = await createLocalFacilitator({
-    rpcUrl: devnet.rpcUrl,
-    privateKey: account(devnet, SETTLER_INDEX).privateKey,
-    receiptTimeoutMs: 10_000,
-    pollingIntervalMs: 50,
-  });
+  stack = await startDevnetWithFacilitator({ chainId: 84532 });
+  ({ devnet, facilitator } = stack);
   server = await startFacilitatorServer({ facilitator, host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await server?.close();
-  await facilitator?.close();
-  await devnet?.stop();
+  await stack?.stop();
 });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {

@@ -7,36 +7,31 @@ import type { PaymentRequired } from '@x402/core/types';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalFacilitator, type LocalFacilitator } from '../../../src/facilitator/index.js';
+import type { LocalFacilitator } from '../../../src/facilitator/index.js';
 import type { FacilitatorRequest } from '../../../src/verify/types.js';
 import type { PaymentRequirementsV1 } from '../../../src/x402/types.js';
 import {
-  SETTLER_INDEX,
   account,
   authorizationState,
   balanceOf,
   freshAddress,
   requirementsV1,
   requirementsV2,
-  startTestDevnet,
+  startDevnetWithFacilitator,
   type Devnet,
+  type DevnetWithFacilitator,
 } from './setup.js';
 
 let devnet: Devnet;
 let facilitator: LocalFacilitator;
+let stack: DevnetWithFacilitator | undefined;
 
 beforeAll(async () => {
-  devnet = await startTestDevnet({ chainId: 84532 });
-  facilitator = await createLocalFacilitator({
-    rpcUrl: devnet.rpcUrl,
-    privateKey: account(devnet, SETTLER_INDEX).privateKey,
-    receiptTimeoutMs: 10_000,
-    pollingIntervalMs: 50,
-  });
+  stack = await startDevnetWithFacilitator({ chainId: 84532 });
+  ({ devnet, facilitator } = stack);
 });
 afterAll(async () => {
-  await facilitator?.close();
-  await devnet?.stop();
+  await stack?.stop();
 });
 
 function officialClient(payerIndex: number): x402Client {

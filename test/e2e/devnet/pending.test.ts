@@ -1,8 +1,7 @@
 import { createTestClient, http, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalFacilitator, type LocalFacilitator } from '../../../src/facilitator/index.js';
+import type { LocalFacilitator } from '../../../src/facilitator/index.js';
 import {
-  SETTLER_INDEX,
   account,
   authorizationState,
   balanceOf,
@@ -12,26 +11,22 @@ import {
   requestV1,
   requirementsV1,
   signAuthorization,
-  startTestDevnet,
+  startDevnetWithFacilitator,
   type Devnet,
+  type DevnetWithFacilitator,
 } from './setup.js';
 
 // Mining off after setup: a broadcast settlement stays in the mempool until we mine.
 let devnet: Devnet;
 let facilitator: LocalFacilitator;
+let stack: DevnetWithFacilitator | undefined;
 
 beforeAll(async () => {
-  devnet = await startTestDevnet({ chainId: 8453, mining: false });
-  facilitator = await createLocalFacilitator({
-    rpcUrl: devnet.rpcUrl,
-    privateKey: account(devnet, SETTLER_INDEX).privateKey,
-    receiptTimeoutMs: 400,
-    pollingIntervalMs: 50,
-  });
+  stack = await startDevnetWithFacilitator({ chainId: 8453, mining: false }, 400);
+  ({ devnet, facilitator } = stack);
 });
 afterAll(async () => {
-  await facilitator?.close();
-  await devnet?.stop();
+  await stack?.stop();
 });
 
 async function mineBlock(): Promise<void> {

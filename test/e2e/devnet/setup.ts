@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { EIP3009_TOKEN_ARTIFACT, startDevnet, type Devnet, type DevnetAccount, type StartDevnetOptions } from '../../../src/devnet/index.js';
+import { createLocalFacilitator, type LocalFacilitator } from '../../../src/facilitator/index.js';
 import type { FacilitatorRequest } from '../../../src/verify/types.js';
 import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../helpers/eip3009.js';
 import type { PaymentRequirementsV1, PaymentRequirementsV2 } from '../../../src/x402/types.js';
@@ -20,6 +21,40 @@ export { TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../helpers/eip3009.js';
 
 export async function startTestDevnet(opts: Partial<StartDevnetOptions> = {}): Promise<Devnet> {
   return startDevnet({ chainId: 84532, port: 0, ...opts });
+}
+
+export interface DevnetWithFacilitator {
+  readonly devnet: Devnet;
+  /** The built-in facilitator, settling from account SETTLER_INDEX. */
+  readonly facilitator: LocalFacilitator;
+  stop(): Promise<void>;
+}
+
+/** A devnet and the built-in facilitator on it: what each facilitator e2e file starts first. */
+export async function startDevnetWithFacilitator(
+  opts: Partial<StartDevnetOptions> = {},
+  receiptTimeoutMs = 10_000,
+): Promise<DevnetWithFacilitator> {
+  const devnet = await startTestDevnet(opts);
+  try {
+    const facilitator = await createLocalFacilitator({
+      rpcUrl: devnet.rpcUrl,
+      privateKey: account(devnet, SETTLER_INDEX).privateKey,
+      receiptTimeoutMs,
+      pollingIntervalMs: 50,
+    });
+    return {
+      devnet,
+      facilitator,
+      async stop() {
+        await facilitator.close();
+        await devnet.stop();
+      },
+    };
+  } catch (error) {
+    await devnet.stop();
+    throw error;
+  }
 }
 
 export function account(devnet: Devnet, i: number): DevnetAccount {

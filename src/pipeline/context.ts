@@ -62,8 +62,9 @@ export class RequestContext {
   /** Memo of digestOf(); '' until first asked. */
   digest = '';
   /**
-   * A verdict the facilitator gave this request, to cache when the claim is released (only a payload
-   * that can still be used again is worth caching; a settled one is refused by the replay guard).
+   * The positive or fresh verdict on this payload, put in the verify cache if the claim is released:
+   * only a payload that can be used again is worth caching (a settled one is refused by the replay
+   * guard before the cache is read).
    */
   verdictToCache: VerifyResponse | undefined = undefined;
   claim: ClaimState = 'none';

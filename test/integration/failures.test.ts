@@ -109,6 +109,16 @@ describe('settlement', () => {
     expect(h.facilitator.transfers.length).toBe(transfers);
   });
 
+  it('after a declined settlement the same payment is verified afresh, not served from the cache', async () => {
+    const payment = await signFor(h.url, '/v1/quote', { version: 2 });
+    h.facilitator.setMode('settle-decline');
+    const verifies = h.facilitator.calls.verify;
+    expect((await payWith(h.url, '/v1/quote', payment)).status).toBe(402);
+    h.facilitator.setMode('normal');
+    expect((await payWith(h.url, '/v1/quote', payment)).status).toBe(200);
+    expect(h.facilitator.calls.verify).toBe(verifies + 2);
+  });
+
   it('pending once → retried with the identical request, then served', async () => {
     const payment = await signFor(h.url, '/v1/quote', { version: 2 });
     h.facilitator.setMode('settle-pending-once');

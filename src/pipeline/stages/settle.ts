@@ -57,7 +57,6 @@ export const settle: Stage = {
       case 'success': {
         const tx = outcome.response.transaction;
         await markClaimSettled(ctx, deps, tx);
-        deps.verifyCache.delete(ctx.replayKey);
         ctx.transaction = tx;
         ctx.payer = outcome.response.payer ?? ctx.payer;
         ctx.outcome = 'paid';
@@ -69,8 +68,9 @@ export const settle: Stage = {
       }
       case 'declined': {
         upstream.destroy();
+        // The facilitator refused to settle: its earlier "valid" is not worth keeping.
+        ctx.verdictToCache = undefined;
         await releaseClaim(ctx, deps);
-        deps.verifyCache.delete(ctx.replayKey);
         ctx.outcome = 'settlement_failed';
         ctx.reason = outcome.reason;
         const header = encodeSettlementHeader(version, outcome.response, offer);

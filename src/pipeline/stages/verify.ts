@@ -50,6 +50,12 @@ export const verify: Stage = {
     let result = cached;
     if (cached !== undefined) {
       metrics.verifyCache.labels(cached.isValid ? 'hit' : 'negative_hit').inc();
+      if (cached.isValid) {
+        // Out of the cache while this request holds the claim: a release puts it back, a
+        // settlement spends it. (A negative entry stays, with its own TTL.)
+        deps.verifyCache.delete(ctx.replayKey);
+        ctx.verdictToCache = cached;
+      }
     } else {
       metrics.verifyCache.labels('miss').inc();
       const started = performance.now();

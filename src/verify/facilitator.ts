@@ -3,12 +3,12 @@
  * GET /supported.
  *
  * Built on an undici `Pool` through its low-level `dispatch` API, not the global `fetch` (about
- * 400 µs more CPU per call, perf-notes.md) nor `node:http.request`: measured against a loopback
- * stub with 32 calls in flight, a call costs ~17.5 µs of CPU with `dispatch` against ~28 µs with a
- * keep-alive `http.Agent` (bench/micro/facilitator-client.ts), and a paid request makes two. Every operation has
- * a hard deadline covering the wait for a socket, connect, request and the whole reply body; on
- * expiry the request is aborted, which destroys its socket. Replies are capped in size and parsed
- * with zod. Expected failures come back as values, never as throws.
+ * 400 µs more CPU per call, perf-notes.md) nor `node:http.request`: against a loopback stub with
+ * 32 calls in flight, a call costs ~18-22 µs of CPU here against ~28-30 µs on a keep-alive
+ * `http.Agent` (bench/micro/facilitator-client.ts), and a paid request makes two. Every operation
+ * has a hard deadline covering the wait for a socket, connect, request and the whole reply body;
+ * on expiry the request is aborted, which destroys its socket. Replies are capped in size and
+ * parsed with zod. Expected failures come back as values, never as throws.
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';

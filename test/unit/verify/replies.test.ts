@@ -30,6 +30,21 @@ describe('parseVerifyReply', () => {
     expect(parseVerifyReply({ error: 'boom' })).toBeUndefined();
     expect(parseVerifyReply(undefined)).toBeUndefined();
     expect(parseVerifyReply('<html>')).toBeUndefined();
+    expect(parseVerifyReply(null)).toBeUndefined();
+    expect(parseVerifyReply([true])).toBeUndefined();
+  });
+
+  it('rejects optional fields of the wrong type instead of dropping them', () => {
+    expect(parseVerifyReply({ isValid: true, payer: 42 })).toBeUndefined();
+    expect(parseVerifyReply({ isValid: false, invalidReason: { code: 1 } })).toBeUndefined();
+    expect(parseVerifyReply({ isValid: false, invalidMessage: ['m'] })).toBeUndefined();
+  });
+
+  it('returns a new object, not the facilitator\'s', () => {
+    const body = { isValid: true, payer: '0xabc', extra: 1 };
+    const r = parseVerifyReply(body);
+    expect(r).not.toBe(body);
+    expect(Object.keys(r ?? {})).toEqual(['isValid', 'payer']);
   });
 });
 
@@ -53,6 +68,24 @@ describe('parseSettleReply', () => {
   it('rejects a reply without network or without a boolean success', () => {
     expect(parseSettleReply({ success: true, transaction: '0x1' })).toBeUndefined();
     expect(parseSettleReply({ transaction: '0x1', network: 'base' })).toBeUndefined();
+    expect(parseSettleReply({ success: 'true', transaction: '0x1', network: 'base' })).toBeUndefined();
+    expect(parseSettleReply({ success: true, transaction: '0x1', network: 8453 })).toBeUndefined();
+    expect(parseSettleReply([])).toBeUndefined();
+  });
+
+  it('reads a null transaction as "" and null optional fields as absent', () => {
+    const r = parseSettleReply({ success: false, transaction: null, network: 'base', errorReason: null, payer: null });
+    expect(r).toEqual({ success: false, transaction: '', network: 'base' });
+    expect(r && ('errorReason' in r || 'payer' in r)).toBe(false);
+  });
+
+  it('rejects a transaction or reason of the wrong type and drops unknown keys', () => {
+    expect(parseSettleReply({ success: true, transaction: 1, network: 'base' })).toBeUndefined();
+    expect(parseSettleReply({ success: false, errorReason: 7, network: 'base' })).toBeUndefined();
+    expect(parseSettleReply({ success: false, errorMessage: {}, network: 'base' })).toBeUndefined();
+    expect(
+      parseSettleReply({ success: false, errorReason: 'r', errorMessage: 'm', network: 'base', extra: true }),
+    ).toEqual({ success: false, errorReason: 'r', errorMessage: 'm', transaction: '', network: 'base' });
   });
 });
 

@@ -45,7 +45,8 @@ export interface BuildOptions {
 
 export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): GatewayParts {
   const log = options.log ?? createLogger(config.log);
-  const metrics = createMetrics();
+  const inFlight = { count: 0 };
+  const metrics = createMetrics({ inFlight });
   const prices = createPriceTable(config.routes);
   const challenges = new Map<PricedRoute, Challenge>();
   for (const route of prices.routes) if (!route.free) challenges.set(route, createChallenge(route));
@@ -69,7 +70,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     metrics,
     log,
     accessLog: createAccessLog(log),
-    inFlight: { count: 0 },
+    inFlight,
     minRemainingSec:
       Math.ceil((config.upstreamTimeoutMs + config.facilitator.settleTimeoutMs) / 1000) +
       CHAIN_BUFFER_SECONDS,

@@ -19,7 +19,6 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
   let sequence = 0;
   return (req, res) => {
     deps.inFlight.count++;
-    deps.metrics.inFlight.inc();
     const ctx = new RequestContext(req, res, `${prefix}-${(++sequence).toString(36)}`, performance.now());
     let pending = 2; // pipeline done + response closed
     const done = (): void => {
@@ -52,7 +51,8 @@ async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage
     if (!ctx.res.headersSent) writeReply(ctx, errorReply(500, REASON.internalError, 'internal error'));
     else ctx.res.destroy();
   } finally {
-    await settleLeftoverClaim(ctx, deps);
+    // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
+    if (ctx.claim === 'fresh' || ctx.claim === 'resumed') await settleLeftoverClaim(ctx, deps);
   }
 }
 
@@ -61,7 +61,6 @@ async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage
  * attempted, money did not move: release. Otherwise its outcome is unknown: keep it pending.
  */
 async function settleLeftoverClaim(ctx: RequestContext, deps: Deps): Promise<void> {
-  if (ctx.claim !== 'fresh' && ctx.claim !== 'resumed') return;
   try {
     if (ctx.settleMs < 0 && ctx.claim === 'fresh') await releaseClaim(ctx, deps);
     else await keepClaimPending(ctx, deps, ctx.transaction);
@@ -85,7 +84,6 @@ function writeReply(ctx: RequestContext, reply: Reply): void {
 function observe(ctx: RequestContext, deps: Deps): void {
   const { metrics } = deps;
   deps.inFlight.count--;
-  metrics.inFlight.dec();
   if (ctx.outcome === 'pending') ctx.outcome = ctx.clientGone ? 'client_gone' : 'served';
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();

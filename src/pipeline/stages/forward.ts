@@ -7,7 +7,7 @@ import type { Stage } from '../stage.js';
 import { releaseClaim } from '../claim.js';
 import { errorReply, requestHost, requestProto } from '../replies.js';
 import { BodyTooLargeError } from '../../proxy/forwarder.js';
-import { prepareUpstreamHeaders } from '../../proxy/request-headers.js';
+import { upstreamHeaders } from '../../proxy/request-headers.js';
 import { REASON } from '../../x402/reasons.js';
 
 export const forward: Stage = {
@@ -24,7 +24,8 @@ export const forward: Stage = {
     const offer = ctx.offer;
     const host = requestHost(ctx, deps);
     const proto = requestProto(ctx, deps);
-    prepareUpstreamHeaders(
+    // http-proxy sends `req.headers`: the client's own are replaced by the cleaned set.
+    req.headers = upstreamHeaders(
       req.headers,
       { clientIp: req.socket.remoteAddress ?? '', host, proto, requestId: ctx.id },
       ctx.paid && offer !== undefined

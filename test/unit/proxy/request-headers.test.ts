@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { prepareUpstreamHeaders } from '../../../src/proxy/request-headers.js';
+import { upstreamHeaders } from '../../../src/proxy/request-headers.js';
 
 const facts = { clientIp: '10.0.0.7', host: 'api.example.com', proto: 'https' as const, requestId: 'r-1' };
 
@@ -24,10 +24,12 @@ function clientHeaders(): IncomingHttpHeaders {
   };
 }
 
-describe('prepareUpstreamHeaders', () => {
+describe('upstreamHeaders', () => {
   it('drops payment, hop-by-hop, rewrite and client X-Forwarded headers, then sets ours', () => {
-    const headers = clientHeaders();
-    prepareUpstreamHeaders(headers, facts, { payer: '0xabc', amount: '1000', network: 'eip155:84532' }, false);
+    const client = clientHeaders();
+    const headers = upstreamHeaders(client, facts, { payer: '0xabc', amount: '1000', network: 'eip155:84532' }, false);
+    // The client's object is read, not changed.
+    expect(client).toEqual(clientHeaders());
     expect(headers).toEqual({
       host: 'api.example.com',
       accept: 'application/json',
@@ -42,8 +44,7 @@ describe('prepareUpstreamHeaders', () => {
   });
 
   it('with trustProxy keeps the chain of X-Forwarded-For and appends the peer', () => {
-    const headers = clientHeaders();
-    prepareUpstreamHeaders(headers, facts, undefined, true);
+    const headers = upstreamHeaders(clientHeaders(), facts, undefined, true);
     expect(headers['x-forwarded-for']).toBe('6.6.6.6, 10.0.0.7');
     expect(headers['x-forwarded-host']).toBe('evil.example');
     expect(headers['x-forwarded-proto']).toBe('http');
@@ -55,8 +56,7 @@ describe('prepareUpstreamHeaders', () => {
   });
 
   it('tells an unpaid request nothing about payers', () => {
-    const headers: IncomingHttpHeaders = { host: 'h' };
-    prepareUpstreamHeaders(headers, facts, undefined, false);
+    const headers = upstreamHeaders({ host: 'h', 'x-payment-amount': '1' }, facts, undefined, false);
     expect(Object.keys(headers).filter((k) => k.startsWith('x-payment'))).toEqual([]);
   });
 });

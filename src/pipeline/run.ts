@@ -28,12 +28,12 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
       if (!res.writableEnded) ctx.clientGone = true;
       done();
     });
-    // runStages never rejects (it catches everything), so one callback covers both outcomes.
-    void runStages(ctx, deps, stages).then(done, done);
+    // runStages never rejects (it catches everything) and calls `done` last.
+    void runStages(ctx, deps, stages, done);
   };
 }
 
-async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage[]): Promise<void> {
+async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage[], done: () => void): Promise<void> {
   try {
     for (const stage of stages) {
       if (stage.paidOnly && !ctx.paid) continue;
@@ -53,6 +53,7 @@ async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage
   } finally {
     // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
     if (ctx.claim === 'fresh' || ctx.claim === 'resumed') await settleLeftoverClaim(ctx, deps);
+    done();
   }
 }
 

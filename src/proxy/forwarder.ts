@@ -24,9 +24,15 @@ export type ForwardResult =
 export interface Forwarder {
   /**
    * Send `req` (its current `url` and `headers`, body streamed from `body` or `req`) to the upstream and
-   * resolve once the upstream's status and headers arrive, or with the reason it failed. Never rejects.
+   * call `done` once, when the upstream's status and headers arrive or with the reason it failed.
+   * A callback, not a promise: this is on every request, and a promise costs an allocation and a tick.
    */
-  forward(req: IncomingMessage, res: ServerResponse, body?: Readable): Promise<ForwardResult>;
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Readable | undefined,
+    done: (result: ForwardResult) => void,
+  ): void;
   close(): void;
 }
 
@@ -49,8 +55,9 @@ export class BodyTooLargeError extends Error {
 }
 
 interface Pending {
-  settle: (result: ForwardResult) => void;
-  timer: NodeJS.Timeout;
+  readonly req: IncomingMessage;
+  readonly settle: (result: ForwardResult) => void;
+  timer: NodeJS.Timeout | undefined;
   proxyReq: http.ClientRequest | undefined;
   timedOut: boolean;
 }
@@ -81,10 +88,11 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
   });
 
   // http-proxy's documented `web(req, res, callback)` form, which @types/http-proxy does not declare.
+  // It calls back with `(err, req, res)`, so one callback serves every request.
   const webWithoutOptions = proxy.web.bind(proxy) as unknown as (
     req: IncomingMessage,
     res: ServerResponse,
-    callback: (err: Error) => void,
+    callback: (err: Error, req: IncomingMessage) => void,
   ) => void;
 
   // An unhandled `error` event on the proxy would crash the process (ProxyServer.prototype.onError).
@@ -111,6 +119,9 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
     pending.settle(result);
   }
 
+
+  const onError = (err: Error, req: IncomingMessage): void => finish(req, classifyError(req, err));
+
   function classifyError(req: IncomingMessage, err: Error): ForwardResult {
     const pending = pendingByReq.get(req);
     if (err instanceof UpstreamTimeoutError || pending?.timedOut === true) {
@@ -127,32 +138,25 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
   }
 
   return {
-    forward(req, res, body) {
-      return new Promise<ForwardResult>((resolve) => {
-        const pending: Pending = {
-          settle: resolve,
-          proxyReq: undefined,
-          timedOut: false,
-          timer: setTimeout(() => {
-            pending.timedOut = true;
-            if (pending.proxyReq !== undefined) {
-              pending.proxyReq.destroy(new UpstreamTimeoutError('upstream timeout'));
-            } else {
-              finish(req, { kind: 'error', error: 'timeout', detail: 'no upstream socket in time' });
-            }
-          }, options.timeoutMs),
-        };
-        pendingByReq.set(req, pending);
-        // http-proxy pipes `buffer` without an error listener: a limiter error would crash the process.
-        body?.once('error', (err: Error) => {
-          pending.proxyReq?.destroy(err);
-          finish(req, classifyError(req, err));
-        });
-        const onError = (err: Error): void => finish(req, classifyError(req, err));
-        // Without per-request options http-proxy skips copying its option object for each request.
-        if (body === undefined) webWithoutOptions(req, res, onError);
-        else proxy.web(req, res, { buffer: body }, onError);
+    forward(req, res, body, done) {
+      const pending: Pending = { req, settle: done, timer: undefined, proxyReq: undefined, timedOut: false };
+      pending.timer = setTimeout(() => {
+        pending.timedOut = true;
+        if (pending.proxyReq !== undefined) {
+          pending.proxyReq.destroy(new UpstreamTimeoutError('upstream timeout'));
+        } else {
+          finish(req, { kind: 'error', error: 'timeout', detail: 'no upstream socket in time' });
+        }
+      }, options.timeoutMs);
+      pendingByReq.set(req, pending);
+      // http-proxy pipes `buffer` without an error listener: a limiter error would crash the process.
+      body?.once('error', (err: Error) => {
+        pending.proxyReq?.destroy(err);
+        finish(req, classifyError(req, err));
       });
+      // Without per-request options http-proxy skips copying its option object for each request.
+      if (body === undefined) webWithoutOptions(req, res, onError);
+      else proxy.web(req, res, { buffer: body }, onError);
     },
     close() {
       proxy.close();

@@ -3,24 +3,21 @@
  * headers. Upstream failure means no money moves: the claim is released.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Stage } from '../stage.js';
+import type { RequestContext } from '../context.js';
+import type { Deps } from '../deps.js';
+import type { Reply, Stage, StageResult } from '../stage.js';
 import { releaseClaim } from '../claim.js';
 import { errorReply, requestHost, requestProto } from '../replies.js';
-import { BodyTooLargeError } from '../../proxy/forwarder.js';
+import { BodyTooLargeError, type ForwardResult } from '../../proxy/forwarder.js';
 import { upstreamHeaders } from '../../proxy/request-headers.js';
 import { REASON } from '../../x402/reasons.js';
 
 export const forward: Stage = {
   name: 'forward',
   paidOnly: false,
-  async run(ctx, deps) {
+  run(ctx, deps) {
     const { req } = ctx;
-    if (ctx.clientGone) {
-      await releaseClaim(ctx, deps);
-      ctx.outcome = 'client_gone';
-      ctx.reason = REASON.clientGone;
-      return errorReply(499, REASON.clientGone, 'client closed the connection');
-    }
+    if (ctx.clientGone) return clientLeft(ctx, deps);
     const offer = ctx.offer;
     const host = requestHost(ctx, deps);
     const proto = requestProto(ctx, deps);
@@ -43,37 +40,56 @@ export const forward: Stage = {
         : undefined;
 
     const started = performance.now();
-    const result = await deps.forwarder.forward(req, ctx.res, body);
-    ctx.upstreamMs = performance.now() - started;
-    deps.metrics.upstreamDuration.labels(ctx.route?.id ?? 'unpriced').observe(ctx.upstreamMs / 1000);
-    if (result.kind === 'response') {
-      ctx.upstream = result.response;
-      return undefined;
-    }
-
-    await releaseClaim(ctx, deps);
-    ctx.reason = result.detail;
-    switch (result.error) {
-      case 'timeout':
-        ctx.outcome = 'upstream_error';
-        ctx.reason = REASON.upstreamTimeout;
-        return errorReply(504, REASON.upstreamTimeout, 'upstream did not answer in time');
-      case 'body_too_large':
-        ctx.outcome = 'bad_request';
-        ctx.reason = REASON.payloadTooLarge;
-        return errorReply(413, REASON.payloadTooLarge, 'request body too large');
-      case 'client_gone':
-        ctx.outcome = 'client_gone';
-        ctx.reason = REASON.clientGone;
-        return errorReply(499, REASON.clientGone, 'client closed the connection');
-      case 'unavailable':
-        ctx.outcome = 'upstream_error';
-        ctx.reason = REASON.upstreamUnavailable;
-        deps.log.warn({ reqId: ctx.id, detail: result.detail }, 'upstream unavailable');
-        return errorReply(502, REASON.upstreamUnavailable, 'upstream unavailable');
-    }
+    return new Promise<StageResult>((resolve) => {
+      deps.forwarder.forward(req, ctx.res, body, (result) => {
+        ctx.upstreamMs = performance.now() - started;
+        deps.metrics.upstreamDuration.labels(ctx.route?.id ?? 'unpriced').observe(ctx.upstreamMs / 1000);
+        if (result.kind === 'response') {
+          ctx.upstream = result.response;
+          resolve(undefined);
+        } else {
+          resolve(upstreamFailed(ctx, deps, result));
+        }
+      });
+    });
   },
 };
+
+async function clientLeft(ctx: RequestContext, deps: Deps): Promise<Reply> {
+  await releaseClaim(ctx, deps);
+  ctx.outcome = 'client_gone';
+  ctx.reason = REASON.clientGone;
+  return errorReply(499, REASON.clientGone, 'client closed the connection');
+}
+
+/** No upstream response: no money moves, so the claim is released. */
+async function upstreamFailed(
+  ctx: RequestContext,
+  deps: Deps,
+  result: Extract<ForwardResult, { kind: 'error' }>,
+): Promise<Reply> {
+  await releaseClaim(ctx, deps);
+  ctx.reason = result.detail;
+  switch (result.error) {
+    case 'timeout':
+      ctx.outcome = 'upstream_error';
+      ctx.reason = REASON.upstreamTimeout;
+      return errorReply(504, REASON.upstreamTimeout, 'upstream did not answer in time');
+    case 'body_too_large':
+      ctx.outcome = 'bad_request';
+      ctx.reason = REASON.payloadTooLarge;
+      return errorReply(413, REASON.payloadTooLarge, 'request body too large');
+    case 'client_gone':
+      ctx.outcome = 'client_gone';
+      ctx.reason = REASON.clientGone;
+      return errorReply(499, REASON.clientGone, 'client closed the connection');
+    case 'unavailable':
+      ctx.outcome = 'upstream_error';
+      ctx.reason = REASON.upstreamUnavailable;
+      deps.log.warn({ reqId: ctx.id, detail: result.detail }, 'upstream unavailable');
+      return errorReply(502, REASON.upstreamUnavailable, 'upstream unavailable');
+  }
+}
 
 function hasBody(method: string | undefined): boolean {
   return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';

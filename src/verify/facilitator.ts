@@ -281,12 +281,23 @@ function describeError(err: NodeJS.ErrnoException): string {
  * /verify and then /settle (and again on a settlement_pending retry), so it is stringified once.
  * Re-serialising (rather than forwarding the client's own JSON text) keeps one parse of the payload
  * authoritative: duplicate keys cannot mean one thing to us and another to the facilitator.
+ *
+ * The text is what `JSON.stringify(request)` gives for the builder's key order, but the
+ * requirements' part is kept per requirements object: the same object serves every payment of an
+ * offer, so only the payload is serialised per request.
  */
 const bodies = new WeakMap<FacilitatorRequest, string>();
+const requirementTexts = new WeakMap<object, string>();
 function serialize(request: FacilitatorRequest): string {
   let body = bodies.get(request);
   if (body === undefined) {
-    body = JSON.stringify(request);
+    const requirements = request.paymentRequirements;
+    let requirementsText = requirementTexts.get(requirements);
+    if (requirementsText === undefined) {
+      requirementsText = JSON.stringify(requirements);
+      requirementTexts.set(requirements, requirementsText);
+    }
+    body = `{"x402Version":${request.x402Version},"paymentPayload":${JSON.stringify(request.paymentPayload)},"paymentRequirements":${requirementsText}}`;
     bodies.set(request, body);
   }
   return body;

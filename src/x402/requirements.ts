@@ -78,10 +78,27 @@ export function facilitatorRequest(
   resourceUrl: () => string,
 ): FacilitatorRequestBody {
   return payload.x402Version === 1
-    ? {
-        x402Version: 1,
-        paymentPayload: raw,
-        paymentRequirements: v1Requirements(offer, route, resourceUrl()),
-      }
+    ? { x402Version: 1, paymentPayload: raw, paymentRequirements: lastV1Requirements(offer, route, resourceUrl()) }
     : { x402Version: 2, paymentPayload: raw, paymentRequirements: offer.requirementsV2 };
+}
+
+/**
+ * v1 requirements carry the request's resource URL, which is the same for every request to a route
+ * behind one host name: the last one built per offer is reused when the URL matches, so (like v2's)
+ * the object, and its serialised text in the facilitator client, are shared across requests. One
+ * entry per offer: a client varying its Host header only costs a rebuild.
+ */
+interface LastV1 {
+  readonly route: PricedRoute;
+  readonly url: string;
+  readonly requirements: PaymentRequirementsV1;
+}
+const lastV1 = new WeakMap<Offer, LastV1>();
+function lastV1Requirements(offer: Offer, route: PricedRoute, url: string): PaymentRequirementsV1 {
+  const last = lastV1.get(offer);
+  if (last !== undefined && last.url === url && last.route === route) return last.requirements;
+  // Frozen like v2's: the object is shared by every request it serves.
+  const requirements = Object.freeze(v1Requirements(offer, route, url));
+  lastV1.set(offer, { route, url, requirements });
+  return requirements;
 }

@@ -117,6 +117,32 @@ describe('HttpFacilitatorClient wire format', () => {
     expect(JSON.parse(s.body)).toEqual(REQUEST);
   });
 
+  it('sends exactly JSON.stringify(request), also for requests that share one requirements object', async () => {
+    const srv = await scripted((_q, res) => reply(res, 200, { isValid: true }));
+    const c = client(srv.url);
+    const shared = exampleRequirementV2();
+    const first: FacilitatorRequest = { x402Version: 2, paymentPayload: { n: 1, s: 'a"\\\u2028' }, paymentRequirements: shared };
+    const second: FacilitatorRequest = { x402Version: 2, paymentPayload: { n: 2 }, paymentRequirements: shared };
+    const v1: FacilitatorRequest = {
+      x402Version: 1,
+      paymentPayload: { x402Version: 1 },
+      paymentRequirements: {
+        scheme: 'exact',
+        network: 'base-sepolia',
+        maxAmountRequired: '1000',
+        resource: 'http://h/a',
+        description: '',
+        mimeType: 'application/json',
+        payTo: '0x2222222222222222222222222222222222222222',
+        maxTimeoutSeconds: 60,
+        asset: '0x3333333333333333333333333333333333333333',
+        extra: { name: 'USDC', version: '2' },
+      },
+    };
+    for (const r of [first, second, first, v1]) await c.verify(r);
+    expect(srv.seen.map((x) => x.body)).toEqual([first, second, first, v1].map((r) => JSON.stringify(r)));
+  });
+
   it('posts settle to /settle and gets supported with GET /supported', async () => {
     const srv = await scripted((q, res) =>
       q.url === '/settle'

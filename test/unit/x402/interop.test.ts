@@ -160,6 +160,14 @@ describe('a payment created by the official client for our challenge', () => {
       paymentPayload: decoded.raw,
       paymentRequirements: v1Accepts[0],
     });
+
+    // The requirement object is shared while the resource URL stays the same, rebuilt when it changes.
+    const again = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => URL_);
+    expect(again.paymentRequirements).toBe(request.paymentRequirements);
+    const elsewhere = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => `${URL_}?other`);
+    expect(elsewhere.paymentRequirements).not.toBe(request.paymentRequirements);
+    expect(elsewhere.paymentRequirements).toMatchObject({ resource: `${URL_}?other` });
+    expect(Object.isFrozen(elsewhere.paymentRequirements)).toBe(true);
   });
 
   it('v1: the client signs maxTimeoutSeconds of validity, so a longer required margin is refused', async () => {

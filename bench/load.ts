@@ -30,6 +30,11 @@ export interface LoadResult {
   readonly seconds: number;
   /** Paid load only: the pool ran out and the run was stopped early. */
   readonly poolExhausted: boolean;
+  /**
+   * Responses that arrived after the pool ran out. Requests sent from then on carry no payment (a
+   * spent one is never sent again), so their 402s are the harness's, not the system under test's.
+   */
+  readonly afterExhaustion: number;
   readonly paymentsUsed: number;
 }
 
@@ -45,6 +50,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let samples = new Float64Array(1 << 16);
   let n = 0;
   let exhausted = false;
+  let afterExhaustion = 0;
   let inst: { stop(): void } | null = null;
   const feeder = spec.feeder;
   const paths = spec.paths ?? [spec.path];
@@ -56,10 +62,16 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           setupRequest: (req: { headers?: Record<string, string> }) => {
             const v = feeder.next();
             if (v === null) {
-              // Never reuse a payment: stop the run and report it.
+              // Never reuse a payment: stop the run and report it. autocannon keeps the request
+              // object between calls, so the last payment's header must be taken off it too.
               if (!exhausted) {
                 exhausted = true;
                 setImmediate(() => inst?.stop());
+              }
+              if (req.headers !== undefined) {
+                const unpaid = { ...req.headers };
+                delete unpaid[feeder.header];
+                req.headers = unpaid;
               }
               return req;
             }
@@ -100,12 +112,14 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           timeouts: result.timeouts,
           seconds,
           poolExhausted: exhausted,
+          afterExhaustion,
           paymentsUsed: feeder?.used() ?? 0,
         });
       },
     );
     inst = created;
     created.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      if (exhausted) afterExhaustion++;
       if (n === samples.length && n < MAX_SAMPLES) {
         const bigger = new Float64Array(Math.min(MAX_SAMPLES, samples.length * 2));
         bigger.set(samples);

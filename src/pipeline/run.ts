@@ -89,7 +89,8 @@ function observe(ctx: RequestContext, deps: Deps): void {
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();
   if (ctx.headerValue !== undefined) {
-    metrics.payments.labels(ctx.outcome, metricReason(ctx.reason ?? 'none')).inc();
+    // No reason (a payment that went through) is `none`, not folded into `other` with unknown ones.
+    metrics.payments.labels(ctx.outcome, ctx.reason === undefined ? 'none' : metricReason(ctx.reason)).inc();
   }
   // One line per request. Payment headers are never logged: only facts derived from them.
   // The line is not even built when the configured level drops it.

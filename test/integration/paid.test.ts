@@ -105,6 +105,8 @@ describe('metrics', () => {
     expect(transferred).toBeGreaterThan(0n);
     expect(revenue).toBe(transferred);
     expect(text).toMatch(/x402_gateway_requests_total\{route="GET \/v1\/quote",outcome="paid"\} \d+/);
+    expect(text).toMatch(/x402_gateway_payments_total\{outcome="paid",reason="none"\} \d+/);
+    expect(text).not.toMatch(/x402_gateway_payments_total\{outcome="paid",reason="other"\}/);
     expect(text).toContain('x402_gateway_in_flight');
     expect(text).toContain('x402_gateway_facilitator_duration_seconds_bucket');
     expect(text).toMatch(/x402_gateway_verify_cache_total\{result="miss"\} \d+/);

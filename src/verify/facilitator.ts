@@ -8,7 +8,7 @@
  * `http.Agent` (bench/micro/facilitator-client.ts), and a paid request makes two. Every operation
  * has a hard deadline covering the wait for a socket, connect, request and the whole reply body;
  * on expiry the request is aborted, which destroys its socket. Replies are capped in size and
- * parsed with zod. Expected failures come back as values, never as throws.
+ * checked field by field (replies.ts). Expected failures come back as values, never as throws.
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
@@ -158,75 +158,109 @@ export class HttpFacilitatorClient implements FacilitatorClient {
   }
 
   #call<T>(endpoint: Endpoint<T>, body: string | undefined): Promise<FacilitatorResult<T>> {
-    return new Promise((resolve) => {
-      let done = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      const finish = (result: FacilitatorResult<T>): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(result);
-      };
-      const fail = (failure: FacilitatorFailure, detail: string, status?: number): void => {
-        finish(unavailable(failure, `${endpoint.op}: ${detail}`, status));
-      };
+    return new Promise((resolve) => new Call(this.#pool, endpoint, body, resolve).start());
+  }
+}
 
-      const timer = setTimeout(() => {
-        fail('timeout', `no complete reply within ${endpoint.timeoutMs} ms`);
-        // Aborting destroys the socket, so a late reply never lands on a reused one. A request
-        // still queued for a socket is aborted as soon as it gets one (onRequestStart).
-        controller?.abort(new Error('deadline'));
-      }, endpoint.timeoutMs);
+/**
+ * One call: its deadline and its outcome, settled once. Objects with methods rather than a nest of
+ * closures: a paid request makes two calls, and each closure is an allocation on the hot path.
+ */
+class Call<T> {
+  done = false;
+  controller: Dispatcher.DispatchController | undefined = undefined;
+  #timer: NodeJS.Timeout | undefined = undefined;
 
-      const send = (mayRetry: boolean): void => {
-        let status = 0;
-        let responded = false;
-        let size = 0;
-        const chunks: Buffer[] = [];
-        const handler: Dispatcher.DispatchHandler = {
-          onRequestStart(c) {
-            controller = c;
-            if (done) c.abort(new Error('deadline'));
-          },
-          onResponseStart(c, statusCode, headers) {
-            if (statusCode < 200) return; // 1xx: the real reply follows
-            responded = true;
-            status = statusCode;
-            const declared = Number(headers['content-length']);
-            if (declared > MAX_REPLY_BYTES) {
-              fail('bad_response', `reply of ${declared} bytes exceeds ${MAX_REPLY_BYTES}`, status);
-              c.abort(new Error('reply too large'));
-            }
-          },
-          onResponseData(c, chunk) {
-            size += chunk.length;
-            if (size > MAX_REPLY_BYTES) {
-              fail('bad_response', `reply exceeds ${MAX_REPLY_BYTES} bytes`, status);
-              c.abort(new Error('reply too large'));
-              return;
-            }
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            finish(classify(endpoint, status, Buffer.concat(chunks, size).toString('utf8')));
-          },
-          onResponseError(_c, err: NodeJS.ErrnoException) {
-            if (done) return;
-            if (mayRetry && !responded) {
-              // Nothing was answered, and the operation has no side effect: try once more.
-              send(false);
-              return;
-            }
-            fail('network', describeError(err), responded ? status : undefined);
-          },
-        };
-        this.#pool.dispatch(
-          { method: endpoint.method, path: endpoint.path, headers: endpoint.headers, body },
-          handler,
-        );
-      };
-      send(endpoint.retryBeforeReply);
-    });
+  constructor(
+    readonly pool: Pool,
+    readonly endpoint: Endpoint<T>,
+    readonly body: string | undefined,
+    readonly resolve: (result: FacilitatorResult<T>) => void,
+  ) {}
+
+  start(): void {
+    this.#timer = setTimeout(onDeadline<T>, this.endpoint.timeoutMs, this);
+    this.send(this.endpoint.retryBeforeReply);
+  }
+
+  send(mayRetry: boolean): void {
+    const { endpoint } = this;
+    this.pool.dispatch(
+      { method: endpoint.method, path: endpoint.path, headers: endpoint.headers, body: this.body },
+      new Attempt(this, mayRetry),
+    );
+  }
+
+  finish(result: FacilitatorResult<T>): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.#timer);
+    this.resolve(result);
+  }
+
+  fail(failure: FacilitatorFailure, detail: string, status?: number): void {
+    this.finish(unavailable(failure, `${this.endpoint.op}: ${detail}`, status));
+  }
+}
+
+function onDeadline<T>(call: Call<T>): void {
+  call.fail('timeout', `no complete reply within ${call.endpoint.timeoutMs} ms`);
+  // Aborting destroys the socket, so a late reply never lands on a reused one. A request still
+  // queued for a socket is aborted as soon as it gets one (onRequestStart).
+  call.controller?.abort(new Error('deadline'));
+}
+
+/** One dispatch of a call (the first, or its one retry): undici's handler for it. */
+class Attempt<T> implements Dispatcher.DispatchHandler {
+  #status = 0;
+  #responded = false;
+  #size = 0;
+  readonly #chunks: Buffer[] = [];
+
+  constructor(
+    private readonly call: Call<T>,
+    private readonly mayRetry: boolean,
+  ) {}
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.call.controller = c;
+    if (this.call.done) c.abort(new Error('deadline'));
+  }
+
+  onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real reply follows
+    this.#responded = true;
+    this.#status = statusCode;
+    const declared = Number(headers['content-length']);
+    if (declared > MAX_REPLY_BYTES) {
+      this.call.fail('bad_response', `reply of ${declared} bytes exceeds ${MAX_REPLY_BYTES}`, statusCode);
+      c.abort(new Error('reply too large'));
+    }
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > MAX_REPLY_BYTES) {
+      this.call.fail('bad_response', `reply exceeds ${MAX_REPLY_BYTES} bytes`, this.#status);
+      c.abort(new Error('reply too large'));
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const text = Buffer.concat(this.#chunks, this.#size).toString('utf8');
+    this.call.finish(classify(this.call.endpoint, this.#status, text));
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: NodeJS.ErrnoException): void {
+    if (this.call.done) return;
+    if (this.mayRetry && !this.#responded) {
+      // Nothing was answered, and the operation has no side effect: try once more.
+      this.call.send(false);
+      return;
+    }
+    this.call.fail('network', describeError(err), this.#responded ? this.#status : undefined);
   }
 }
 

@@ -17,22 +17,9 @@ export function v1Requirements(
   resourceUrl: string,
 ): PaymentRequirementsV1 {
   const config = route.config;
-  // Two literals rather than spreads of shared parts: this runs on every v1 paid request, and the
-  // spreads cost ~2.5 µs of it in a CPU profile under load.
-  if (config.method === null) {
-    return {
-      scheme: 'exact',
-      network: offer.network.v1Name,
-      maxAmountRequired: offer.amountText,
-      resource: resourceUrl,
-      description: config.description,
-      mimeType: config.mimeType,
-      payTo: offer.payTo,
-      maxTimeoutSeconds: offer.maxTimeoutSeconds,
-      asset: offer.asset.address,
-      extra: offer.requirementsV2.extra,
-    };
-  }
+  // One literal rather than spreads of shared parts (this runs on every v1 paid request, and the
+  // spreads cost ~2.5 µs of it in a CPU profile under load). A route without a method gets
+  // `outputSchema: undefined`, which JSON leaves out.
   return {
     scheme: 'exact',
     network: offer.network.v1Name,
@@ -40,7 +27,10 @@ export function v1Requirements(
     resource: resourceUrl,
     description: config.description,
     mimeType: config.mimeType,
-    outputSchema: { input: { type: 'http', method: config.method, discoverable: true }, output: null },
+    outputSchema:
+      config.method === null
+        ? undefined
+        : { input: { type: 'http', method: config.method, discoverable: true }, output: null },
     payTo: offer.payTo,
     maxTimeoutSeconds: offer.maxTimeoutSeconds,
     asset: offer.asset.address,

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { formatProblems, loadConfigFile } from './config/index.js';
 import { startGateway, type RunningGateway } from './server.js';
-import { waitForStop } from './stop-signal.js';
+import { isFault, waitForStop } from './stop-signal.js';
 
 const HELP = `x402-gateway — pay-per-call (x402) reverse proxy
 
@@ -124,11 +124,14 @@ async function start(args: readonly string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
-  const signal = await waitForStop();
-  gateway.parts.deps.log.info({ signal }, 'shutting down');
+  const log = gateway.parts.deps.log;
+  const stoppedBy = await waitForStop(undefined, (fault, error) => {
+    log.error({ fault, err: error }, 'bug: a fault escaped every handler; draining in-flight requests, then exiting');
+  });
+  log.info({ signal: stoppedBy }, 'shutting down');
   try {
     await gateway.close();
-    return 0;
+    return isFault(stoppedBy) ? 1 : 0;
   } catch {
     return 1;
   }

@@ -11,7 +11,7 @@ import { formatProblems, loadConfigFile } from '../config/index.js';
 import { startDevnet, type Devnet } from '../devnet/index.js';
 import { startGateway } from '../server.js';
 import { startDemoUpstream } from './demo-upstream.js';
-import { waitForStop } from '../stop-signal.js';
+import { isFault, waitForStop } from '../stop-signal.js';
 
 export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N]
   Starts anvil (chain 84532) + a demo upstream + the gateway (config/dev.yaml) with the built-in
@@ -78,9 +78,12 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
         '',
       ].join('\n'),
     );
-    await waitForStop();
+    const stoppedBy = await waitForStop(undefined, (fault, error) => {
+      const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`x402-gateway dev: bug: ${fault}, stopping everything: ${why}\n`);
+    });
     await stopAll();
-    return 0;
+    return isFault(stoppedBy) ? 1 : 0;
   } catch (error) {
     process.stderr.write(`x402-gateway dev: ${error instanceof Error ? error.message : String(error)}\n`);
     await stopAll();

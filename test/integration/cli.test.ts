@@ -88,6 +88,47 @@ describe('x402-gateway CLI', () => {
     expect(await run.exited).toBe(0);
   });
 
+  it('on a fault that escaped every handler, logs it, finishes the requests in flight, and exits 1', async () => {
+    const file = join(dir, 'fault.yaml');
+    writeFileSync(
+      file,
+      [
+        'server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0 }',
+        `facilitator: { url: ${facilitator.url} }`,
+        'payment: { payTo: "0x1111111111111111111111111111111111111111" }',
+        `upstream: ${upstream.url}`,
+        'upstreamTimeoutMs: 1000',
+        'routes:',
+        '  "GET /v1/quote": "$0.001"',
+        '  "GET /v1/slow-free": 0',
+        '',
+      ].join('\n'),
+    );
+    const preload = new URL('./support/fault-on-usr2.mjs', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', preload, 'src/main.ts', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+    expect(url, out).toBeDefined();
+
+    // In flight when the fault happens: the upstream never answers, the gateway's deadline does (504).
+    const inFlight = fetch(`${url}/v1/slow-free`);
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGUSR2');
+    expect((await inFlight).status).toBe(504);
+    expect(await exited).toBe(1);
+    expect(out).toContain('a fault escaped every handler');
+    expect(out).toContain('injected fault');
+  });
+
   it('refuses to start on an unknown flag with exit code 2', async () => {
     const run = runCli(['--config', 'x.yaml', '--nope']);
     expect(await run.exited).toBe(2);

@@ -90,6 +90,34 @@ describe('InMemoryReplayGuard', () => {
     expect((await guard.claim('k', () => 'd1', T0 + 120_000)).kind).toBe('claimed');
   });
 
+  it('holds a settled key to the next whole second of its expiry, never less', async () => {
+    const { guard, clock } = makeGuard();
+    await guard.claim('k', () => 'd1', T0 + 60_500);
+    await guard.markSettled('k', '0xabc');
+    clock.now = T0 + 60_499;
+    expect((await guard.claim('k', () => 'd1', T0 + 120_000)).kind).toBe('used');
+    clock.now = T0 + 60_999;
+    expect((await guard.claim('k', () => 'd1', T0 + 120_000)).kind).toBe('used');
+    clock.now = T0 + 61_000;
+    expect((await guard.claim('k', () => 'd1', T0 + 120_000)).kind).toBe('claimed');
+  });
+
+  it('keeps settled keys through sweeps until they expire', async () => {
+    const { guard, clock } = makeGuard();
+    for (const k of ['a', 'b', 'c']) {
+      await guard.claim(k, () => 'd', T0 + 10_000);
+      await guard.markSettled(k, '0x1');
+    }
+    await guard.claim('late', () => 'd', T0 + 60_000);
+    clock.now = T0 + 5_000;
+    for (let i = 0; i < 5; i++) await guard.claim(`x${i}`, () => 'd', T0 + 60_000);
+    expect((await guard.claim('b', () => 'd', T0 + 60_000)).kind).toBe('used');
+    clock.now = T0 + 10_000;
+    for (let i = 0; i < 5; i++) await guard.claim(`y${i}`, () => 'd', T0 + 60_000);
+    expect(guard.size()).toBe(1 + 5 + 5); // 'late' and the x and y claims; a, b, c swept
+    expect((await guard.claim('b', () => 'd', T0 + 60_000)).kind).toBe('claimed');
+  });
+
   it('keeps a pending key until its expiry, then treats it as absent', async () => {
     const { guard, clock } = makeGuard();
     await guard.claim('k', () => 'd1', T0 + 60_000);

@@ -7,8 +7,8 @@ import { startTestUpstream, type TestUpstream } from './support/upstream.js';
 import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitator-server.js';
 
 /** Run the real CLI entry (TypeScript through tsx) and collect its output. */
-function runCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/main.ts', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -31,6 +31,35 @@ afterAll(async () => {
   await upstream.close();
   await facilitator.close();
 });
+
+/**
+ * `start` on a config written to `name` (the test upstream and facilitator, plus `extra` lines; a
+ * priced /v1/quote unless `extra` brings its own routes), once it says where it listens.
+ */
+async function startGateway(name: string, extra: string[], nodeArgs: string[] = []) {
+  const file = join(dir, name);
+  const routes = extra.includes('routes:') ? [] : ['routes:', '  "GET /v1/quote": "$0.001"'];
+  writeFileSync(
+    file,
+    [
+      'server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0 }',
+      `facilitator: { url: ${facilitator.url} }`,
+      'payment: { payTo: "0x1111111111111111111111111111111111111111" }',
+      `upstream: ${upstream.url}`,
+      ...extra,
+      ...routes,
+      '',
+    ].join('\n'),
+  );
+  const run = runCli(['--config', file], {}, nodeArgs);
+  const deadline = Date.now() + 15_000;
+  while (!/listening on (http:\/\/\S+)/.test(run.out()) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1];
+  expect(url, run.err()).toBeDefined();
+  return { run, url: url ?? '' };
+}
 
 describe('x402-gateway CLI', () => {
   it('--help documents every subcommand', async () => {
@@ -61,27 +90,7 @@ describe('x402-gateway CLI', () => {
   });
 
   it('starts, serves, and on SIGTERM drains and exits 0', async () => {
-    const file = join(dir, 'run.yaml');
-    writeFileSync(
-      file,
-      [
-        'server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0 }',
-        `facilitator: { url: ${facilitator.url} }`,
-        'payment: { payTo: "0x1111111111111111111111111111111111111111" }',
-        `upstream: ${upstream.url}`,
-        'log: { level: warn }',
-        'routes:',
-        '  "GET /v1/quote": "$0.001"',
-        '',
-      ].join('\n'),
-    );
-    const run = runCli(['--config', file]);
-    const deadline = Date.now() + 15_000;
-    while (!/listening on (http:\/\/\S+)/.test(run.out()) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const url = /listening on (http:\/\/\S+)/.exec(run.out())?.[1];
-    expect(url, run.err()).toBeDefined();
+    const { run, url } = await startGateway('run.yaml', ['log: { level: warn }']);
     const res = await fetch(`${url}/v1/quote`);
     expect(res.status).toBe(402);
     run.child.kill('SIGTERM');
@@ -89,42 +98,19 @@ describe('x402-gateway CLI', () => {
   });
 
   it('on a fault that escaped every handler, logs it, finishes the requests in flight, and exits 1', async () => {
-    const file = join(dir, 'fault.yaml');
-    writeFileSync(
-      file,
-      [
-        'server: { listen: 127.0.0.1:0, admin: 127.0.0.1:0 }',
-        `facilitator: { url: ${facilitator.url} }`,
-        'payment: { payTo: "0x1111111111111111111111111111111111111111" }',
-        `upstream: ${upstream.url}`,
-        'upstreamTimeoutMs: 1000',
-        'routes:',
-        '  "GET /v1/quote": "$0.001"',
-        '  "GET /v1/slow-free": 0',
-        '',
-      ].join('\n'),
-    );
     const preload = new URL('./support/fault-on-usr2.mjs', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', preload, 'src/main.ts', '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 15_000;
-    while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-    expect(url, out).toBeDefined();
-
+    const { run, url } = await startGateway(
+      'fault.yaml',
+      ['upstreamTimeoutMs: 1000', 'routes:', '  "GET /v1/quote": "$0.001"', '  "GET /v1/slow-free": 0'],
+      ['--import', preload],
+    );
     // In flight when the fault happens: the upstream never answers, the gateway's deadline does (504).
     const inFlight = fetch(`${url}/v1/slow-free`);
     await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGUSR2');
+    run.child.kill('SIGUSR2');
     expect((await inFlight).status).toBe(504);
-    expect(await exited).toBe(1);
+    expect(await run.exited).toBe(1);
+    const out = run.out() + run.err();
     expect(out).toContain('a fault escaped every handler');
     expect(out).toContain('injected fault');
   });

@@ -10,6 +10,7 @@ import {
   PaymentRequirementsV2Schema,
 } from '@x402/core/schemas';
 import { z } from 'zod';
+import { isJsonObject } from '../json.js';
 import type { FacilitatorRequest } from '../verify/types.js';
 
 /** Wire reasons of the spec (x402 §9) used by these checks. */
@@ -42,9 +43,6 @@ export type CheckedRequest =
   | { readonly ok: true; readonly request: FacilitatorRequest }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function zodMessage(err: z.ZodError): string {
   return err.issues
@@ -58,10 +56,10 @@ function zodMessage(err: z.ZodError): string {
  * server): not an object, unknown version, missing payload/requirements objects. Undefined = fine.
  */
 export function envelopeProblem(body: unknown): string | undefined {
-  if (!isRecord(body)) return 'body must be a JSON object';
+  if (!isJsonObject(body)) return 'body must be a JSON object';
   if (body['x402Version'] !== 1 && body['x402Version'] !== 2) return 'x402Version must be 1 or 2';
-  if (!isRecord(body['paymentPayload'])) return 'paymentPayload must be an object';
-  if (!isRecord(body['paymentRequirements'])) return 'paymentRequirements must be an object';
+  if (!isJsonObject(body['paymentPayload'])) return 'paymentPayload must be an object';
+  if (!isJsonObject(body['paymentRequirements'])) return 'paymentRequirements must be an object';
   return undefined;
 }
 
@@ -69,7 +67,7 @@ export function envelopeProblem(body: unknown): string | undefined {
 export function checkRequest(body: unknown): CheckedRequest {
   const problem = envelopeProblem(body);
   if (problem !== undefined) {
-    const reason = isRecord(body) && body['x402Version'] !== 1 && body['x402Version'] !== 2
+    const reason = isJsonObject(body) && body['x402Version'] !== 1 && body['x402Version'] !== 2
       ? REASON.invalidX402Version
       : REASON.invalidPayload;
     return { ok: false, reason, message: problem };
@@ -100,9 +98,9 @@ export function checkRequest(body: unknown): CheckedRequest {
 
 /** `payer` for negative answers, when the payload names one. */
 export function payerOf(body: unknown): string | undefined {
-  if (!isRecord(body) || !isRecord(body['paymentPayload'])) return undefined;
+  if (!isJsonObject(body) || !isJsonObject(body['paymentPayload'])) return undefined;
   const inner = body['paymentPayload']['payload'];
-  if (!isRecord(inner) || !isRecord(inner['authorization'])) return undefined;
+  if (!isJsonObject(inner) || !isJsonObject(inner['authorization'])) return undefined;
   const from = inner['authorization']['from'];
   return typeof from === 'string' ? from : undefined;
 }

@@ -55,9 +55,8 @@ export class BodyTooLargeError extends Error {
 }
 
 interface Pending {
-  readonly req: IncomingMessage;
   readonly settle: (result: ForwardResult) => void;
-  timer: NodeJS.Timeout | undefined;
+  readonly timer: NodeJS.Timeout;
   proxyReq: http.ClientRequest | undefined;
   timedOut: boolean;
 }
@@ -119,7 +118,6 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
     pending.settle(result);
   }
 
-
   const onError = (err: Error, req: IncomingMessage): void => finish(req, classifyError(req, err));
 
   function classifyError(req: IncomingMessage, err: Error): ForwardResult {
@@ -139,15 +137,19 @@ export function createHttpProxyForwarder(options: ForwarderOptions): Forwarder {
 
   return {
     forward(req, res, body, done) {
-      const pending: Pending = { req, settle: done, timer: undefined, proxyReq: undefined, timedOut: false };
-      pending.timer = setTimeout(() => {
-        pending.timedOut = true;
-        if (pending.proxyReq !== undefined) {
-          pending.proxyReq.destroy(new UpstreamTimeoutError('upstream timeout'));
-        } else {
-          finish(req, { kind: 'error', error: 'timeout', detail: 'no upstream socket in time' });
-        }
-      }, options.timeoutMs);
+      const pending: Pending = {
+        settle: done,
+        proxyReq: undefined,
+        timedOut: false,
+        timer: setTimeout(() => {
+          pending.timedOut = true;
+          if (pending.proxyReq !== undefined) {
+            pending.proxyReq.destroy(new UpstreamTimeoutError('upstream timeout'));
+          } else {
+            finish(req, { kind: 'error', error: 'timeout', detail: 'no upstream socket in time' });
+          }
+        }, options.timeoutMs),
+      };
       pendingByReq.set(req, pending);
       // http-proxy pipes `buffer` without an error listener: a limiter error would crash the process.
       body?.once('error', (err: Error) => {

@@ -11,20 +11,8 @@
 import { z } from 'zod/v4';
 import type { SettleResponse, VerifyResponse } from '../x402/types.js';
 import type { SupportedResponse } from './types.js';
+import { isJsonObject, isOptionalString, type Writable } from '../json.js';
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** A JSON object (not null, not an array), else undefined. */
-function asObject(json: unknown): Readonly<Record<string, unknown>> | undefined {
-  return typeof json === 'object' && json !== null && !Array.isArray(json)
-    ? (json as Record<string, unknown>)
-    : undefined;
-}
-
-/** A string, `null` or absent: the values an optional string field may take. */
-function isOptionalString(v: unknown): v is string | null | undefined {
-  return v === undefined || v === null || typeof v === 'string';
-}
 
 const supportedKindSchema = z
   .object({
@@ -51,9 +39,8 @@ export const supportedReplySchema = z
  * undefined when it does not match.
  */
 export function parseVerifyReply(json: unknown): VerifyResponse | undefined {
-  const o = asObject(json);
-  if (o === undefined) return undefined;
-  const { isValid, invalidReason, invalidMessage, payer } = o;
+  if (!isJsonObject(json)) return undefined;
+  const { isValid, invalidReason, invalidMessage, payer } = json;
   if (typeof isValid !== 'boolean') return undefined;
   if (!isOptionalString(invalidReason) || !isOptionalString(invalidMessage) || !isOptionalString(payer)) {
     return undefined;
@@ -70,9 +57,8 @@ export function parseVerifyReply(json: unknown): VerifyResponse | undefined {
  * transaction ("" when absent), network}`; undefined when it does not match.
  */
 export function parseSettleReply(json: unknown): SettleResponse | undefined {
-  const o = asObject(json);
-  if (o === undefined) return undefined;
-  const { success, errorReason, errorMessage, payer, transaction, network } = o;
+  if (!isJsonObject(json)) return undefined;
+  const { success, errorReason, errorMessage, payer, transaction, network } = json;
   if (typeof success !== 'boolean' || typeof network !== 'string') return undefined;
   if (
     !isOptionalString(errorReason) ||

@@ -22,60 +22,40 @@ import type {
   PaymentPayloadV2,
   ResourceInfo,
 } from './types.js';
+import { isJsonObject, isOptionalString, type Writable } from '../json.js';
 
 /** A checked value, or the path and rule of the first field that broke it. */
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };
 
 type Json = Readonly<Record<string, unknown>>;
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 const HEX_BODY_RE = /^0x[0-9a-fA-F]*$/;
-
-/** A JSON object: not null, not an array. */
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function refused(path: string, rule: string): { ok: false; detail: string } {
   return { ok: false, detail: `${path}: ${rule}` };
 }
 
-/** A string field that is absent, null or a string; null reads as absent. */
-function optionalString(v: unknown): v is string | null | undefined {
-  return v === undefined || v === null || typeof v === 'string';
+/** A uint256 as the schema wants it: a canonical decimal string of at most 78 digits. */
+function isUint(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_UINT_DIGITS && isUintString(v);
 }
 
 function checkAuthorization(v: unknown): Checked<ExactEvmAuthorization> {
   const at = 'payload.authorization';
-  if (!isObject(v)) return refused(at, 'expected object');
+  if (!isJsonObject(v)) return refused(at, 'expected object');
   const { from, to, value, validAfter, validBefore, nonce } = v;
   if (typeof from !== 'string' || !isHexAddress(from)) return refused(`${at}.from`, 'expected 0x + 40 hex');
   if (typeof to !== 'string' || !isHexAddress(to)) return refused(`${at}.to`, 'expected 0x + 40 hex');
-  for (const [name, field] of [
-    ['value', value],
-    ['validAfter', validAfter],
-    ['validBefore', validBefore],
-  ] as const) {
-    if (typeof field !== 'string' || field.length > MAX_UINT_DIGITS || !isUintString(field)) {
-      return refused(`${at}.${name}`, 'expected an unsigned decimal integer string');
-    }
-  }
+  const uint = 'expected an unsigned decimal integer string';
+  if (!isUint(value)) return refused(`${at}.value`, uint);
+  if (!isUint(validAfter)) return refused(`${at}.validAfter`, uint);
+  if (!isUint(validBefore)) return refused(`${at}.validBefore`, uint);
   if (typeof nonce !== 'string' || !isBytes32(nonce)) return refused(`${at}.nonce`, 'expected 0x + 64 hex');
-  return {
-    ok: true,
-    value: {
-      from,
-      to,
-      value: value as string,
-      validAfter: validAfter as string,
-      validBefore: validBefore as string,
-      nonce,
-    },
-  };
+  return { ok: true, value: { from, to, value, validAfter, validBefore, nonce } };
 }
 
 function checkExactEvmPayload(v: unknown): Checked<ExactEvmPayload> {
-  if (!isObject(v)) return refused('payload', 'expected object');
+  if (!isJsonObject(v)) return refused('payload', 'expected object');
   const signature = v.signature;
   if (
     typeof signature !== 'string' ||
@@ -110,10 +90,10 @@ export function checkPayloadV2(raw: Json): Checked<PaymentPayloadV2> {
   const { resource, accepted, extensions } = raw;
   let resourceInfo: ResourceInfo | undefined;
   if (resource !== undefined && resource !== null) {
-    if (!isObject(resource) || typeof resource.url !== 'string') return refused('resource', 'expected {url, …}');
+    if (!isJsonObject(resource) || typeof resource.url !== 'string') return refused('resource', 'expected {url, …}');
     const { description, mimeType } = resource;
-    if (!optionalString(description)) return refused('resource.description', 'expected a string');
-    if (!optionalString(mimeType)) return refused('resource.mimeType', 'expected a string');
+    if (!isOptionalString(description)) return refused('resource.description', 'expected a string');
+    if (!isOptionalString(mimeType)) return refused('resource.mimeType', 'expected a string');
     // Unknown keys pass through, as with the schema; a null optional field reads as absent (a copy
     // only then: official clients send strings or nothing).
     resourceInfo =
@@ -121,8 +101,8 @@ export function checkPayloadV2(raw: Json): Checked<PaymentPayloadV2> {
         ? { ...resource, url: resource.url, description: description ?? undefined, mimeType: mimeType ?? undefined }
         : (resource as unknown as ResourceInfo);
   }
-  if (!isObject(accepted)) return refused('accepted', 'expected object');
-  if (extensions !== undefined && extensions !== null && !isObject(extensions)) {
+  if (!isJsonObject(accepted)) return refused('accepted', 'expected object');
+  if (extensions !== undefined && extensions !== null && !isJsonObject(extensions)) {
     return refused('extensions', 'expected object');
   }
   const payload = checkExactEvmPayload(raw.payload);

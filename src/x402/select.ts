@@ -9,15 +9,13 @@
  *
  * v1: the payload carries no requirements; scheme `exact` and the v1 network name pick the offer.
  */
+import { isJsonObject } from '../json.js';
 import type { Offer } from '../pricing/types.js';
 import type { PaymentPayload } from './types.js';
 
 /** Keys of a v2 requirement: scheme, network, amount, asset, payTo, maxTimeoutSeconds, extra. */
 const V2_REQUIREMENT_KEYS = 7;
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Structural equality of JSON values (key order ignored). */
 function jsonEqual(a: unknown, b: unknown): boolean {
@@ -25,7 +23,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
   }
-  if (!isRecord(a) || !isRecord(b)) return false;
+  if (!isJsonObject(a) || !isJsonObject(b)) return false;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
@@ -33,7 +31,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 
 /** Every key of `expected` is present in `actual` with an equal value. */
 function isSubset(expected: object, actual: unknown): boolean {
-  if (!isRecord(actual)) return false;
+  if (!isJsonObject(actual)) return false;
   for (const [key, value] of Object.entries(expected)) {
     if (!Object.hasOwn(actual, key) || !jsonEqual(value, actual[key])) return false;
   }

@@ -13,6 +13,7 @@ import {
   MIN_SIGNATURE_HEX_CHARS,
   isBytes32,
   isHexAddress,
+  isHexString,
   isUintString,
 } from './schemas.js';
 import type {
@@ -28,8 +29,6 @@ import { isJsonObject, isOptionalString, type Writable } from '../json.js';
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };
 
 type Json = Readonly<Record<string, unknown>>;
-
-const HEX_BODY_RE = /^0x[0-9a-fA-F]*$/;
 
 function refused(path: string, rule: string): { ok: false; detail: string } {
   return { ok: false, detail: `${path}: ${rule}` };
@@ -62,7 +61,7 @@ function checkExactEvmPayload(v: unknown): Checked<ExactEvmPayload> {
     signature.length < 2 + MIN_SIGNATURE_HEX_CHARS ||
     signature.length > 2 + MAX_SIGNATURE_HEX_CHARS ||
     signature.length % 2 !== 0 ||
-    !HEX_BODY_RE.test(signature)
+    !isHexString(signature)
   ) {
     return refused('payload.signature', 'expected 0x + whole bytes of hex, 65 bytes or more');
   }

@@ -10,7 +10,8 @@
  * The digest of the payload is recorded when a claim goes pending (the only state that compares
  * it), so a claim never hashes a payload unless its key is pending.
  *
- * Each method body runs synchronously, so a claim is an atomic check-and-set within one process.
+ * Each method runs synchronously and returns a plain value (no promise, no microtask on the paid
+ * path), so a claim is an atomic check-and-set within one process.
  * Memory is bounded: expired records are swept incrementally on every claim (a few per call) and in
  * full when the store is full; past `maxEntries` live records, claims are refused (fail closed).
  */
@@ -46,7 +47,6 @@ const SWEEP_STEP = 4;
 const CLAIMED: ClaimOutcome = Object.freeze({ kind: 'claimed' });
 const USED: ClaimOutcome = Object.freeze({ kind: 'used' });
 const UNAVAILABLE: ClaimOutcome = Object.freeze({ kind: 'unavailable' });
-const DONE: Promise<void> = Promise.resolve();
 
 /** Single-process replay guard; see the module comment for the state machine. */
 export class InMemoryReplayGuard implements ReplayGuard {
@@ -73,19 +73,15 @@ export class InMemoryReplayGuard implements ReplayGuard {
     return typeof held === 'number' ? this.#epochMs + held * 1000 : held.expiresAtMs;
   }
 
-  // The methods are synchronous inside and return settled promises: the interface is async so a
-  // networked store (Redis) can implement it too.
-
-  claim(key: string, digest: () => string, expiresAtMs: number): Promise<ClaimOutcome> {
-    return Promise.resolve(this.#claimNow(key, digest, expiresAtMs));
+  claim(key: string, digest: () => string, expiresAtMs: number): ClaimOutcome {
+    return this.#claimNow(key, digest, expiresAtMs);
   }
 
-  release(key: string): Promise<void> {
+  release(key: string): void {
     this.#records.delete(key);
-    return DONE;
   }
 
-  markPending(key: string, transaction: string | undefined, digest: string): Promise<void> {
+  markPending(key: string, transaction: string | undefined, digest: string): void {
     const held = this.#records.get(key);
     // Absent means released or expired: then no settlement can be outstanding for it any more.
     if (typeof held === 'number') {
@@ -96,10 +92,9 @@ export class InMemoryReplayGuard implements ReplayGuard {
       // A resumed claim that learns nothing new keeps the hash it already knew.
       held.transaction = transaction ?? held.transaction;
     }
-    return DONE;
   }
 
-  markSettled(key: string, _transaction: string): Promise<void> {
+  markSettled(key: string, _transaction: string): void {
     const held = this.#records.get(key);
     if (held !== undefined && typeof held !== 'number') {
       // A settled record only has to answer "used" until it expires: its expiry is all it keeps.
@@ -107,7 +102,6 @@ export class InMemoryReplayGuard implements ReplayGuard {
       // the access log). Rounded up to the second: held a little longer, never shorter.
       this.#records.set(key, Math.ceil((held.expiresAtMs - this.#epochMs) / 1000));
     }
-    return DONE;
   }
 
   size(): number {

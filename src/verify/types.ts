@@ -73,19 +73,26 @@ export type ClaimOutcome =
   /** The store is full or unreachable: refuse (fail closed). */
   | { readonly kind: 'unavailable' };
 
+/**
+ * A value, or a promise of it. The replay guard answers with plain values when its store is in
+ * memory, so the hot path awaits nothing there (each await costs a promise and a microtask); a
+ * networked store (Redis) answers with promises. Callers handle both.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface ReplayGuard {
   /**
    * Atomically claim `key`. `digest` gives the payload's digest; it is called only when the key is
    * pending, to tell the same payload (resume) from another one (used), so the common path never
    * hashes. `expiresAtMs` (validBefore + margin) bounds how long a settled or pending record is kept.
    */
-  claim(key: string, digest: () => string, expiresAtMs: number): Promise<ClaimOutcome>;
+  claim(key: string, digest: () => string, expiresAtMs: number): Awaitable<ClaimOutcome>;
   /** Money surely did not move: forget the claim so the same signature can be used again. */
-  release(key: string): Promise<void>;
+  release(key: string): Awaitable<void>;
   /** Settlement outcome unknown: keep the record, let the same payload (`digest`) resume it. */
-  markPending(key: string, transaction: string | undefined, digest: string): Promise<void>;
+  markPending(key: string, transaction: string | undefined, digest: string): Awaitable<void>;
   /** Settled: keep the record until its expiry; every later claim is `used`. */
-  markSettled(key: string, transaction: string): Promise<void>;
+  markSettled(key: string, transaction: string): Awaitable<void>;
   /** Number of records held (for metrics/tests). */
   size(): number;
 }

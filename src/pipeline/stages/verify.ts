@@ -2,7 +2,10 @@
  * Stages 7–8: claim the authorization atomically, then verify it (cache first, facilitator on a miss).
  * Every refusal after the claim releases it: the same signature stays usable.
  */
-import type { Stage } from '../stage.js';
+import type { RequestContext } from '../context.js';
+import type { Deps } from '../deps.js';
+import type { Stage, StageResult } from '../stage.js';
+import type { ClaimOutcome } from '../../verify/types.js';
 import { boundedValidBefore, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, errorReply } from '../replies.js';
@@ -12,30 +15,37 @@ import { REASON } from '../../x402/reasons.js';
 export const claim: Stage = {
   name: 'claim',
   paidOnly: true,
-  async run(ctx, deps) {
+  run(ctx, deps) {
     const expiresAtMs = (boundedValidBefore(ctx.auth!.validBefore, deps) + deps.config.replay.marginSeconds) * 1000;
-    const outcome = await deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
-    switch (outcome.kind) {
-      case 'claimed':
-        ctx.claim = 'fresh';
-        return undefined;
-      case 'resumed':
-        ctx.claim = 'resumed';
-        ctx.priorTransaction = outcome.transaction;
-        return undefined;
-      case 'used':
-        ctx.outcome = 'replay';
-        ctx.reason = REASON.paymentAlreadyUsed;
-        return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
-      case 'unavailable':
-        ctx.outcome = 'facilitator_unavailable';
-        ctx.reason = REASON.replayStoreUnavailable;
-        return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
-          'retry-after': '1',
-        });
-    }
+    const outcome = deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
+    // An in-memory guard answers at once: no promise, no microtask on every paid request.
+    return outcome instanceof Promise
+      ? outcome.then((answered) => afterClaim(ctx, deps, answered))
+      : afterClaim(ctx, deps, outcome);
   },
 };
+
+function afterClaim(ctx: RequestContext, deps: Deps, outcome: ClaimOutcome): StageResult {
+  switch (outcome.kind) {
+    case 'claimed':
+      ctx.claim = 'fresh';
+      return undefined;
+    case 'resumed':
+      ctx.claim = 'resumed';
+      ctx.priorTransaction = outcome.transaction;
+      return undefined;
+    case 'used':
+      ctx.outcome = 'replay';
+      ctx.reason = REASON.paymentAlreadyUsed;
+      return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+    case 'unavailable':
+      ctx.outcome = 'facilitator_unavailable';
+      ctx.reason = REASON.replayStoreUnavailable;
+      return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
+        'retry-after': '1',
+      });
+  }
+}
 
 /** Stage 8: cached outcome, else POST /verify with its deadline. Fail closed when it cannot answer. */
 export const verify: Stage = {

@@ -14,7 +14,9 @@
  * path), so a claim is an atomic check-and-set within one process.
  * Memory is bounded: expired records are swept incrementally on every claim (a few per call) and in
  * full when the store is full; past `maxEntries` live records, claims are refused (fail closed).
+ * The records live in a sharded map, so that growing it never stalls every request at once.
  */
+import { ShardedMap, type ShardedMapCursor } from './sharded-map.js';
 import type { ClaimOutcome, ReplayGuard } from './types.js';
 
 export interface InMemoryReplayGuardOptions {
@@ -50,12 +52,12 @@ const UNAVAILABLE: ClaimOutcome = Object.freeze({ kind: 'unavailable' });
 
 /** Single-process replay guard; see the module comment for the state machine. */
 export class InMemoryReplayGuard implements ReplayGuard {
-  readonly #records = new Map<string, Held>();
+  readonly #records = new ShardedMap<Held>();
   readonly #maxEntries: number;
   readonly #now: () => number;
   /** Origin of the settled records' expiry seconds. */
   readonly #epochMs: number;
-  #cursor: IterableIterator<[string, Held]> | undefined;
+  #cursor: ShardedMapCursor<Held> | undefined;
   /** Lower bound of every held record's expiry: nothing can be pruned before it. */
   #earliestExpiryMs = Number.POSITIVE_INFINITY;
 
@@ -142,20 +144,20 @@ export class InMemoryReplayGuard implements ReplayGuard {
     const full = budget === Number.POSITIVE_INFINITY;
     if (full) this.#cursor = undefined;
     let earliest = Number.POSITIVE_INFINITY;
-    let cursor = this.#cursor ?? this.#records.entries();
+    let cursor = this.#cursor ?? this.#records.cursor();
     for (let seen = 0; seen < budget; seen++) {
-      const step = cursor.next();
-      if (step.done === true) {
+      const entry = cursor.next();
+      if (entry === undefined) {
         // A complete pass: restart next time; after a full pass the bound is exact.
         if (full) {
           this.#earliestExpiryMs = earliest;
           return;
         }
-        cursor = this.#records.entries();
+        cursor = this.#records.cursor();
         if (this.#records.size === 0) break;
         continue;
       }
-      const [key, held] = step.value;
+      const [key, held] = entry;
       const expiresAtMs = this.#expiresAtMs(held);
       if (expiresAtMs <= now) this.#records.delete(key);
       else if (expiresAtMs < earliest) earliest = expiresAtMs;

@@ -218,6 +218,21 @@ describe('InMemoryReplayGuard', () => {
     expect(guard.size()).toBe(30);
   });
 
+  it('sweeps expired settled payments from every shard of its map', () => {
+    const { guard, clock } = makeGuard(10_000);
+    const hexKey = (i: number): string => `84532:0xasset:0xfrom:0x${i.toString(16).padStart(64, '0')}`;
+    for (let i = 0; i < 1_000; i++) {
+      guard.claim(hexKey(i), () => 'd', T0 + 1_000);
+      guard.markSettled(hexKey(i), '0x1');
+    }
+    expect(guard.claim(hexKey(999), () => 'd', T0 + 1_000).kind).toBe('used');
+    clock.now = T0 + 2_000;
+    // 1,000 expired records, 4 examined per claim: 300 claims sweep them all.
+    for (let i = 0; i < 300; i++) guard.claim(hexKey(100_000 + i), () => 'd', T0 + 60_000);
+    expect(guard.size()).toBe(300);
+    expect(guard.claim(hexKey(999), () => 'd', T0 + 60_000).kind).toBe('claimed');
+  });
+
   it('ignores markPending and markSettled for a key it does not hold', () => {
     const { guard } = makeGuard();
     guard.markPending('x', '0x1', 'd');

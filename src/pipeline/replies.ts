@@ -7,6 +7,7 @@ import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import type { Reply } from './stage.js';
 import { CORS_EXPOSE_HEADERS, HEADER } from '../x402/headers.js';
+import { REASON } from '../x402/reasons.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -27,6 +28,13 @@ export function errorReply(
     },
     body: JSON.stringify({ error: message, reason }),
   };
+}
+
+/** The client left before its answer: 499 in the access log and metrics (nobody reads the body). */
+export function clientGoneReply(ctx: RequestContext): Reply {
+  ctx.outcome = 'client_gone';
+  ctx.reason = REASON.clientGone;
+  return errorReply(499, REASON.clientGone, 'client closed the connection');
 }
 
 /** The resource URL of this request: publicUrl (else the request's scheme and Host) + path + query. */

@@ -75,10 +75,6 @@ export class InMemoryReplayGuard implements ReplayGuard {
     return typeof held === 'number' ? this.#epochMs + held * 1000 : held.expiresAtMs;
   }
 
-  claim(key: string, digest: () => string, expiresAtMs: number): ClaimOutcome {
-    return this.#claimNow(key, digest, expiresAtMs);
-  }
-
   release(key: string): void {
     this.#records.delete(key);
   }
@@ -110,8 +106,8 @@ export class InMemoryReplayGuard implements ReplayGuard {
     return this.#records.size;
   }
 
-  /** The synchronous core of `claim`: no await between the check and the set. */
-  #claimNow(key: string, digest: () => string, expiresAtMs: number): ClaimOutcome {
+  /** Synchronous from the check to the set: atomic within the process. */
+  claim(key: string, digest: () => string, expiresAtMs: number): ClaimOutcome {
     const now = this.#now();
     this.#sweep(now, SWEEP_STEP);
     const rec = this.#records.get(key);

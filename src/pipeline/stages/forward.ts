@@ -7,7 +7,7 @@ import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
 import { releaseClaim } from '../claim.js';
-import { errorReply, requestHost, requestProto } from '../replies.js';
+import { clientGoneReply, errorReply, requestHost, requestProto } from '../replies.js';
 import { BodyTooLargeError, type ForwardResult } from '../../proxy/forwarder.js';
 import { upstreamHeaders } from '../../proxy/request-headers.js';
 import { REASON } from '../../x402/reasons.js';
@@ -57,9 +57,7 @@ export const forward: Stage = {
 
 async function clientLeft(ctx: RequestContext, deps: Deps): Promise<Reply> {
   await releaseClaim(ctx, deps);
-  ctx.outcome = 'client_gone';
-  ctx.reason = REASON.clientGone;
-  return errorReply(499, REASON.clientGone, 'client closed the connection');
+  return clientGoneReply(ctx);
 }
 
 /** No upstream response: no money moves, so the claim is released. */
@@ -69,7 +67,6 @@ async function upstreamFailed(
   result: Extract<ForwardResult, { kind: 'error' }>,
 ): Promise<Reply> {
   await releaseClaim(ctx, deps);
-  ctx.reason = result.detail;
   switch (result.error) {
     case 'timeout':
       ctx.outcome = 'upstream_error';
@@ -80,9 +77,7 @@ async function upstreamFailed(
       ctx.reason = REASON.payloadTooLarge;
       return errorReply(413, REASON.payloadTooLarge, 'request body too large');
     case 'client_gone':
-      ctx.outcome = 'client_gone';
-      ctx.reason = REASON.clientGone;
-      return errorReply(499, REASON.clientGone, 'client closed the connection');
+      return clientGoneReply(ctx);
     case 'unavailable':
       ctx.outcome = 'upstream_error';
       ctx.reason = REASON.upstreamUnavailable;

@@ -9,7 +9,7 @@ import type { Deps } from '../deps.js';
 import type { Stage } from '../stage.js';
 import { keepClaimPending, markClaimSettled, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
-import { challengeReply, errorReply } from '../replies.js';
+import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
 import { classifySettlement, reconcileResumed, type SettleOutcome } from '../../settle/outcome.js';
 import { shouldSettle } from '../../settle/policy.js';
 import type { FacilitatorResult } from '../../verify/types.js';
@@ -43,9 +43,7 @@ export const settle: Stage = {
     if (ctx.clientGone) {
       upstream.destroy();
       await releaseClaim(ctx, deps);
-      ctx.outcome = 'client_gone';
-      ctx.reason = REASON.clientGone;
-      return errorReply(499, REASON.clientGone, 'client closed the connection');
+      return clientGoneReply(ctx);
     }
 
     let outcome = await settleWithRetry(ctx, deps);

@@ -13,7 +13,7 @@ import { createHandler, type RequestHandler } from './pipeline/run.js';
 import { STAGES } from './pipeline/stages.js';
 import { createPriceTable } from './pricing/index.js';
 import type { PricedRoute } from './pricing/types.js';
-import { createHttpProxyForwarder } from './proxy/forwarder.js';
+import { createForwarder } from './proxy/forwarder.js';
 import { LruVerifyCache } from './verify/cache.js';
 import { HttpFacilitatorClient } from './verify/facilitator.js';
 import { InMemoryReplayGuard } from './verify/replay.js';
@@ -52,7 +52,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   for (const route of prices.routes) if (!route.free) challenges.set(route, createChallenge(route));
 
   const facilitator = options.facilitator ?? createFacilitatorClient(config);
-  const forwarder = createHttpProxyForwarder({
+  const forwarder = createForwarder({
     target: config.upstream,
     timeoutMs: config.upstreamTimeoutMs,
   });

@@ -1,6 +1,6 @@
 /**
- * Response passes we own because `selfHandleResponse` turns http-proxy's off (its issues #1263, #1451):
- * status, headers minus hop-by-hop ones, and no upstream-forged payment headers.
+ * The response side of forwarding, which the pipeline owns (it settles before the client sees a
+ * byte): status, headers minus hop-by-hop ones, and no upstream-forged payment headers.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 

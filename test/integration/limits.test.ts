@@ -31,6 +31,33 @@ describe('limits', () => {
     }
   });
 
+  it('a chunked body is counted as it streams: over maxBodyBytes → 413, and the upstream never gets it whole', async () => {
+    const h = await startHarness({ serverYaml: '  limits: { maxBodyBytes: 16 }' });
+    try {
+      const headers = { 'transfer-encoding': 'chunked' };
+      const res = await rawRequest(h.url, { method: 'POST', path: '/anything', headers, body: 'x'.repeat(64) });
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toMatchObject({ reason: 'payload_too_large' });
+      expect(h.upstream.calls).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a chunked body within maxBodyBytes reaches the upstream whole, even on a GET', async () => {
+    const h = await startHarness({ serverYaml: '  limits: { maxBodyBytes: 16 }' });
+    try {
+      const headers = { 'transfer-encoding': 'chunked' };
+      const res = await rawRequest(h.url, { method: 'GET', path: '/anything', headers, body: 'twelve bytes' });
+      expect(res.status).toBe(200);
+      expect(h.upstream.calls).toHaveLength(1);
+      expect(h.upstream.calls[0]!.body).toBe('twelve bytes');
+      expect(h.upstream.calls[0]!.headers['transfer-encoding']).toBe('chunked');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('oversized request headers get 431 and never reach the upstream', async () => {
     const h = await startHarness({ serverYaml: '  limits: { maxHeaderBytes: 2048 }' });
     try {

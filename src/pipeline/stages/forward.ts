@@ -2,7 +2,8 @@
  * Stage 9: send the request upstream (canonical path, cleaned headers) and wait for its status and
  * headers. Upstream failure means no money moves: the claim is released.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
@@ -21,7 +22,9 @@ export const forward: Stage = {
     const offer = ctx.offer;
     const host = requestHost(ctx, deps);
     const proto = requestProto(ctx, deps);
-    // http-proxy sends `req.headers`: the client's own are replaced by the cleaned set.
+    // Read from the client's framing headers, which the cleaned set drops (Transfer-Encoding is hop-by-hop).
+    const body = requestBody(req, deps.config.server.limits.maxBodyBytes);
+    // The forwarder sends `req.headers`: the client's own are replaced by the cleaned set.
     req.headers = upstreamHeaders(
       req.headers,
       { clientIp: req.socket.remoteAddress ?? '', host, proto, requestId: ctx.id },
@@ -32,12 +35,6 @@ export const forward: Stage = {
     );
     // The upstream sees the canonical spelling, so no variant of a priced path reaches it unpaid.
     req.url = ctx.path + ctx.search;
-
-    // Content-Length was checked in admit; a chunked body is counted as it streams.
-    const body =
-      req.headers['content-length'] === undefined && hasBody(req.method)
-        ? req.pipe(new ByteLimit(deps.config.server.limits.maxBodyBytes))
-        : undefined;
 
     const started = performance.now();
     return new Promise<StageResult>((resolve) => {
@@ -86,8 +83,16 @@ async function upstreamFailed(
   }
 }
 
-function hasBody(method: string | undefined): boolean {
-  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+/**
+ * The body to send upstream, by the request's own framing (RFC 9112 §6.3), whatever the method:
+ * a Content-Length (checked in admit) streams as is, a chunked body is counted as it streams,
+ * and a request with neither has none.
+ */
+function requestBody(req: IncomingMessage, maxBytes: number): Readable | undefined {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length === '0' ? undefined : req;
+  if (req.headers['transfer-encoding'] === undefined) return undefined;
+  return req.pipe(new ByteLimit(maxBytes));
 }
 
 /** Passes bytes through until `max`, then fails with BodyTooLargeError. */

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpProxyForwarder, type ForwardResult } from '../../../src/proxy/forwarder.js';
+import { BodyTooLargeError, createForwarder, type ForwardResult } from '../../../src/proxy/forwarder.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -16,40 +17,176 @@ async function listen(handler: http.RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** A front server that forwards each request and reports the forwarder's result. */
-async function forwardOnce(target: string, timeoutMs: number): Promise<{ result: ForwardResult; ms: number }> {
-  const forwarder = createHttpProxyForwarder({ target, timeoutMs });
-  closers.push(() => forwarder.close());
-  const outcome = new Promise<{ result: ForwardResult; ms: number }>((resolve) => {
-    void listen((req, res) => {
-      const started = performance.now();
-      forwarder.forward(req, res, undefined, (result) => {
-        resolve({ result, ms: performance.now() - started });
-        if (result.kind === 'response') result.response.resume();
-        res.end();
-      });
-    }).then((front) => http.get(`${front}/x`, (r) => r.resume()).on('error', () => undefined));
-  });
-  return outcome;
+interface Seen {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
 }
 
-describe('createHttpProxyForwarder', () => {
+/** An upstream that records each request (body included) and answers `ok`. */
+async function recordingUpstream(): Promise<{ url: string; seen: Promise<Seen> }> {
+  let report!: (s: Seen) => void;
+  const seen = new Promise<Seen>((r) => (report = r));
+  const url = await listen((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      report({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.end('ok');
+    });
+  });
+  return { url, seen };
+}
+
+type BodyOf = (req: http.IncomingMessage) => Readable | undefined;
+
+/**
+ * A front server that forwards each request with `bodyOf(req)` as the body and reports the
+ * forwarder's result; the upstream's body is piped to the client.
+ */
+async function front(target: string, timeoutMs: number, bodyOf: BodyOf = () => undefined) {
+  const forwarder = createForwarder({ target, timeoutMs });
+  closers.push(() => forwarder.close());
+  let report!: (r: { result: ForwardResult; ms: number }) => void;
+  const outcome = new Promise<{ result: ForwardResult; ms: number }>((r) => (report = r));
+  const url = await listen((req, res) => {
+    const started = performance.now();
+    req.url = `/api${req.url ?? ''}`;
+    forwarder.forward(req, res, bodyOf(req), (result) => {
+      report({ result, ms: performance.now() - started });
+      if (result.kind === 'response') {
+        res.writeHead(result.response.statusCode ?? 502);
+        result.response.pipe(res);
+      } else res.end();
+    });
+  });
+  return { url, outcome };
+}
+
+/** A client request that resolves with the status and body, or the error that ended it. */
+function call(url: string, init: http.RequestOptions = {}, body?: string | string[]) {
+  return new Promise<{ status?: number; body?: string; error?: string }>((resolve) => {
+    const req = http.request(url, init, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      res.on('error', (e) => resolve({ error: e.message }));
+    });
+    req.on('error', (e) => resolve({ error: e.message }));
+    for (const part of typeof body === 'string' ? [body] : (body ?? [])) req.write(part);
+    req.end();
+  });
+}
+
+describe('createForwarder', () => {
   it('hands back the upstream response', async () => {
     const upstream = await listen((_req, res) => res.end('ok'));
-    const { result } = await forwardOnce(upstream, 1_000);
-    expect(result.kind).toBe('response');
+    const { url, outcome } = await front(upstream, 1_000);
+    expect(await call(`${url}/x`)).toEqual({ status: 200, body: 'ok' });
+    expect((await outcome).result.kind).toBe('response');
+  });
+
+  it('sends the method, the base path + url, the given headers and the upstream origin as Host', async () => {
+    const upstream = await recordingUpstream();
+    const { url } = await front(`${upstream.url}/base`, 1_000);
+    await call(`${url}/items/7?q=1`, { method: 'DELETE', headers: { 'x-kept': 'yes' } });
+    const seen = await upstream.seen;
+    expect(seen.method).toBe('DELETE');
+    expect(seen.url).toBe('/base/api/items/7?q=1');
+    expect(seen.headers.host).toBe(new URL(upstream.url).host);
+    expect(seen.headers['x-kept']).toBe('yes');
+    // No framing from the client, so no body: neither a length nor a transfer coding is invented.
+    expect(seen.headers['content-length']).toBeUndefined();
+    expect(seen.headers['transfer-encoding']).toBeUndefined();
+    expect(seen.body).toBe('');
+  });
+
+  it('streams a body with a Content-Length as is', async () => {
+    const upstream = await recordingUpstream();
+    const { url } = await front(upstream.url, 1_000, (req) => req);
+    await call(`${url}/post`, { method: 'POST', headers: { 'content-length': '11' } }, 'hello world');
+    const seen = await upstream.seen;
+    expect(seen.headers['content-length']).toBe('11');
+    expect(seen.body).toBe('hello world');
+  });
+
+  it('sends a body without a length chunked, even on a GET', async () => {
+    const upstream = await recordingUpstream();
+    const { url } = await front(upstream.url, 1_000, (req) => {
+      // Transfer-Encoding is hop-by-hop: the gateway's cleaned headers never carry the client's.
+      delete req.headers['transfer-encoding'];
+      return req.pipe(new PassThrough());
+    });
+    await call(`${url}/get`, { method: 'GET', headers: { 'transfer-encoding': 'chunked' } }, ['part one, ', 'part two']);
+    const seen = await upstream.seen;
+    expect(seen.headers['transfer-encoding']).toBe('chunked');
+    expect(seen.body).toBe('part one, part two');
   });
 
   it('times out an upstream that never answers, at its deadline', async () => {
     const upstream = await listen(() => undefined); // never answers
-    const { result, ms } = await forwardOnce(upstream, 300);
+    const { url, outcome } = await front(upstream, 300);
+    void call(`${url}/x`);
+    const { result, ms } = await outcome;
     expect(result).toMatchObject({ kind: 'error', error: 'timeout' });
     expect(ms).toBeGreaterThanOrEqual(300);
     expect(ms).toBeLessThan(300 + 200);
   });
 
   it('reports a refused connection as unavailable', async () => {
-    const { result } = await forwardOnce('http://127.0.0.1:1', 1_000);
-    expect(result).toMatchObject({ kind: 'error', error: 'unavailable' });
+    const { url, outcome } = await front('http://127.0.0.1:1', 1_000);
+    void call(`${url}/x`);
+    expect((await outcome).result).toMatchObject({ kind: 'error', error: 'unavailable' });
+  });
+
+  it('abandons the upstream request when the client leaves before the answer', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    const upstream = await listen((_req, res) => res.on('close', upstreamClosed)); // never answers
+    const { url, outcome } = await front(upstream, 5_000);
+    const client = http.get(`${url}/x`);
+    client.on('error', () => undefined);
+    setTimeout(() => client.destroy(), 100);
+    const { result, ms } = await outcome;
+    expect(result).toMatchObject({ kind: 'error', error: 'client_gone' });
+    expect(ms).toBeLessThan(1_000); // not the 5 s deadline
+    await closed; // the upstream saw its connection go
+  });
+
+  it('frees the upstream connection when the client leaves mid-response', async () => {
+    let upstreamClosed!: (finished: boolean) => void;
+    const closed = new Promise<boolean>((r) => (upstreamClosed = r));
+    const upstream = await listen((_req, res) => {
+      res.on('close', () => upstreamClosed(res.writableFinished));
+      res.write('first chunk'); // and never the rest
+    });
+    const { url } = await front(upstream, 5_000);
+    await new Promise<void>((resolve) => {
+      http.get(`${url}/x`, (res) => {
+        res.on('error', () => undefined);
+        res.once('data', () => {
+          res.destroy();
+          resolve();
+        });
+      });
+    });
+    expect(await closed).toBe(false);
+  });
+
+  it('ends the upstream request when the body fails, with the body error as the reason', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    const upstream = await listen((req, res) => {
+      req.resume();
+      res.on('close', upstreamClosed);
+    });
+    const body = new PassThrough();
+    const { url, outcome } = await front(upstream, 5_000, () => body);
+    void call(`${url}/post`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, 'x');
+    body.write('some bytes');
+    setTimeout(() => body.destroy(new BodyTooLargeError('request body over 4 bytes')), 50);
+    expect((await outcome).result).toMatchObject({ kind: 'error', error: 'body_too_large' });
+    await closed;
   });
 });

@@ -86,7 +86,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     readiness,
     async close() {
       watcher.stop();
-      forwarder.close();
+      await forwarder.close();
       await facilitator.close();
     },
   };

@@ -3,6 +3,7 @@
  * one hidden class for all requests (fastify's same-shape rule).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UpstreamResponse } from '../proxy/forwarder.js';
 import type { Offer, PricedRoute } from '../pricing/types.js';
 import { verifyDigest } from '../verify/cache.js';
 import type { FacilitatorRequest } from '../verify/types.js';
@@ -70,7 +71,7 @@ export class RequestContext {
   claim: ClaimState = 'none';
   /** Tx hash of an earlier unknown settlement that this request resumes. */
   priorTransaction: string | undefined = undefined;
-  upstream: IncomingMessage | undefined = undefined;
+  upstream: UpstreamResponse | undefined = undefined;
   /** Buffered upstream body ("buffer then settle" routes). */
   bufferedBody: Buffer | undefined = undefined;
   settlementHeader: { readonly name: string; readonly value: string } | undefined = undefined;

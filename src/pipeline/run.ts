@@ -47,7 +47,7 @@ async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage
     deps.log.error({ reqId: ctx.id, err: error }, 'request failed with an unexpected error');
     ctx.outcome = 'error';
     ctx.reason = REASON.internalError;
-    ctx.upstream?.destroy();
+    ctx.upstream?.discard();
     if (!ctx.res.headersSent) writeReply(ctx, errorReply(500, REASON.internalError, 'internal error'));
     else ctx.res.destroy();
   } finally {

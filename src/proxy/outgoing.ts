@@ -2,7 +2,7 @@
  * The response side of forwarding, which the pipeline owns (it settles before the client sees a
  * byte): status, headers minus hop-by-hop ones, and no upstream-forged payment headers.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 const DROP = new Set([
   'connection',
@@ -23,14 +23,13 @@ const DROP = new Set([
  * Headers to send the client for an upstream response. Node re-frames the body itself
  * (chunked or Content-Length), so framing headers from the upstream are dropped.
  */
-export function responseHeaders(upstream: IncomingMessage): OutgoingHttpHeaders {
+export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const connection = upstream.headers.connection;
+  const connection = headers.connection;
   const named =
     connection === undefined
       ? undefined
       : new Set(connection.split(',').map((h) => h.trim().toLowerCase()));
-  const headers = upstream.headers;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || DROP.has(name) || named?.has(name) === true) continue;

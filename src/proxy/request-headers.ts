@@ -18,6 +18,12 @@ const HOP_BY_HOP = [
 ];
 
 /**
+ * Expectations our own server has met: node answers `Expect: 100-continue` before the body is
+ * read, so the upstream gets the body without being asked (and undici refuses to send the header).
+ */
+const MET_HERE = ['expect'];
+
+/**
  * Headers that some frameworks honour to change the method or the path after routing
  * (X-HTTP-Method-Override and friends, IIS/Symfony X-Original-URL / X-Rewrite-URL): a client could
  * otherwise pay for a cheap route and have the upstream serve a priced one.
@@ -36,7 +42,7 @@ const PAYMENT_HEADERS = ['payment-signature', 'x-payment', 'payment-required', '
 
 const FORWARDED = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'];
 
-const DROP_TRUSTED = new Set([...HOP_BY_HOP, ...REWRITE_HEADERS, ...PAYMENT_HEADERS]);
+const DROP_TRUSTED = new Set([...HOP_BY_HOP, ...MET_HERE, ...REWRITE_HEADERS, ...PAYMENT_HEADERS]);
 /** Without trustProxy, client-sent X-Forwarded-* / Forwarded are dropped and replaced by ours. */
 const DROP_UNTRUSTED = new Set([...DROP_TRUSTED, ...FORWARDED]);
 

@@ -51,8 +51,8 @@ describe('limits', () => {
       const res = await rawRequest(h.url, { method: 'GET', path: '/anything', headers, body: 'twelve bytes' });
       expect(res.status).toBe(200);
       expect(h.upstream.calls).toHaveLength(1);
+      // Framed by a length or chunked, depending on whether it had all arrived when it was sent.
       expect(h.upstream.calls[0]!.body).toBe('twelve bytes');
-      expect(h.upstream.calls[0]!.headers['transfer-encoding']).toBe('chunked');
     } finally {
       await h.close();
     }

@@ -84,14 +84,15 @@ async function upstreamFailed(
 }
 
 /**
- * The body to send upstream, by the request's own framing (RFC 9112 §6.3), whatever the method:
- * a Content-Length (checked in admit) streams as is, a chunked body is counted as it streams,
- * and a request with neither has none.
+ * The body to send upstream, by the request's own framing (RFC 9112 §6.3), whatever the method: a
+ * request with neither a Content-Length nor a transfer coding has none. A chunked body is counted
+ * as it streams (a Content-Length was checked in admit). The forwarder gets a stream in front of
+ * `req`, never `req`: abandoning an upstream request destroys its body stream, and destroying a
+ * half-read `req` would reset the client's connection before it hears why.
  */
 function requestBody(req: IncomingMessage, maxBytes: number): Readable | undefined {
   const length = req.headers['content-length'];
-  if (length !== undefined) return length === '0' ? undefined : req;
-  if (req.headers['transfer-encoding'] === undefined) return undefined;
+  if (length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined)) return undefined;
   return req.pipe(new ByteLimit(maxBytes));
 }
 

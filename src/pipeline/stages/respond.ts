@@ -13,7 +13,7 @@ export const respond: Stage = {
   run(ctx) {
     const upstream = ctx.upstream!;
     const { res } = ctx;
-    const headers = responseHeaders(upstream);
+    const headers = responseHeaders(upstream.headers);
     headers['x-request-id'] = ctx.id;
     if (ctx.settlementHeader !== undefined) {
       headers[ctx.settlementHeader.name] = ctx.settlementHeader.value;
@@ -24,13 +24,9 @@ export const respond: Stage = {
         typeof cc === 'string' && cc !== '' && !/\bprivate\b/i.test(cc) ? `${cc}, private` : (cc ?? 'private');
     }
     if (ctx.outcome === 'pending') ctx.outcome = 'served';
-    res.writeHead(upstream.statusCode ?? 502, headers);
-    if (ctx.bufferedBody !== undefined) {
-      res.end(ctx.bufferedBody);
-      return HANDLED;
-    }
-    upstream.on('error', () => res.destroy());
-    upstream.pipe(res);
+    res.writeHead(upstream.status, headers);
+    if (ctx.bufferedBody !== undefined) res.end(ctx.bufferedBody);
+    else upstream.pipeTo(res);
     return HANDLED;
   },
 };

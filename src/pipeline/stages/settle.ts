@@ -3,7 +3,6 @@
  * success → serve with the settlement header; declined → 402, body withheld, claim released;
  * unknown → 503 settlement_pending, body withheld, claim kept so the same signature settles again.
  */
-import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Stage } from '../stage.js';
@@ -23,7 +22,7 @@ export const settle: Stage = {
   paidOnly: true,
   async run(ctx, deps) {
     const upstream = ctx.upstream!;
-    if (!shouldSettle(upstream.statusCode ?? 502)) {
+    if (!shouldSettle(upstream.status)) {
       // The upstream failed: the client is not charged and may reuse the signature.
       await releaseClaim(ctx, deps);
       ctx.outcome = 'upstream_status';
@@ -31,7 +30,7 @@ export const settle: Stage = {
     }
     const mode = ctx.route!.config.settle;
     if (mode.mode === 'buffer') {
-      const body = await readCapped(upstream, mode.maxBufferBytes);
+      const body = await upstream.read(mode.maxBufferBytes);
       if (typeof body === 'string') {
         await releaseClaim(ctx, deps);
         ctx.outcome = 'upstream_error';
@@ -41,7 +40,7 @@ export const settle: Stage = {
       ctx.bufferedBody = body;
     }
     if (ctx.clientGone) {
-      upstream.destroy();
+      upstream.discard();
       await releaseClaim(ctx, deps);
       return clientGoneReply(ctx);
     }
@@ -69,7 +68,7 @@ export const settle: Stage = {
         return undefined;
       }
       case 'declined': {
-        upstream.destroy();
+        upstream.discard();
         // The facilitator refused to settle: its earlier "valid" is not worth keeping.
         ctx.verdictToCache = undefined;
         await releaseClaim(ctx, deps);
@@ -79,7 +78,7 @@ export const settle: Stage = {
         return challengeReply(ctx, deps, outcome.reason, { [header.name]: header.value });
       }
       case 'unknown': {
-        upstream.destroy();
+        upstream.discard();
         await keepClaimPending(ctx, deps, outcome.transaction);
         ctx.outcome = 'settlement_pending';
         ctx.reason = REASON.settlementPending;
@@ -137,28 +136,4 @@ function observeSettle(
   deps.metrics.facilitatorDuration.labels('settle').observe((performance.now() - started) / 1000);
   deps.metrics.facilitatorRequests.labels('settle', result.kind === 'ok' ? 'ok' : result.failure).inc();
   return result;
-}
-
-/** Read the whole body up to `max` bytes; a failure word (and the stream destroyed) otherwise. */
-function readCapped(
-  stream: IncomingMessage,
-  max: number,
-): Promise<Buffer | 'too_large' | 'broken'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        stream.destroy();
-        resolve('too_large');
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    // A first resolve wins: 'close' after 'end' changes nothing; 'close' alone means it broke.
-    stream.on('error', () => resolve('broken'));
-    stream.on('close', () => resolve('broken'));
-  });
 }

@@ -2,7 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BodyTooLargeError, createForwarder, type ForwardResult } from '../../../src/proxy/forwarder.js';
+import {
+  BodyTooLargeError,
+  createForwarder,
+  type ForwardResult,
+  type UpstreamResponse,
+} from '../../../src/proxy/forwarder.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -47,17 +52,21 @@ type BodyOf = (req: http.IncomingMessage) => Readable | undefined;
  */
 async function front(target: string, timeoutMs: number, bodyOf: BodyOf = () => undefined) {
   const forwarder = createForwarder({ target, timeoutMs });
-  closers.push(() => forwarder.close());
+  closers.push(() => void forwarder.close());
   let report!: (r: { result: ForwardResult; ms: number }) => void;
   const outcome = new Promise<{ result: ForwardResult; ms: number }>((r) => (report = r));
   const url = await listen((req, res) => {
     const started = performance.now();
     req.url = `/api${req.url ?? ''}`;
-    forwarder.forward(req, res, bodyOf(req), (result) => {
+    const body = bodyOf(req);
+    // Hop-by-hop: the gateway's cleaned headers (request-headers.ts) never carry the client's.
+    delete req.headers['transfer-encoding'];
+    delete req.headers.connection;
+    forwarder.forward(req, res, body, (result) => {
       report({ result, ms: performance.now() - started });
       if (result.kind === 'response') {
-        res.writeHead(result.response.statusCode ?? 502);
-        result.response.pipe(res);
+        res.writeHead(result.response.status);
+        result.response.pipeTo(res);
       } else res.end();
     });
   });
@@ -113,12 +122,13 @@ describe('createForwarder', () => {
 
   it('sends a body without a length chunked, even on a GET', async () => {
     const upstream = await recordingUpstream();
-    const { url } = await front(upstream.url, 1_000, (req) => {
-      // Transfer-Encoding is hop-by-hop: the gateway's cleaned headers never carry the client's.
-      delete req.headers['transfer-encoding'];
-      return req.pipe(new PassThrough());
-    });
-    await call(`${url}/get`, { method: 'GET', headers: { 'transfer-encoding': 'chunked' } }, ['part one, ', 'part two']);
+    const { url } = await front(upstream.url, 1_000, (req) => req.pipe(new PassThrough()));
+    // The second part comes later, so the body cannot be measured up front: it must go chunked.
+    const client = http.request(`${url}/get`, { method: 'GET', headers: { 'transfer-encoding': 'chunked' } });
+    client.on('response', (r) => r.resume());
+    client.on('error', () => undefined); // the servers close at the end of the test
+    client.write('part one, ');
+    setTimeout(() => client.end('part two'), 50);
     const seen = await upstream.seen;
     expect(seen.headers['transfer-encoding']).toBe('chunked');
     expect(seen.body).toBe('part one, part two');
@@ -130,7 +140,8 @@ describe('createForwarder', () => {
     void call(`${url}/x`);
     const { result, ms } = await outcome;
     expect(result).toMatchObject({ kind: 'error', error: 'timeout' });
-    expect(ms).toBeGreaterThanOrEqual(300);
+    // Node's timers start from the event loop's cached clock, up to a few ms before `started`.
+    expect(ms).toBeGreaterThanOrEqual(295);
     expect(ms).toBeLessThan(300 + 200);
   });
 
@@ -163,13 +174,15 @@ describe('createForwarder', () => {
     });
     const { url } = await front(upstream, 5_000);
     await new Promise<void>((resolve) => {
-      http.get(`${url}/x`, (res) => {
-        res.on('error', () => undefined);
-        res.once('data', () => {
-          res.destroy();
-          resolve();
-        });
-      });
+      http
+        .get(`${url}/x`, (res) => {
+          res.on('error', () => undefined);
+          res.once('data', () => {
+            res.destroy();
+            resolve();
+          });
+        })
+        .on('error', () => undefined);
     });
     expect(await closed).toBe(false);
   });
@@ -188,5 +201,98 @@ describe('createForwarder', () => {
     setTimeout(() => body.destroy(new BodyTooLargeError('request body over 4 bytes')), 50);
     expect((await outcome).result).toMatchObject({ kind: 'error', error: 'body_too_large' });
     await closed;
+  });
+});
+
+/** Forward one client GET and hand the test the held response and the client's `res`. */
+async function held(target: string) {
+  const forwarder = createForwarder({ target, timeoutMs: 5_000 });
+  closers.push(() => void forwarder.close());
+  let report!: (h: { response: UpstreamResponse; res: http.ServerResponse }) => void;
+  const answer = new Promise<{ response: UpstreamResponse; res: http.ServerResponse }>((r) => (report = r));
+  const url = await listen((req, res) => {
+    delete req.headers.connection;
+    forwarder.forward(req, res, undefined, (result) => {
+      if (result.kind !== 'response') throw new Error(`expected a response, got ${result.error}`);
+      report({ response: result.response, res });
+    });
+  });
+  const client = call(`${url}/x`);
+  return { ...(await answer), client };
+}
+
+/** An upstream that sends `size` bytes in 1 KiB writes, then ends (or never ends with `endless`). */
+async function bodyUpstream(size: number, endless = false) {
+  let upstreamClosed!: (finished: boolean) => void;
+  const closed = new Promise<boolean>((r) => (upstreamClosed = r));
+  const url = await listen((_req, res) => {
+    res.on('close', () => upstreamClosed(res.writableFinished));
+    res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'X-Custom': 'yes' });
+    for (let sent = 0; sent < size; sent += 1024) res.write('x'.repeat(Math.min(1024, size - sent)));
+    if (!endless) res.end();
+  });
+  return { url, closed };
+}
+
+describe('the held upstream response', () => {
+  it('gives the status and the headers as received, names in lower case', async () => {
+    const upstream = await bodyUpstream(10);
+    const { response, res } = await held(upstream.url);
+    expect(response.status).toBe(200);
+    expect(response.headers['x-custom']).toBe('yes');
+    expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    response.discard();
+    res.end();
+  });
+
+  it('keeps the body until it is piped, then streams all of it', async () => {
+    const upstream = await bodyUpstream(200_000);
+    const { response, res, client } = await held(upstream.url);
+    await new Promise((r) => setTimeout(r, 100)); // the settle stage would be at work here
+    res.writeHead(response.status);
+    response.pipeTo(res);
+    const got = await client;
+    expect(got.status).toBe(200);
+    expect(got.body).toHaveLength(200_000);
+    expect(await upstream.closed).toBe(true);
+  });
+
+  it('reads a body that fits', async () => {
+    const upstream = await bodyUpstream(5_000);
+    const { response, res } = await held(upstream.url);
+    const body = await response.read(5_000);
+    expect(Buffer.isBuffer(body) && body.length).toBe(5_000);
+    res.end();
+  });
+
+  it('refuses a body over the limit and drops the upstream connection', async () => {
+    const upstream = await bodyUpstream(64 * 1024, true);
+    const { response, res } = await held(upstream.url);
+    expect(await response.read(4_096)).toBe('too_large');
+    expect(await upstream.closed).toBe(false);
+    res.end();
+  });
+
+  it('discarding drops the upstream connection instead of draining it', async () => {
+    const upstream = await bodyUpstream(1024, true);
+    const { response, res } = await held(upstream.url);
+    response.discard();
+    expect(await upstream.closed).toBe(false);
+    res.end();
+  });
+
+  it('a body that breaks mid-stream destroys the client response', async () => {
+    let upstreamRes!: http.ServerResponse;
+    const url = await listen((_req, r) => {
+      upstreamRes = r;
+      r.writeHead(200, { 'content-length': '100000' });
+      r.write('x'.repeat(1000));
+    });
+    const { response, res, client } = await held(url);
+    res.writeHead(response.status, { 'content-length': '100000' });
+    response.pipeTo(res);
+    setTimeout(() => upstreamRes.destroy(), 50);
+    const got = await client;
+    expect(got.error).toBeDefined(); // the client sees the break, not a short body passed as whole
   });
 });

@@ -1,0 +1,219 @@
+/**
+ * One request to the upstream and its response: undici's dispatch handler, and the response body
+ * the pipeline holds while it settles, then streams to the client (or reads, or drops).
+ *
+ * The body is held by pausing the dispatch when the headers arrive: nothing is read from the
+ * upstream socket until the pipeline says where the bytes go. A class with methods rather than a
+ * nest of closures: one is made per forwarded request.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+export type ForwardResult =
+  | { readonly kind: 'response'; readonly response: UpstreamResponse }
+  | {
+      readonly kind: 'error';
+      /** unavailable = refused/reset/DNS; timeout = no response headers in time; client_gone = the client left first. */
+      readonly error: 'unavailable' | 'timeout' | 'client_gone' | 'body_too_large';
+      readonly detail: string;
+    };
+
+/** The upstream's answer, its body not read yet. Exactly one of the three consumers is called. */
+export interface UpstreamResponse {
+  readonly status: number;
+  /** As received, names in lower case. */
+  readonly headers: IncomingHttpHeaders;
+  /** Stream the body into `res`, whose head is written, and end it; a failure mid-body destroys `res`. */
+  pipeTo(res: ServerResponse): void;
+  /** The whole body if it fits in `max` bytes; otherwise why not (and the response is dropped). */
+  read(max: number): Promise<Buffer | 'too_large' | 'broken'>;
+  /** Drop the body: the upstream connection is closed rather than drained. */
+  discard(): void;
+}
+
+export class UpstreamTimeoutError extends Error {
+  readonly code = 'GW_ERR_UPSTREAM_TIMEOUT';
+}
+
+class ClientGoneError extends Error {
+  readonly code = 'GW_ERR_CLIENT_GONE';
+}
+
+class DiscardedError extends Error {
+  readonly code = 'GW_ERR_DISCARDED';
+}
+
+/** Marks a body stream error raised by our own size limiter. */
+export class BodyTooLargeError extends Error {
+  readonly code = 'GW_ERR_BODY_TOO_LARGE';
+}
+
+interface Reader {
+  readonly max: number;
+  readonly resolve: (body: Buffer | 'too_large' | 'broken') => void;
+  size: number;
+}
+
+export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
+  status = 0;
+  headers: IncomingHttpHeaders = {};
+  #controller: Dispatcher.DispatchController | undefined = undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** The forward result is out (a response or an error): later events only concern the body. */
+  #answered = false;
+  #timedOut = false;
+  #ended = false;
+  #broken = false;
+  #discarded = false;
+  /** Chunks that arrived before a consumer did. */
+  #held: Buffer[] = [];
+  #sink: ServerResponse | undefined = undefined;
+  #reader: Reader | undefined = undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly timeoutMs: number,
+    private readonly done: (result: ForwardResult) => void,
+  ) {
+    this.#timer = setTimeout(onDeadline, timeoutMs, this);
+  }
+
+  /** The client left: before the answer nobody waits for it; during the body, free the socket. */
+  readonly onClientClose = (): void => {
+    if (!this.#answered) this.abort(new ClientGoneError('client connection closed'));
+    else if (!this.#ended && !this.#discarded) this.discard();
+  };
+
+  abort(reason: Error): void {
+    if (reason instanceof UpstreamTimeoutError) this.#timedOut = true;
+    if (this.#controller !== undefined) this.#controller.abort(reason);
+    // Still queued for a connection: answer now; onRequestStart aborts it when it gets one.
+    else this.#answer(classify(reason, this.#timedOut, this.req, this.timeoutMs));
+  }
+
+  // --- undici's side -------------------------------------------------------------------------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#answered) controller.abort(new DiscardedError('already answered'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200 || this.#answered) return; // 1xx: the real answer follows
+    // Hold the body until the pipeline decides where it goes.
+    controller.pause();
+    this.status = statusCode;
+    this.headers = headers;
+    this.#answer({ kind: 'response', response: this });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#sink !== undefined) {
+      if (!this.#sink.write(chunk)) {
+        controller.pause();
+        this.#sink.once('drain', this.#resume);
+      }
+    } else if (this.#reader !== undefined) {
+      this.#take(chunk);
+    } else if (!this.#discarded) {
+      this.#held.push(chunk);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#ended = true;
+    if (this.#sink !== undefined) this.#sink.end();
+    else if (this.#reader !== undefined) this.#finishRead();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (!this.#answered) {
+      this.#answer(classify(err, this.#timedOut, this.req, this.timeoutMs));
+      return;
+    }
+    this.#broken = true;
+    if (this.#sink !== undefined) this.#sink.destroy();
+    else if (this.#reader !== undefined) this.#reader.resolve('broken');
+  }
+
+  // --- the pipeline's side -------------------------------------------------------------------
+
+  pipeTo(res: ServerResponse): void {
+    this.#sink = res;
+    for (const chunk of this.#held) res.write(chunk);
+    this.#held = [];
+    if (this.#ended) res.end();
+    else if (this.#broken) res.destroy();
+    else this.#resume();
+  }
+
+  read(max: number): Promise<Buffer | 'too_large' | 'broken'> {
+    return new Promise((resolve) => {
+      if (this.#broken) return resolve('broken');
+      const reader: Reader = { max, resolve, size: 0 };
+      this.#reader = reader;
+      const held = this.#held;
+      this.#held = [];
+      for (const chunk of held) if (!this.#take(chunk)) return;
+      if (this.#ended) this.#finishRead();
+      else this.#resume();
+    });
+  }
+
+  discard(): void {
+    if (this.#discarded) return;
+    this.#discarded = true;
+    this.#held = [];
+    if (!this.#ended && !this.#broken) this.#controller?.abort(new DiscardedError('response dropped'));
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  #answer(result: ForwardResult): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    clearTimeout(this.#timer);
+    this.done(result);
+  }
+
+  readonly #resume = (): void => {
+    if (this.#controller?.paused === true) this.#controller.resume();
+  };
+
+  /** Adds a chunk to the read under way; false once it went over its limit. */
+  #take(chunk: Buffer): boolean {
+    const reader = this.#reader!;
+    reader.size += chunk.length;
+    if (reader.size > reader.max) {
+      // Answered before the drop, whose abort reports the stream as broken.
+      reader.resolve('too_large');
+      this.discard();
+      return false;
+    }
+    this.#held.push(chunk);
+    return true;
+  }
+
+  #finishRead(): void {
+    const reader = this.#reader!;
+    const body = Buffer.concat(this.#held, reader.size);
+    this.#held = [];
+    reader.resolve(body);
+  }
+}
+
+function onDeadline(exchange: Exchange): void {
+  exchange.abort(new UpstreamTimeoutError('upstream timeout'));
+}
+
+function classify(err: Error, timedOut: boolean, req: IncomingMessage, timeoutMs: number): ForwardResult {
+  if (timedOut || err instanceof UpstreamTimeoutError) {
+    return { kind: 'error', error: 'timeout', detail: `no upstream response within ${timeoutMs} ms` };
+  }
+  if (err instanceof BodyTooLargeError) return { kind: 'error', error: 'body_too_large', detail: err.message };
+  if (err instanceof ClientGoneError || req.socket.destroyed) {
+    return { kind: 'error', error: 'client_gone', detail: 'client connection closed' };
+  }
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  return { kind: 'error', error: 'unavailable', detail: `${code}: ${err.message}`.slice(0, 200) };
+}

@@ -55,7 +55,7 @@ export interface BenchEnv {
   readonly nginxBin: string;
 }
 
-const ALL = ['direct', 'http-proxy', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway'];
+const ALL = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway'];
 const SMOKE = ['direct', 'http-proxy', 'gateway'];
 
 function str(name: string, dflt: string): string {

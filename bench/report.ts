@@ -7,7 +7,7 @@ import type { IdleResult } from './idle.js';
 import type { Measurement } from './measure.js';
 import type { SoakResult } from './soak.js';
 
-export const BASELINES = ['direct', 'http-proxy', 'nginx', 'ref-v1', 'ref-v2', 'prototype'] as const;
+export const BASELINES = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype'] as const;
 
 export interface Ratio {
   readonly rps: number;
@@ -20,7 +20,7 @@ export type Row = Measurement & { readonly ratios: Partial<Record<(typeof BASELI
 
 /** Which scenario of a baseline a row compares with. */
 function baselineScenario(base: string, row: Measurement): string | null {
-  if (base === 'direct' || base === 'http-proxy' || base === 'nginx') return 'free';
+  if (base === 'direct' || base === 'http-proxy' || base === 'undici' || base === 'nginx') return 'free';
   if (base === 'prototype') {
     // Like with like; the scale rows compare with the prototype's single route.
     const m = /^scale-\d+-(free|402)$/.exec(row.scenario);

@@ -5,11 +5,13 @@ import { httpProxy } from './http-proxy.js';
 import { nginx } from './nginx.js';
 import { prototype } from './prototype.js';
 import { refV1, refV2 } from './reference.js';
+import { undiciProxy } from './undici.js';
 import type { Contender } from './types.js';
 
 export const CONTENDERS: Readonly<Record<string, Contender>> = {
   direct,
   'http-proxy': httpProxy,
+  undici: undiciProxy,
   nginx,
   'ref-v1': refV1,
   'ref-v2': refV2,

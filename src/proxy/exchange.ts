@@ -2,9 +2,9 @@
  * One request to the upstream and its response: undici's dispatch handler, and the response body
  * the pipeline holds while it settles, then streams to the client (or reads, or drops).
  *
- * The body is held by pausing the dispatch when the headers arrive: nothing is read from the
- * upstream socket until the pipeline says where the bytes go. A class with methods rather than a
- * nest of closures: one is made per forwarded request.
+ * On a paid route the body is held by pausing the dispatch when the headers arrive: nothing more
+ * is read from the upstream socket until the pipeline has settled and says where the bytes go.
+ * A class with methods rather than a nest of closures: one is made per forwarded request.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -73,6 +73,8 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
   constructor(
     private readonly req: IncomingMessage,
     private readonly timeoutMs: number,
+    /** Pause the upstream at its headers until a consumer comes (a paid route settling first). */
+    private readonly hold: boolean,
     private readonly done: (result: ForwardResult) => void,
   ) {
     this.#timer = setTimeout(onDeadline, timeoutMs, this);
@@ -100,8 +102,10 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.#answered) return; // 1xx: the real answer follows
-    // Hold the body until the pipeline decides where it goes.
-    controller.pause();
+    // Hold the body until the pipeline decides where it goes. Unheld (nothing to settle), the
+    // consumer comes in this turn's microtasks, before the next socket read: what arrives first
+    // (the rest of this read, at most) waits in #held.
+    if (this.hold) controller.pause();
     this.status = statusCode;
     this.headers = headers;
     this.#answer({ kind: 'response', response: this });

@@ -19,7 +19,8 @@ export { BodyTooLargeError, type ForwardResult, type UpstreamResponse } from './
 export interface Forwarder {
   /**
    * Send `req` (its current `method`, `url` and `headers`) to the upstream with `body` (undefined
-   * for none), and call `done` once: when the upstream's status and headers arrive, or with the
+   * for none), and call `done` once: when the upstream's status and headers arrive (with `hold`, the
+   * upstream is paused there until the body's consumer comes), or with the
    * reason it failed. If the client leaves first, the upstream request is abandoned and `done` gets
    * `client_gone`; if it leaves before the body is consumed, the upstream connection is dropped.
    * A callback, not a promise: this is on every request, and a promise costs an allocation and a tick.
@@ -28,6 +29,7 @@ export interface Forwarder {
     req: IncomingMessage,
     res: ServerResponse,
     body: Readable | undefined,
+    hold: boolean,
     done: (result: ForwardResult) => void,
   ): void;
   close(): Promise<void>;
@@ -57,10 +59,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const host = target.host;
 
   return {
-    forward(req, res, body, done) {
+    forward(req, res, body, hold, done) {
       const headers = req.headers;
       headers.host = host;
-      const exchange = new Exchange(req, options.timeoutMs, done);
+      const exchange = new Exchange(req, options.timeoutMs, hold, done);
       res.on('close', exchange.onClientClose);
       pool.dispatch(
         { method: req.method ?? 'GET', path: basePath + (req.url ?? '/'), headers, body: body ?? null },

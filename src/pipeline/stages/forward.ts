@@ -38,7 +38,8 @@ export const forward: Stage = {
 
     const started = performance.now();
     return new Promise<StageResult>((resolve) => {
-      deps.forwarder.forward(req, ctx.res, body, (result) => {
+      // A paid response is held at its headers while it is settled; a free one flows at once.
+      deps.forwarder.forward(req, ctx.res, body, ctx.paid, (result) => {
         ctx.upstreamMs = performance.now() - started;
         deps.metrics.upstreamDuration.labels(ctx.route?.id ?? 'unpriced').observe(ctx.upstreamMs / 1000);
         if (result.kind === 'response') {

@@ -3,6 +3,7 @@
  * byte): status, headers minus hop-by-hop ones, and no upstream-forged payment headers.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { namedByConnection } from './connection-header.js';
 
 const DROP = new Set([
   'connection',
@@ -25,11 +26,7 @@ const DROP = new Set([
  */
 export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const connection = headers.connection;
-  const named =
-    connection === undefined
-      ? undefined
-      : new Set(connection.split(',').map((h) => h.trim().toLowerCase()));
+  const named = namedByConnection(headers.connection);
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || DROP.has(name) || named?.has(name) === true) continue;

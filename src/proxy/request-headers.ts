@@ -3,6 +3,7 @@
  * headers that would let a client rewrite the method or path behind our pricing decision.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { namedByConnection } from './connection-header.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus legacy ones. */
 const HOP_BY_HOP = [
@@ -75,10 +76,7 @@ export function upstreamHeaders(
   payment: PaymentFacts | undefined,
   trustProxy: boolean,
 ): IncomingHttpHeaders {
-  // Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
-  const connection = headers.connection;
-  const named =
-    connection === undefined ? undefined : new Set(connection.split(',').map((h) => h.trim().toLowerCase()));
+  const named = namedByConnection(headers.connection);
   const drop = trustProxy ? DROP_TRUSTED : DROP_UNTRUSTED;
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {

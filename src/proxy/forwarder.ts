@@ -19,8 +19,8 @@ export { BodyTooLargeError, type ForwardResult, type UpstreamResponse } from './
 export interface Forwarder {
   /**
    * Send `req` (its current `method`, `url` and `headers`) to the upstream with `body` (undefined
-   * for none), and call `done` once: when the upstream's status and headers arrive (with `hold`, the
-   * upstream is paused there until the body's consumer comes), or with the
+   * for none), and call `done` once: when the upstream's status and headers arrive (the body waits
+   * for one consumer of the response: see exchange.ts), or with the
    * reason it failed. If the client leaves first, the upstream request is abandoned and `done` gets
    * `client_gone`; if it leaves before the body is consumed, the upstream connection is dropped.
    * A callback, not a promise: this is on every request, and a promise costs an allocation and a tick.
@@ -29,7 +29,6 @@ export interface Forwarder {
     req: IncomingMessage,
     res: ServerResponse,
     body: Readable | undefined,
-    hold: boolean,
     done: (result: ForwardResult) => void,
   ): void;
   close(): Promise<void>;
@@ -59,10 +58,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const host = target.host;
 
   return {
-    forward(req, res, body, hold, done) {
+    forward(req, res, body, done) {
       const headers = req.headers;
       headers.host = host;
-      const exchange = new Exchange(req, options.timeoutMs, hold, done);
+      const exchange = new Exchange(req, options.timeoutMs, done);
       res.on('close', exchange.onClientClose);
       pool.dispatch(
         { method: req.method ?? 'GET', path: basePath + (req.url ?? '/'), headers, body: body ?? null },

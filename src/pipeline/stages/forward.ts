@@ -38,8 +38,7 @@ export const forward: Stage = {
 
     const started = performance.now();
     return new Promise<StageResult>((resolve) => {
-      // A paid response is held at its headers while it is settled; a free one flows at once.
-      deps.forwarder.forward(req, ctx.res, body, ctx.paid, (result) => {
+      deps.forwarder.forward(req, ctx.res, body, (result) => {
         ctx.upstreamMs = performance.now() - started;
         deps.metrics.upstreamDuration.labels(ctx.route?.id ?? 'unpriced').observe(ctx.upstreamMs / 1000);
         if (result.kind === 'response') {

@@ -112,7 +112,7 @@ export function readEnv(mode: Mode): BenchEnv {
     repetitions: num('BENCH_REPETITIONS', smoke ? 1 : 3, 1, 50),
     facilitatorLatencyMs: num('BENCH_FACILITATOR_LATENCY_MS', 0, 0, 10_000),
     slowFacilitatorLatencyMs: num('BENCH_SLOW_FACILITATOR_LATENCY_MS', 20, 0, 10_000),
-    payments: num('BENCH_PAYMENTS', smoke ? 20_000 : 400_000, 100, 5_000_000),
+    payments: num('BENCH_PAYMENTS', smoke ? 20_000 : 600_000, 100, 5_000_000),
     signWorkers: num('BENCH_SIGN_WORKERS', cpus, 1, 64),
     validSeconds: num('BENCH_VALID_SECONDS', 6 * 3600, 600, 7 * 24 * 3600),
     sutCpu: num('BENCH_SUT_CPU', 1, 0, 1023),

@@ -1,11 +1,10 @@
 /** All contenders by name, in the order they run. */
 import { direct } from './direct.js';
 import { gateway } from './gateway.js';
-import { httpProxy } from './http-proxy.js';
 import { nginx } from './nginx.js';
+import { httpProxy, undiciProxy } from './passthrough.js';
 import { prototype } from './prototype.js';
 import { refV1, refV2 } from './reference.js';
-import { undiciProxy } from './undici.js';
 import type { Contender } from './types.js';
 
 export const CONTENDERS: Readonly<Record<string, Contender>> = {

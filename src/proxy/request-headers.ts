@@ -64,8 +64,7 @@ export interface ForwardedFacts {
  * The headers for the upstream request: the client's, minus the dropped ones, plus ours.
  *
  * A new object rather than deletes on the client's: `delete` turns an object into a slow
- * dictionary, and http-proxy copies these headers and node iterates them again to write the
- * request.
+ * dictionary, and undici walks these headers again to check and write the request.
  *
  * @param trustProxy when true, client-sent X-Forwarded-* are kept and ours appended (a proxy we run
  *   in front of us set them); when false they are dropped and replaced.

@@ -43,7 +43,6 @@ export type CheckedRequest =
   | { readonly ok: true; readonly request: FacilitatorRequest }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
-
 function zodMessage(err: z.ZodError): string {
   return err.issues
     .slice(0, 3)

@@ -32,7 +32,7 @@ export interface UpstreamResponse {
   discard(): void;
 }
 
-export class UpstreamTimeoutError extends Error {
+class UpstreamTimeoutError extends Error {
   readonly code = 'GW_ERR_UPSTREAM_TIMEOUT';
 }
 
@@ -56,7 +56,7 @@ interface Reader {
 }
 
 /** Body bytes kept in memory for a consumer still to come; past them the upstream is paused. */
-export const HOLD_BYTES = 16 * 1024;
+const HOLD_BYTES = 16 * 1024;
 
 export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
   status = 0;
@@ -103,7 +103,7 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     if (this.#answered) controller.abort(new DiscardedError('already answered'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.#answered) return; // 1xx: the real answer follows
     this.status = statusCode;
     this.headers = headers;

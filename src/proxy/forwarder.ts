@@ -19,10 +19,10 @@ export { BodyTooLargeError, type ForwardResult, type UpstreamResponse } from './
 export interface Forwarder {
   /**
    * Send `req` (its current `method`, `url` and `headers`) to the upstream with `body` (undefined
-   * for none), and call `done` once: when the upstream's status and headers arrive (the body waits
-   * for one consumer of the response: see exchange.ts), or with the
-   * reason it failed. If the client leaves first, the upstream request is abandoned and `done` gets
-   * `client_gone`; if it leaves before the body is consumed, the upstream connection is dropped.
+   * for none), and call `done` once: when the upstream's status and headers arrive (the body then
+   * waits for one consumer: see exchange.ts), or with the reason it failed. If the client leaves
+   * first, the upstream request is abandoned and `done` gets `client_gone`; if it leaves before the
+   * body is consumed, the upstream connection is dropped.
    * A callback, not a promise: this is on every request, and a promise costs an allocation and a tick.
    */
   forward(

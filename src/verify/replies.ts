@@ -13,7 +13,6 @@ import type { SettleResponse, VerifyResponse } from '../x402/types.js';
 import type { SupportedResponse } from './types.js';
 import { isJsonObject, isOptionalString, type Writable } from '../json.js';
 
-
 const supportedKindSchema = z
   .object({
     x402Version: z.number().int(),

@@ -16,7 +16,6 @@ import type { PaymentPayload } from './types.js';
 /** Keys of a v2 requirement: scheme, network, amount, asset, payTo, maxTimeoutSeconds, extra. */
 const V2_REQUIREMENT_KEYS = 7;
 
-
 /** Structural equality of JSON values (key order ignored). */
 function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -40,9 +40,9 @@ export interface BenchEnv {
   readonly soakContender: string;
   /** Hard bound for the whole run, seconds. */
   readonly timeLimit: number;
-  /** Gateway entry script relative to the repo root ('' = dist/main.js if present, else dist/cli.js). */
+  /** Gateway entry script relative to the repo root ('' = dist/cli/main.js). */
   readonly gatewayCli: string;
-  /** 'missing' (build when dist/cli.js is absent), 'always', 'never'. */
+  /** 'missing' (build when the entry is absent), 'always', 'never'. */
   readonly gatewayBuild: 'missing' | 'always' | 'never';
   /** Gateway `log.level` written to the generated config ('' = leave the key out). */
   readonly gatewayLogLevel: string;

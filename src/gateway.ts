@@ -1,67 +1,100 @@
 /**
- * Composition root: frozen config → price table, challenges, facilitator client, replay guard,
- * verify cache, forwarder, metrics, logger → the pipeline. It only wires; each part builds itself.
+ * Composition root: frozen config → every part of the gateway (price table, challenges, facilitator
+ * client or the built-in facilitator, replay guard, verify cache, forwarder, metrics, logger) → the
+ * pipeline's request handler. Building does no I/O: nothing connects, listens or starts a timer.
+ *
+ * `start()` then brings the parts up in a fixed order, and `stop()` takes them down in reverse:
+ *
+ *   1. facilitator   the built-in one guards its key and reads the chain id (an HTTP one: nothing)
+ *   2. stores        open the replay store (in memory today; the ledger and shared stores go here)
+ *   3. state         rebuild what the stores hold (nothing yet: the ledger's recovery goes here)
+ *   4. periodic      the facilitator `/supported` watcher that makes the gateway ready
+ *
+ * server.ts listens only after `start()` has resolved, and calls `stop()` after draining.
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config/types.js';
-import { createAccessLog } from './access-log.js';
-import { createLogger } from './log.js';
-import { createMetrics, type GatewayMetrics } from './metrics/registry.js';
-import type { Readiness } from './metrics/server.js';
-import type { Deps } from './pipeline/deps.js';
-import { createHandler, type RequestHandler } from './pipeline/run.js';
-import { STAGES } from './pipeline/stages.js';
-import { createPriceTable } from './pricing/index.js';
-import type { PricedRoute } from './pricing/types.js';
-import { createForwarder } from './proxy/forwarder.js';
-import { LruVerifyCache } from './verify/cache.js';
-import { HttpFacilitatorClient } from './verify/facilitator.js';
-import { InMemoryReplayGuard } from './verify/replay.js';
-import type { FacilitatorClient } from './verify/types.js';
-import { createChallenge, type Challenge } from './x402/challenge.js';
-import { watchFacilitatorSupport } from './supported.js';
+import type { GatewayConfig } from './config/index.js';
+import { buildLocalFacilitator } from './facilitator/index.js';
+import { createAccessLog, createLogger } from './log/index.js';
+import { createMetrics, type GatewayMetrics, type Readiness } from './metrics/index.js';
+import { createHandler, STAGES, type Deps, type RequestHandler } from './pipeline/index.js';
+import { createPriceTable, type PricedRoute } from './pricing/index.js';
+import { createForwarder } from './proxy/index.js';
+import {
+  HttpFacilitatorClient,
+  InMemoryReplayGuard,
+  LruVerifyCache,
+  watchFacilitatorSupport,
+  type FacilitatorClient,
+} from './verify/index.js';
+import { createChallenge, type Challenge } from './x402/index.js';
 
 /** Seconds the chain needs on top of our own deadlines (the reference facilitator's buffer). */
 const CHAIN_BUFFER_SECONDS = 6;
 
-export interface GatewayParts {
-  readonly deps: Deps;
+/** Thrown by `start()` when a part cannot come up (the message says why and which key to fix). */
+export class GatewayStartError extends Error {
+  readonly code = 'GW_ERR_START';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayStartError';
+  }
+}
+
+/** One part with a life: started in list order, stopped in reverse. */
+interface Service {
+  readonly name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+export interface Gateway {
+  /** The pipeline as a `node:http` request listener. */
   readonly handler: RequestHandler;
   readonly metrics: GatewayMetrics;
   readonly readiness: Readiness;
-  /** Stop background work and release sockets. */
-  close(): Promise<void>;
+  readonly log: Logger;
+  /** Requests in the pipeline now (settlements under way included). */
+  readonly inFlight: { readonly count: number };
+  readonly routes: readonly PricedRoute[];
+  /** What the stages are given; tests reach the parts through it. */
+  readonly deps: Deps;
+  /** Bring every part up, in the order above. A failure stops what had started and rejects. */
+  start(): Promise<void>;
+  /** Take every part down in reverse order and release sockets. Idempotent. */
+  stop(): Promise<void>;
 }
 
 export interface BuildOptions {
   readonly log?: Logger;
   /**
-   * A facilitator to use instead of the configured one (tests; startGateway passes the built-in one
-   * it creates for `facilitator.local`). The gateway closes it on shutdown.
+   * A facilitator to use instead of the configured one (tests). The gateway closes it on stop.
    */
   readonly facilitator?: FacilitatorClient;
   readonly nowSec?: () => number;
 }
 
-export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): GatewayParts {
+export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
   const log = options.log ?? createLogger(config.log);
   const inFlight = { count: 0 };
   const metrics = createMetrics({ inFlight });
   const prices = createPriceTable(config.routes);
   const challenges = new Map<PricedRoute, Challenge>();
-  for (const route of prices.routes) if (!route.free) challenges.set(route, createChallenge(route));
+  for (const route of prices.routes) {
+    if (!route.free) challenges.set(route, createChallenge(route.resource, route.offers));
+  }
 
-  const facilitator = options.facilitator ?? createFacilitatorClient(config);
-  const forwarder = createForwarder({
-    target: config.upstream,
-    timeoutMs: config.upstreamTimeoutMs,
-  });
+  const facilitator = options.facilitator
+    ? { client: options.facilitator, start: () => Promise.resolve() }
+    : buildFacilitator(config);
+  const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
+  const forwarder = createForwarder({ target: config.upstream, timeoutMs: config.upstreamTimeoutMs });
   const deps: Deps = {
     config,
     prices,
     challenges,
-    facilitator,
-    replay: new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries }),
+    facilitator: facilitator.client,
+    replay,
     verifyCache: new LruVerifyCache({
       maxEntries: config.verifyCache.maxEntries,
       negativeTtlMs: config.verifyCache.negativeTtlMs,
@@ -77,28 +110,86 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     nowSec: options.nowSec ?? (() => Math.floor(Date.now() / 1000)),
   };
   const readiness: Readiness = { ready: false, detail: 'waiting for the facilitator /supported answer' };
-  const watcher = watchFacilitatorSupport(facilitator, prices.routes, readiness, metrics, log);
+  const watcher = watchFacilitatorSupport(facilitator.client, prices.routes, readiness, metrics, log);
 
+  const services: readonly Service[] = [
+    { name: 'facilitator', start: facilitator.start, stop: () => facilitator.client.close() },
+    // In memory: nothing to open or close (it sweeps expired records as it goes, with no timer).
+    { name: 'replay store', start: () => undefined, stop: () => undefined },
+    { name: 'forwarder', start: () => undefined, stop: () => forwarder.close() },
+    { name: 'facilitator watcher', start: () => watcher.start(), stop: () => watcher.stop() },
+  ];
   return {
-    deps,
     handler: createHandler(deps, STAGES),
     metrics,
     readiness,
-    async close() {
-      watcher.stop();
-      await forwarder.close();
-      await facilitator.close();
-    },
+    log,
+    inFlight,
+    routes: prices.routes,
+    deps,
+    ...lifecycle(services, log),
   };
 }
 
-function createFacilitatorClient(config: GatewayConfig): FacilitatorClient {
+/** start() in order; on a failure, stop what had started (in reverse) and reject. stop() once. */
+function lifecycle(services: readonly Service[], log: Logger): Pick<Gateway, 'start' | 'stop'> {
+  const started: Service[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      // Every service is stopped, started or not: a failed start may have left sockets half open.
+      for (const service of [...services].reverse()) {
+        try {
+          await service.stop();
+        } catch (err) {
+          log.warn({ err, service: service.name }, 'stopping a part failed');
+        }
+      }
+    })();
+    return stopping;
+  };
+  const start = async (): Promise<void> => {
+    for (const service of services) {
+      try {
+        await service.start();
+        started.push(service);
+      } catch (err) {
+        await stop();
+        throw err instanceof GatewayStartError
+          ? err
+          : new GatewayStartError(`${service.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    }
+  };
+  return { start, stop };
+}
+
+/** The configured facilitator: the client the stages call, and what start() must do for it. */
+function buildFacilitator(config: GatewayConfig): { client: FacilitatorClient; start(): Promise<void> } {
   const f = config.facilitator;
   if (f.kind === 'local') {
-    // Building it needs the chain (async): startGateway does it and passes it in.
-    throw new Error('facilitator.local: the built-in facilitator is created by startGateway; pass options.facilitator');
+    const local = buildLocalFacilitator({
+      rpcUrl: f.rpcUrl,
+      privateKey: f.privateKey,
+      receiptTimeoutMs: f.receiptTimeoutMs,
+      pollingIntervalMs: f.pollingIntervalMs,
+      verifyTimeoutMs: f.verifyTimeoutMs,
+      settleTimeoutMs: f.settleTimeoutMs,
+      // An RPC call never outlives the settle deadline.
+      rpcTimeoutMs: Math.min(10_000, f.settleTimeoutMs),
+    });
+    return {
+      client: local,
+      start: () =>
+        local.start().catch((err: unknown) => {
+          const why = err instanceof Error ? err.message : String(err);
+          throw new GatewayStartError(`facilitator.local: cannot start the built-in facilitator: ${why}`, {
+            cause: err,
+          });
+        }),
+    };
   }
-  return new HttpFacilitatorClient({
+  const client = new HttpFacilitatorClient({
     url: f.url,
     verifyTimeoutMs: f.verifyTimeoutMs,
     settleTimeoutMs: f.settleTimeoutMs,
@@ -106,4 +197,5 @@ function createFacilitatorClient(config: GatewayConfig): FacilitatorClient {
     headers: { ...f.headers },
     maxSockets: f.maxSockets,
   });
+  return { client, start: () => Promise.resolve() };
 }

@@ -4,73 +4,49 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig, HostPort } from './config/types.js';
-import { buildGateway, type BuildOptions, type GatewayParts } from './gateway.js';
-import { createAdminServer } from './metrics/server.js';
-import type { FacilitatorClient } from './verify/types.js';
+import type { Logger } from 'pino';
+import type { GatewayConfig, HostPort } from './config/index.js';
+import { buildGateway, GatewayStartError, type BuildOptions, type Gateway } from './gateway.js';
+import { createAdminServer } from './metrics/index.js';
+import { REASON } from './x402/index.js';
 
 export interface RunningGateway {
   /** Base URL of the paying side, e.g. http://127.0.0.1:8402 */
   readonly url: string;
   readonly adminUrl: string;
-  readonly parts: GatewayParts;
+  readonly gateway: Gateway;
+  readonly log: Logger;
   /** Graceful stop; resolves when everything is closed. Idempotent. */
   close(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
-  const facilitator = options.facilitator ?? (await createConfiguredLocalFacilitator(config));
-  let parts: GatewayParts;
-  try {
-    parts = buildGateway(config, facilitator ? { ...options, facilitator } : options);
-  } catch (err) {
-    await facilitator?.close();
-    throw err;
-  }
-  try {
-    return await serve(config, parts);
-  } catch (err) {
-    await parts.close(); // closes the facilitator too
-    throw err;
-  }
-}
-
-/** Thrown when the gateway cannot start (the message says why and which key to fix). */
-export class GatewayStartError extends Error {
-  readonly code = 'GW_ERR_START';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'GatewayStartError';
-  }
-}
+export { GatewayStartError };
 
 /**
- * `facilitator.local`: the built-in facilitator, in-process, bounded by the configured deadlines.
- * Undefined for an HTTP facilitator (buildGateway creates its client).
+ * Build the gateway (no I/O), start its parts in order, then listen. Rejects with
+ * {@link GatewayStartError} when a part cannot start, after stopping what had started.
  */
-async function createConfiguredLocalFacilitator(config: GatewayConfig): Promise<FacilitatorClient | undefined> {
-  const f = config.facilitator;
-  if (f.kind !== 'local') return undefined;
+export async function startGateway(config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
+  let gateway: Gateway;
   try {
-    // Loaded on demand: the official x402 facilitator code is only needed for `local`.
-    const { createLocalFacilitator } = await import('./facilitator/local.js');
-    return await createLocalFacilitator({
-      rpcUrl: f.rpcUrl,
-      privateKey: f.privateKey,
-      receiptTimeoutMs: f.receiptTimeoutMs,
-      pollingIntervalMs: f.pollingIntervalMs,
-      verifyTimeoutMs: f.verifyTimeoutMs,
-      settleTimeoutMs: f.settleTimeoutMs,
-      // An RPC call never outlives the settle deadline.
-      rpcTimeoutMs: Math.min(10_000, f.settleTimeoutMs),
-    });
+    gateway = buildGateway(config, options);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new GatewayStartError(`facilitator.local: cannot start the built-in facilitator: ${why}`, { cause: err });
+    await options.facilitator?.close();
+    throw new GatewayStartError(`cannot build the gateway: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+  await gateway.start();
+  try {
+    return await serve(config, gateway);
+  } catch (err) {
+    await gateway.stop(); // closes the facilitator too
+    throw err;
   }
 }
 
-async function serve(config: GatewayConfig, parts: GatewayParts): Promise<RunningGateway> {
+async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGateway> {
+  const log = gateway.log;
   const limits = config.server.limits;
   const server = http.createServer(
     {
@@ -81,7 +57,7 @@ async function serve(config: GatewayConfig, parts: GatewayParts): Promise<Runnin
       // Reject requests with malformed header values instead of passing them upstream.
       insecureHTTPParser: false,
     },
-    parts.handler,
+    gateway.handler,
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // A request node's parser refuses never reaches the handler: answer in our JSON error shape.
@@ -89,18 +65,18 @@ async function serve(config: GatewayConfig, parts: GatewayParts): Promise<Runnin
     if (!socket.writable) return socket.destroy();
     const [status, reason] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'header_too_large']
+        ? [431, REASON.headerTooLarge]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'request_timeout']
-          : [400, 'invalid_request'];
-    parts.deps.log.info({ status, reason, code: err.code }, 'request refused by the HTTP parser');
+          ? [408, REASON.requestTimeout]
+          : [400, REASON.invalidRequest];
+    log.info({ status, reason, code: err.code }, 'request refused by the HTTP parser');
     const body = JSON.stringify({ error: 'request refused', reason });
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\n` +
         `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
-  const admin = createAdminServer(parts.metrics.registry, parts.readiness);
+  const admin = createAdminServer(gateway.metrics.registry, gateway.readiness);
 
   try {
     await Promise.all([listen(server, config.server.listen), listen(admin, config.server.admin)]);
@@ -111,7 +87,7 @@ async function serve(config: GatewayConfig, parts: GatewayParts): Promise<Runnin
   }
   const url = baseUrl(server);
   const adminUrl = baseUrl(admin);
-  parts.deps.log.info({ url, adminUrl, routes: parts.deps.prices.routes.length }, 'gateway listening');
+  log.info({ url, adminUrl, routes: gateway.routes.length }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -120,23 +96,23 @@ async function serve(config: GatewayConfig, parts: GatewayParts): Promise<Runnin
       server.closeIdleConnections();
       const deadline = Date.now() + config.server.shutdownTimeoutMs;
       // In-flight requests include settlements under way: never cut one short before its deadline.
-      while (parts.deps.inFlight.count > 0 && Date.now() < deadline) {
+      while (gateway.inFlight.count > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 25));
         server.closeIdleConnections();
       }
-      if (parts.deps.inFlight.count > 0) {
-        parts.deps.log.warn({ inFlight: parts.deps.inFlight.count }, 'shutdown deadline passed with requests in flight');
+      if (gateway.inFlight.count > 0) {
+        log.warn({ inFlight: gateway.inFlight.count }, 'shutdown deadline passed with requests in flight');
       }
       server.closeAllConnections();
       admin.close();
       admin.closeAllConnections();
-      await parts.close();
-      parts.deps.log.info('gateway stopped');
-      parts.deps.log.flush();
+      await gateway.stop();
+      log.info('gateway stopped');
+      log.flush();
     })();
     return closing;
   };
-  return { url, adminUrl, parts, close };
+  return { url, adminUrl, gateway, log, close };
 }
 
 function listen(server: http.Server, at: HostPort): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * The system under test: `node <RUNTIME_NODE_FLAGS> dist/main.js --config <generated yaml>` (the CLI
- * entry, see entry(), with the flags it ships with: src/runtime-flags.ts). Built with tsc when dist/
+ * The system under test: `node <RUNTIME_NODE_FLAGS> dist/cli/main.js --config <generated yaml>` (the CLI
+ * entry, see entry(), with the flags it ships with: src/cli/runtime-flags.ts). Built with tsc when dist/
  * is missing (BENCH_GATEWAY_BUILD); skipped with a message when it cannot be built or started.
  * BENCH_GATEWAY_NODE_FLAGS=none runs it with node's defaults instead.
  */
@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startProcess, waitReady } from '../proc.js';
-import { RUNTIME_NODE_FLAGS } from '../../src/runtime-flags.js';
+import { RUNTIME_NODE_FLAGS } from '../../src/cli/runtime-flags.js';
 import { gatewayYaml } from './gateway-config.js';
 import { trialStart } from './node-server.js';
 import type { Contender, Harness, StartOptions, Sut } from './types.js';
@@ -16,13 +16,12 @@ import type { Contender, Harness, StartOptions, Sut } from './types.js';
 let built = false;
 
 /**
- * The gateway's process entry. src/main.ts runs the CLI (src/cli.ts only exports `main`), so
- * dist/main.js is preferred when it exists; BENCH_GATEWAY_CLI overrides.
+ * The gateway's process entry: dist/cli/main.js (src/cli/main.ts runs the CLI and exits with its
+ * code). BENCH_GATEWAY_CLI overrides, e.g. to run an older checkout's build (its dist/main.js).
  */
 function entry(h: Harness): string {
   if (h.env.gatewayCli !== '') return path.resolve(h.root, h.env.gatewayCli);
-  const main = path.join(h.root, 'dist', 'main.js');
-  return fs.existsSync(main) || fs.existsSync(path.join(h.root, 'src', 'main.ts')) ? main : path.join(h.root, 'dist', 'cli.js');
+  return path.join(h.root, 'dist', 'cli', 'main.js');
 }
 
 function build(h: Harness): string | null {

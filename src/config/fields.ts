@@ -5,7 +5,7 @@
  */
 import { getAddress, type Address } from 'viem';
 import { z } from 'zod';
-import { findNetwork, NETWORKS, type NetworkInfo } from '../x402/networks.js';
+import { findNetwork, NETWORKS, type NetworkInfo } from '../chains/index.js';
 import type { HostPort } from './types.js';
 
 /** A positive integer in `unit` (ms, bytes, …); the unit is named in the message. */

@@ -1,8 +1,9 @@
 /**
- * Config: YAML file → validated, defaulted, deep-frozen GatewayConfig, or every problem at once.
+ * Config: YAML → validated, frozen `GatewayConfig`, with every problem reported at once.
+ *
+ * This file is the folder's face: other folders import from here, never from a file inside.
  */
+export { DEFAULTS } from './defaults.js';
 export { loadConfigFile, loadConfigText } from './load.js';
 export { formatProblems } from './problems.js';
-export { DEFAULTS } from './defaults.js';
-export { parseHostPort } from './fields.js';
-export type * from './types.js';
+export type { ConfigProblem, GatewayConfig, HostPort, LogConfig } from './types.js';

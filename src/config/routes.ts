@@ -7,7 +7,7 @@
 import { isMap, isScalar } from 'yaml';
 import type { Address } from 'viem';
 import { parseAtomicAmount, parsePrice, parseRouteKey, type PriceParse } from '../pricing/index.js';
-import type { AssetInfo, NetworkInfo } from '../x402/networks.js';
+import type { AssetInfo, NetworkInfo } from '../chains/index.js';
 import { DEFAULTS } from './defaults.js';
 import { addZodIssues } from './problems.js';
 import {

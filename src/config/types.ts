@@ -2,8 +2,14 @@
  * The resolved, validated, frozen gateway configuration. `loadConfig` produces it from YAML;
  * nothing after start-up reads YAML, `process.env` or defaults again.
  */
-import type { Address } from 'viem';
-import type { AssetInfo, NetworkInfo } from '../x402/networks.js';
+import type { RouteSpec, SettleMode } from '../pricing/index.js';
+
+/**
+ * One resolved route: pricing's input, produced by config validation (pricing owns the shape;
+ * config depends on pricing, never the other way).
+ */
+export type RouteConfig = RouteSpec;
+export type { SettleMode };
 
 export interface HostPort {
   readonly host: string;
@@ -76,32 +82,6 @@ export interface LocalFacilitatorConfig {
 
 /** Exactly one kind: `facilitator.url` (HTTP, the default) or `facilitator.local` (built-in). */
 export type FacilitatorConfig = HttpFacilitatorConfig | LocalFacilitatorConfig;
-
-/** How a priced route's money is collected relative to the upstream response. */
-export type SettleMode =
-  | { readonly mode: 'headers' }
-  | { readonly mode: 'buffer'; readonly maxBufferBytes: number };
-
-/** One resolved route. `amount === 0n` means free (no payment asked). */
-export interface RouteConfig {
-  /** The route key as written in YAML, e.g. "GET /v1/items/:id"; used as the metrics label. */
-  readonly id: string;
-  /** Upper-case method, or null for any method. */
-  readonly method: string | null;
-  /** The path pattern as written (leading slash, `:param`, trailing `/*`). */
-  readonly pattern: string;
-  readonly amount: bigint;
-  readonly network: NetworkInfo;
-  readonly asset: AssetInfo;
-  /** EIP-55 checksummed. A free route with no payee configured carries the zero address. */
-  readonly payTo: Address;
-  readonly maxTimeoutSeconds: number;
-  readonly description: string;
-  readonly mimeType: string;
-  readonly settle: SettleMode;
-  /** YAML line of the route key, for messages. */
-  readonly line?: number;
-}
 
 export interface VerifyCacheConfig {
   /** Max entries. Default 10000. */

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { ANVIL_MNEMONIC } from './keys.js';
+import { ANVIL_MNEMONIC } from '../chains/index.js';
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 

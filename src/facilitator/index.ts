@@ -1,5 +1,9 @@
-/** The built-in facilitator: in-process client, HTTP server, CLI command. */
-export { createLocalFacilitator, type LocalFacilitator, type LocalFacilitatorOptions } from './local.js';
-export { startFacilitatorServer, type FacilitatorServer, type FacilitatorServerOptions } from './server.js';
-export { runFacilitatorCommand, FACILITATOR_USAGE, type FacilitatorCommandIo } from './cli.js';
-export { createKeepAliveTransport, type KeepAliveTransport, type KeepAliveTransportOptions } from './rpc-transport.js';
+/**
+ * The built-in facilitator: an in-process `FacilitatorClient` (built without I/O, connected by
+ * `start()`) and an HTTP server that serves it to other gateways.
+ *
+ * This file is the folder's face: other folders import from here, never from a file inside.
+ */
+export { buildLocalFacilitator, createLocalFacilitator } from './deferred.js';
+export type { LocalFacilitator } from './local.js';
+export { type FacilitatorServer, startFacilitatorServer } from './server.js';

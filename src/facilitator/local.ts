@@ -28,10 +28,10 @@ import {
   type Hex,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { assertTestKeyAllowed } from '../devnet/keys.js';
-import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult, SupportedResponse } from '../verify/types.js';
-import type { SettleResponse, SupportedKind, VerifyResponse } from '../x402/types.js';
-import { NETWORKS, findNetwork } from '../x402/networks.js';
+import { assertTestKeyAllowed } from '../chains/index.js';
+import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult, SupportedResponse } from '../verify/index.js';
+import type { SettleResponse, SupportedKind, VerifyResponse } from '../x402/index.js';
+import { NETWORKS, findNetwork } from '../chains/index.js';
 import { createKeepAliveTransport } from './rpc-transport.js';
 import { within } from './deadline.js';
 import { createSettlerSigner, currentTrace, findTransportFailure, startCallTrace, type CallTrace } from './signer.js';
@@ -156,10 +156,11 @@ class PendingV1 {
 }
 
 /**
- * Build the built-in facilitator. Rejects when the key is malformed, when an anvil test key points at
- * a non-devnet RPC, when the RPC does not answer `eth_chainId`, or when `networks` names another chain.
+ * Connect the built-in facilitator to its chain (deferred.ts calls this from `start()`). Rejects
+ * when the key is malformed, when an anvil test key points at a non-devnet RPC, when the RPC does
+ * not answer `eth_chainId`, or when `networks` names another chain.
  */
-export async function createLocalFacilitator(options: LocalFacilitatorOptions): Promise<LocalFacilitator> {
+export async function connectLocalFacilitator(options: LocalFacilitatorOptions): Promise<LocalFacilitator> {
   const key = options.privateKey.trim();
   if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error('privateKey must be 0x followed by 64 hex digits');
   await assertTestKeyAllowed(key, options.rpcUrl);

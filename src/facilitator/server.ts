@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult } from '../verify/types.js';
+import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult } from '../verify/index.js';
 import { envelopeProblem } from './validate.js';
 
 export interface FacilitatorServerOptions {

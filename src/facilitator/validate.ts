@@ -10,8 +10,8 @@ import {
   PaymentRequirementsV2Schema,
 } from '@x402/core/schemas';
 import { z } from 'zod';
-import { isJsonObject } from '../json.js';
-import type { FacilitatorRequest } from '../verify/types.js';
+import { isJsonObject } from '../lib/index.js';
+import type { FacilitatorRequest } from '../verify/index.js';
 
 /** Wire reasons of the spec (x402 §9) used by these checks. */
 export const REASON = Object.freeze({

@@ -5,7 +5,7 @@
  */
 import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
-import type { Awaitable } from '../verify/types.js';
+import type { Awaitable } from '../verify/index.js';
 
 /**
  * Money surely did not move. A fresh claim is released so the client can retry with the same

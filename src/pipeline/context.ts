@@ -3,11 +3,11 @@
  * one hidden class for all requests (fastify's same-shape rule).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { UpstreamResponse } from '../proxy/forwarder.js';
-import type { Offer, PricedRoute } from '../pricing/types.js';
-import { verifyDigest } from '../verify/cache.js';
-import type { FacilitatorRequest } from '../verify/types.js';
-import type { PaymentPayload, VerifyResponse } from '../x402/types.js';
+import type { UpstreamResponse } from '../proxy/index.js';
+import type { PricedRoute } from '../pricing/index.js';
+import { verifyDigest } from '../verify/index.js';
+import type { FacilitatorRequest } from '../verify/index.js';
+import type { Offer, PaymentPayload, VerifyResponse } from '../x402/index.js';
 
 /** Bounded set of outcome labels (metrics and logs). */
 export type Outcome =

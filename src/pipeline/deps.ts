@@ -3,13 +3,13 @@
  * Stages never read globals or process.env.
  */
 import type { Logger } from 'pino';
-import type { AccessLog } from '../access-log.js';
-import type { GatewayConfig } from '../config/types.js';
-import type { GatewayMetrics } from '../metrics/registry.js';
-import type { PriceTable, PricedRoute } from '../pricing/types.js';
-import type { Forwarder } from '../proxy/forwarder.js';
-import type { FacilitatorClient, ReplayGuard, VerifyCache } from '../verify/types.js';
-import type { Challenge } from '../x402/challenge.js';
+import type { AccessLog } from '../log/index.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { GatewayMetrics } from '../metrics/index.js';
+import type { PriceTable, PricedRoute } from '../pricing/index.js';
+import type { Forwarder } from '../proxy/index.js';
+import type { FacilitatorClient, ReplayGuard, VerifyCache } from '../verify/index.js';
+import type { Challenge } from '../x402/index.js';
 
 export interface InFlight {
   count: number;

@@ -5,12 +5,12 @@
 import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import { resourceUrl } from './replies.js';
-import type { FacilitatorRequest } from '../verify/types.js';
-import { facilitatorRequest as buildRequest } from '../x402/requirements.js';
+import type { FacilitatorRequest } from '../verify/index.js';
+import { facilitatorRequest as buildRequest } from '../x402/index.js';
 
 /** Built once per request: verify, settle and a settle retry all send this same object. */
 export function facilitatorRequest(ctx: RequestContext, deps: Deps): FacilitatorRequest {
-  ctx.facilitatorRequest ??= buildRequest(ctx.payload!, ctx.rawPayload, ctx.offer!, ctx.route!, () =>
+  ctx.facilitatorRequest ??= buildRequest(ctx.payload!, ctx.rawPayload, ctx.offer!, ctx.route!.resource, () =>
     resourceUrl(ctx, deps),
   );
   return ctx.facilitatorRequest;

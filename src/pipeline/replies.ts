@@ -6,8 +6,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import type { Reply } from './stage.js';
-import { CORS_EXPOSE_HEADERS, HEADER } from '../x402/headers.js';
-import { REASON } from '../x402/reasons.js';
+import { CORS_EXPOSE_HEADERS, HEADER } from '../x402/index.js';
+import { REASON } from '../x402/index.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -80,7 +80,7 @@ export function challengeReply(
   const challenge = ctx.route === undefined ? undefined : deps.challenges.get(ctx.route);
   if (challenge === undefined) {
     // A priced route always has a challenge (built at start-up): reaching here is a bug.
-    return errorReply(500, 'internal_error', 'internal error');
+    return errorReply(500, REASON.internalError, 'internal error');
   }
   const rendered = challenge.render(resourceUrl(ctx, deps), reason);
   return {

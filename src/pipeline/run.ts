@@ -9,7 +9,7 @@ import type { Deps } from './deps.js';
 import { keepClaimPending, releaseClaim } from './claim.js';
 import { errorReply } from './replies.js';
 import { HANDLED, type Reply, type Stage } from './stage.js';
-import { REASON, metricReason } from '../x402/reasons.js';
+import { REASON, metricReason } from '../x402/index.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 

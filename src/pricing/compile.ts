@@ -1,11 +1,10 @@
 /**
- * RouteConfig[] → PricedRoute records (offers precomputed and frozen) and a segment trie to match
+ * RouteSpec[] → PricedRoute records (offers precomputed and frozen) and a segment trie to match
  * them. Everything here runs once at start-up; match.ts only walks what this builds.
  */
-import type { RouteConfig } from '../config/types.js';
-import type { PaymentRequirementsV2 } from '../x402/types.js';
+import type { Offer, PaymentRequirementsV2, Resource } from '../x402/index.js';
 import { parseRoutePattern } from './route-key.js';
-import type { Offer, PricedRoute } from './types.js';
+import type { PricedRoute, RouteSpec } from './types.js';
 
 /** The routes ending at one trie position: per method, and the any-method one. */
 export interface RouteSlot {
@@ -35,7 +34,7 @@ function newSlot(): RouteSlot {
 }
 
 /** The one offer of a priced route; its v2 requirement has the wire key order and is frozen. */
-function buildOffer(route: RouteConfig): Offer {
+function buildOffer(route: RouteSpec): Offer {
   const amountText = route.amount.toString();
   const requirementsV2: PaymentRequirementsV2 = Object.freeze({
     scheme: 'exact',
@@ -57,11 +56,18 @@ function buildOffer(route: RouteConfig): Offer {
   });
 }
 
-/** A frozen PricedRoute for one config route; free routes (amount 0) carry no offers. */
-export function compileRoute(route: RouteConfig): PricedRoute {
+/** A frozen PricedRoute for one route spec; free routes (amount 0) carry no offers. */
+export function compileRoute(route: RouteSpec): PricedRoute {
   const free = route.amount === 0n;
+  const resource: Resource = Object.freeze({
+    id: route.id,
+    description: route.description,
+    mimeType: route.mimeType,
+    method: route.method,
+  });
   return Object.freeze({
-    config: route,
+    spec: route,
+    resource,
     id: route.id,
     free,
     offers: Object.freeze(free ? [] : [buildOffer(route)]),
@@ -73,7 +79,7 @@ export function compileRoute(route: RouteConfig): PricedRoute {
  * both, so reaching either here is a bug in the caller, not a user error.
  */
 export function insertRoute(root: TrieNode, priced: PricedRoute): void {
-  const parsed = parseRoutePattern(priced.config.pattern);
+  const parsed = parseRoutePattern(priced.spec.pattern);
   if (!parsed.ok) {
     throw new Error(`route ${priced.id}: invalid pattern in the price table: ${parsed.message}`);
   }
@@ -95,7 +101,7 @@ export function insertRoute(root: TrieNode, priced: PricedRoute): void {
     }
   }
   const slot = (node[slotOwner] ??= newSlot());
-  const method = priced.config.method;
+  const method = priced.spec.method;
   const existing = method === null ? slot.any : slot.byMethod.get(method);
   if (existing !== undefined) {
     throw new Error(

@@ -1,66 +1,10 @@
 /**
  * Pricing: what does this (method, path) cost, and what do we offer for it. No I/O.
- */
-import type { RouteConfig } from '../config/types.js';
-import { compileRoute, insertRoute, newNode, type RouteSlot } from './compile.js';
-import { findInTrie, pickFromSlot, splitMatchKey } from './match.js';
-import type { PriceTable, PricedRoute } from './types.js';
-
-export type { CanonicalPath, Offer, PricedRoute, PriceTable } from './types.js';
-export { canonicalizeTarget } from './canonical.js';
-export { formatAmount, parseAtomicAmount, parsePrice, type PriceParse } from './money.js';
-export {
-  parseRouteKey,
-  parseRoutePattern,
-  ROUTE_METHODS,
-  type ParsedRouteKey,
-  type ParsedRoutePattern,
-  type RouteKeyParse,
-  type RouteSegment,
-} from './route-key.js';
-
-/**
- * Build the price table from validated routes. `match(method, matchKey)` takes the `matchKey` of
- * `canonicalizeTarget` and an upper-case method (HEAD matches as GET); it returns the most specific
- * route or undefined when no route covers the path (an unpriced path).
  *
- * Fully literal routes are also kept in a Map by path: a hit there is the most specific answer
- * possible, so most lookups are one Map get. Throws only when given routes that validation should
- * have refused.
+ * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export function createPriceTable(routes: readonly RouteConfig[]): PriceTable {
-  const root = newNode();
-  const literalPaths = new Map<string, RouteSlot>();
-  const priced: PricedRoute[] = [];
-  for (const route of routes) {
-    const compiled = compileRoute(route);
-    insertRoute(root, compiled);
-    priced.push(compiled);
-  }
-  collectLiteralSlots(root, '', literalPaths);
-  const all = Object.freeze(priced);
-
-  return Object.freeze({
-    routes: all,
-    match(method: string, matchKey: string): PricedRoute | undefined {
-      const m = method === 'HEAD' ? 'GET' : method;
-      const slot = literalPaths.get(matchKey);
-      if (slot !== undefined) {
-        const hit = pickFromSlot(slot, m);
-        if (hit !== undefined) return hit;
-      }
-      return findInTrie(root, splitMatchKey(matchKey), 0, m);
-    },
-  } satisfies PriceTable);
-}
-
-/** Index every route made only of literals by its lower-case path (`/` for the root). */
-function collectLiteralSlots(
-  node: ReturnType<typeof newNode>,
-  prefix: string,
-  out: Map<string, RouteSlot>,
-): void {
-  if (node.exact !== null) out.set(prefix === '' ? '/' : prefix, node.exact);
-  if (node.literals === null) return;
-  for (const [seg, child] of node.literals) collectLiteralSlots(child, `${prefix}/${seg}`, out);
-}
+export { canonicalizeTarget } from './canonical.js';
+export { parseAtomicAmount, parsePrice, type PriceParse } from './money.js';
+export { createPriceTable } from './price-table.js';
+export { parseRouteKey } from './route-key.js';
+export type { PricedRoute, PriceTable, RouteSpec, SettleMode } from './types.js';

@@ -1,30 +1,44 @@
 /**
  * Price table contract: what does this (method, path) cost, and what do we offer for it.
  */
-import type { RouteConfig } from '../config/types.js';
-import type { AssetInfo, NetworkInfo } from '../x402/networks.js';
-import type { PaymentRequirementsV2 } from '../x402/types.js';
 import type { Address } from 'viem';
+import type { AssetInfo, NetworkInfo } from '../chains/index.js';
+import type { Offer, Resource } from '../x402/index.js';
+
+/** How a priced route's money is collected relative to the upstream response. */
+export type SettleMode =
+  | { readonly mode: 'headers' }
+  | { readonly mode: 'buffer'; readonly maxBufferBytes: number };
 
 /**
- * One way to pay for a route, precomputed at start-up. The v1 and v2 wire forms of the
- * challenge are both derived from this single record so they can never disagree.
+ * One route as pricing takes it (config validation produces these from YAML). `amount === 0n`
+ * means free (no payment asked).
  */
-export interface Offer {
+export interface RouteSpec {
+  /** The route key as written in YAML, e.g. "GET /v1/items/:id"; used as the metrics label. */
+  readonly id: string;
+  /** Upper-case method, or null for any method. */
+  readonly method: string | null;
+  /** The path pattern as written (leading slash, `:param`, trailing `/*`). */
+  readonly pattern: string;
+  readonly amount: bigint;
   readonly network: NetworkInfo;
   readonly asset: AssetInfo;
+  /** EIP-55 checksummed. A free route with no payee configured carries the zero address. */
   readonly payTo: Address;
-  readonly amount: bigint;
-  /** `amount` as a decimal string, as on the wire. */
-  readonly amountText: string;
   readonly maxTimeoutSeconds: number;
-  /** Frozen v2 requirement, exactly as emitted in PAYMENT-REQUIRED and expected back in `accepted`. */
-  readonly requirementsV2: PaymentRequirementsV2;
+  readonly description: string;
+  readonly mimeType: string;
+  readonly settle: SettleMode;
+  /** YAML line of the route key, for messages. */
+  readonly line?: number;
 }
 
 /** A compiled route. */
 export interface PricedRoute {
-  readonly config: RouteConfig;
+  readonly spec: RouteSpec;
+  /** The wire's view of the route (challenge `resource`, v1 `outputSchema`). */
+  readonly resource: Resource;
   /** Route id for labels and logs (never a raw path). */
   readonly id: string;
   /** True when the price is 0: no payment asked. */

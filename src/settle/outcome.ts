@@ -2,8 +2,8 @@
  * What a settlement attempt means for the money. Only `success` serves the body; only `declined`
  * proves nothing moved; everything else is `unknown` and keeps the claim.
  */
-import type { FacilitatorResult } from '../verify/types.js';
-import type { SettleResponse } from '../x402/types.js';
+import type { FacilitatorResult } from '../verify/index.js';
+import type { SettleResponse } from '../x402/index.js';
 
 export const SETTLEMENT_PENDING = 'settlement_pending';
 

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { VerifyResponse } from '../x402/types.js';
+import type { VerifyResponse } from '../x402/index.js';
 import type { VerifyCache } from './types.js';
 
 export interface LruVerifyCacheOptions {

@@ -12,7 +12,7 @@
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import type { SettleResponse, VerifyResponse } from '../x402/types.js';
+import type { SettleResponse, VerifyResponse } from '../x402/index.js';
 import { parseSettleReply, parseSupportedReply, parseVerifyReply } from './replies.js';
 import type {
   FacilitatorClient,

@@ -9,9 +9,9 @@
  * zod keeps it.
  */
 import { z } from 'zod/v4';
-import type { SettleResponse, VerifyResponse } from '../x402/types.js';
+import type { SettleResponse, VerifyResponse } from '../x402/index.js';
 import type { SupportedResponse } from './types.js';
-import { isJsonObject, isOptionalString, type Writable } from '../json.js';
+import { isJsonObject, isOptionalString, type Writable } from '../lib/index.js';
 
 const supportedKindSchema = z
   .object({

@@ -8,7 +8,7 @@ import type {
   SettleResponse,
   SupportedKind,
   VerifyResponse,
-} from '../x402/types.js';
+} from '../x402/index.js';
 
 /** Body of POST /verify and POST /settle (identical for both). */
 export type FacilitatorRequest =

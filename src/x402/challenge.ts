@@ -8,8 +8,8 @@
  * because the fragments were cut out of exactly that string.
  */
 import { Buffer } from 'node:buffer';
-import type { PricedRoute } from '../pricing/types.js';
 import { v1Requirements } from './requirements.js';
+import type { Offer, Resource } from './types.js';
 
 export { v1Requirements };
 
@@ -99,27 +99,25 @@ function fill(t: Template, values: readonly [string, string]): string {
 }
 
 /**
- * Precompute the challenge of a priced route. Call once per route at start-up.
- * Throws for a route without offers (a free route has no challenge): that is a wiring bug.
+ * Precompute the challenge of a priced resource. Call once per route at start-up.
+ * Throws for a resource without offers (a free route has no challenge): that is a wiring bug.
  */
-export function createChallenge(route: PricedRoute): Challenge {
-  const offers = route.offers;
+export function createChallenge(resource: Resource, offers: readonly Offer[]): Challenge {
   if (offers.length === 0) {
-    throw new Error(`createChallenge: route ${route.id} has no offers`);
+    throw new Error(`createChallenge: route ${resource.id} has no offers`);
   }
-  const config = route.config;
 
   const v2 = compileTemplate(
     {
       x402Version: 2,
       error: SLOT_ERROR,
-      resource: { url: SLOT_URL, description: config.description, mimeType: config.mimeType },
+      resource: { url: SLOT_URL, description: resource.description, mimeType: resource.mimeType },
       accepts: offers.map((o) => o.requirementsV2),
     },
     1,
     1,
   );
-  const v1Accepts = offers.map((o) => v1Requirements(o, route, SLOT_URL));
+  const v1Accepts = offers.map((o) => v1Requirements(o, resource, SLOT_URL));
   const v1Plain = compileTemplate(
     { x402Version: 1, error: SLOT_ERROR, accepts: v1Accepts },
     offers.length,
@@ -134,7 +132,7 @@ export function createChallenge(route: PricedRoute): Challenge {
   const v1Default = JSON.stringify(DEFAULT_V1_ERROR);
 
   return {
-    routeId: route.id,
+    routeId: resource.id,
     render(resourceUrl: string, error: string | undefined): ChallengeParts {
       const url = JSON.stringify(resourceUrl);
       if (error === undefined) {

@@ -1,41 +1,15 @@
 /**
- * x402 wire handling: what the client sent, what we answer. Pure functions, no I/O, no node:http.
+ * The x402 wire: what the client sent (decode, select, local checks), the 402 challenge, the
+ * facilitator request body and the settlement receipt header. No I/O.
+ *
+ * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export * from './types.js';
-export * from './networks.js';
-export { REASON, OTHER_REASON, metricReason, knownMetricReasons } from './reasons.js';
-export type { Reason } from './reasons.js';
-export {
-  HEADER,
-  PAYMENT_SIGNATURE,
-  X_PAYMENT,
-  PAYMENT_REQUIRED,
-  PAYMENT_RESPONSE,
-  X_PAYMENT_RESPONSE,
-  CORS_EXPOSE_HEADERS,
-  CORS_ALLOW_HEADERS,
-  CHALLENGE_CACHE_CONTROL,
-  CHALLENGE_CONTENT_TYPE,
-} from './headers.js';
-export { decodePaymentHeader, encodeHeaderJson } from './codec.js';
-export type { DecodeResult } from './codec.js';
-export {
-  paymentPayloadV1Schema,
-  paymentPayloadV2Schema,
-  exactEvmPayloadSchema,
-  isHexAddress,
-  isBytes32,
-  isUintString,
-  MIN_SIGNATURE_HEX_CHARS,
-  MAX_SIGNATURE_HEX_CHARS,
-  MAX_UINT_DIGITS,
-} from './schemas.js';
-export { createChallenge, DEFAULT_V1_ERROR, DEFAULT_V2_ERROR } from './challenge.js';
-export type { Challenge, ChallengeParts } from './challenge.js';
-export { v1Requirements, facilitatorRequest } from './requirements.js';
-export type { FacilitatorRequestBody } from './requirements.js';
-export { selectOffer } from './select.js';
+export { type Challenge, createChallenge } from './challenge.js';
+export { decodePaymentHeader } from './codec.js';
+export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HEADER } from './headers.js';
 export { precheck } from './precheck.js';
-export type { PrecheckReason, PrecheckResult } from './precheck.js';
+export { metricReason, REASON } from './reasons.js';
+export { facilitatorRequest } from './requirements.js';
+export { selectOffer } from './select.js';
 export { encodeSettlementHeader, replayKey } from './settlement.js';
-export type { SettlementHeader } from './settlement.js';
+export type { Offer, PaymentPayload, PaymentRequirementsV1, PaymentRequirementsV2, Resource, SettleResponse, SupportedKind, VerifyResponse } from './types.js';

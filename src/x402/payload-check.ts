@@ -23,7 +23,7 @@ import type {
   PaymentPayloadV2,
   ResourceInfo,
 } from './types.js';
-import { isJsonObject, isOptionalString, type Writable } from '../json.js';
+import { isJsonObject, isOptionalString, type Writable } from '../lib/index.js';
 
 /** A checked value, or the path and rule of the first field that broke it. */
 export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };

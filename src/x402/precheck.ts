@@ -4,10 +4,9 @@
  * same string whichever side refused. The signature is NOT checked here.
  */
 import type { Address, Hex } from 'viem';
-import type { Offer } from '../pricing/types.js';
 import { REASON } from './reasons.js';
 import { isBytes32, isHexAddress, isUintString } from './schemas.js';
-import type { PaymentPayload } from './types.js';
+import type { Offer, PaymentPayload } from './types.js';
 
 export type PrecheckReason =
   | typeof REASON.invalidPaymentHeader

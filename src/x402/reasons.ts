@@ -52,6 +52,12 @@ export const REASON = Object.freeze({
   notFound: 'not_found',
   payloadTooLarge: 'payload_too_large',
   internalError: 'internal_error',
+  /** Request headers over `server.limits.maxHeaderBytes` (431, refused by node's parser). */
+  headerTooLarge: 'header_too_large',
+  /** The request was not received within `server.limits.requestTimeoutMs` (408). */
+  requestTimeout: 'request_timeout',
+  /** Not parseable as HTTP/1.1 (400, refused by node's parser). */
+  invalidRequest: 'invalid_request',
 } as const);
 
 export type Reason = (typeof REASON)[keyof typeof REASON];

@@ -9,9 +9,8 @@
  *
  * v1: the payload carries no requirements; scheme `exact` and the v1 network name pick the offer.
  */
-import { isJsonObject } from '../json.js';
-import type { Offer } from '../pricing/types.js';
-import type { PaymentPayload } from './types.js';
+import { isJsonObject } from '../lib/index.js';
+import type { Offer, PaymentPayload } from './types.js';
 
 /** Keys of a v2 requirement: scheme, network, amount, asset, payTo, maxTimeoutSeconds, extra. */
 const V2_REQUIREMENT_KEYS = 7;

@@ -2,11 +2,10 @@
  * The settlement receipt header (protocol doc §3.3, §4.4) and the replay key of an authorization
  * (architecture §6.2).
  */
-import type { Offer } from '../pricing/types.js';
 import { encodeHeaderJson } from './codec.js';
 import { PAYMENT_RESPONSE, X_PAYMENT_RESPONSE } from './headers.js';
 import { REASON } from './reasons.js';
-import type { SettleResponse, X402Version } from './types.js';
+import type { Offer, SettleResponse, X402Version } from './types.js';
 
 export interface SettlementHeader {
   /** `x-payment-response` for v1 payloads, `payment-response` for v2. */

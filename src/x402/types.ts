@@ -3,6 +3,8 @@
  * (../shared/x402-protocol.md §3–§7). Field names and casing are wire-exact.
  * Amounts and timestamps are decimal strings on the wire; we never turn them into floats.
  */
+import type { Address } from 'viem';
+import type { AssetInfo, NetworkInfo } from '../chains/index.js';
 
 /** EIP-712 domain hints sent in `extra` for EIP-3009 tokens. */
 export interface Eip3009Extra {
@@ -107,4 +109,35 @@ export interface SupportedKind {
   readonly x402Version: number;
   readonly scheme: string;
   readonly network: string;
+}
+
+/**
+ * One way to pay for a resource, precomputed at start-up (pricing builds it per route). The v1 and
+ * v2 wire forms of the challenge are both derived from this single record so they can never
+ * disagree.
+ */
+export interface Offer {
+  readonly network: NetworkInfo;
+  readonly asset: AssetInfo;
+  readonly payTo: Address;
+  readonly amount: bigint;
+  /** `amount` as a decimal string, as on the wire. */
+  readonly amountText: string;
+  readonly maxTimeoutSeconds: number;
+  /** Frozen v2 requirement, exactly as emitted in PAYMENT-REQUIRED and expected back in `accepted`. */
+  readonly requirementsV2: PaymentRequirementsV2;
+}
+
+/**
+ * What the wire says about a priced resource besides its offers: the challenge's `resource`
+ * fields and v1's `outputSchema`. One frozen record per route; its identity keys the v1
+ * requirements memo.
+ */
+export interface Resource {
+  /** Route id, for error messages (never sent). */
+  readonly id: string;
+  readonly description: string;
+  readonly mimeType: string;
+  /** Upper-case method, or null for any method (v1 `outputSchema.input.method`). */
+  readonly method: string | null;
 }

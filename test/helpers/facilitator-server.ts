@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getAddress, isAddress, verifyTypedData, type Address, type Hex } from 'viem';
-import { findNetwork } from '../../src/x402/networks.js';
+import { findNetwork } from '../../src/chains/networks.js';
 import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from './eip3009.js';
 
 export type TestFacilitatorMode =

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { getAddress, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { findNetwork, BASE_SEPOLIA } from '../../src/x402/networks.js';
+import { findNetwork, BASE_SEPOLIA } from '../../src/chains/networks.js';
 import type {
   Eip3009Extra,
   ExactEvmPayload,

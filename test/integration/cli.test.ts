@@ -8,7 +8,7 @@ import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitat
 
 /** Run the real CLI entry (TypeScript through tsx) and collect its output. */
 function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/cli/main.ts', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 /** Stage 1: bound the work in flight and the request body before anything else. */
 import type { Stage } from '../stage.js';
 import { errorReply } from '../replies.js';
-import { REASON } from '../../x402/reasons.js';
+import { REASON } from '../../x402/index.js';
 
 export const admit: Stage = {
   name: 'admit',

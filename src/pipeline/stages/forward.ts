@@ -9,9 +9,9 @@ import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
 import { releaseClaim } from '../claim.js';
 import { clientGoneReply, errorReply, requestHost, requestProto } from '../replies.js';
-import { BodyTooLargeError, type ForwardResult } from '../../proxy/forwarder.js';
-import { upstreamHeaders } from '../../proxy/request-headers.js';
-import { REASON } from '../../x402/reasons.js';
+import { BodyTooLargeError, type ForwardResult } from '../../proxy/index.js';
+import { upstreamHeaders } from '../../proxy/index.js';
+import { REASON } from '../../x402/index.js';
 
 export const forward: Stage = {
   name: 'forward',

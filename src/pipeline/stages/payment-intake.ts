@@ -4,12 +4,12 @@
  */
 import type { Stage } from '../stage.js';
 import { challengeReply, errorReply } from '../replies.js';
-import { decodePaymentHeader } from '../../x402/codec.js';
-import { HEADER } from '../../x402/headers.js';
-import { precheck as localCheck } from '../../x402/precheck.js';
-import { REASON } from '../../x402/reasons.js';
-import { selectOffer } from '../../x402/select.js';
-import { replayKey } from '../../x402/settlement.js';
+import { decodePaymentHeader } from '../../x402/index.js';
+import { HEADER } from '../../x402/index.js';
+import { precheck as localCheck } from '../../x402/index.js';
+import { REASON } from '../../x402/index.js';
+import { selectOffer } from '../../x402/index.js';
+import { replayKey } from '../../x402/index.js';
 
 /** Stage 3: PAYMENT-SIGNATURE wins over X-PAYMENT; neither → the 402 challenge. */
 export const extract: Stage = {

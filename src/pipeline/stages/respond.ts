@@ -4,8 +4,8 @@
  */
 import type { Stage } from '../stage.js';
 import { HANDLED } from '../stage.js';
-import { responseHeaders } from '../../proxy/outgoing.js';
-import { CORS_EXPOSE_HEADERS } from '../../x402/headers.js';
+import { responseHeaders } from '../../proxy/index.js';
+import { CORS_EXPOSE_HEADERS } from '../../x402/index.js';
 
 export const respond: Stage = {
   name: 'respond',

@@ -5,9 +5,9 @@
 import type { RequestContext } from '../context.js';
 import type { Reply, Stage } from '../stage.js';
 import { errorReply } from '../replies.js';
-import { canonicalizeTarget } from '../../pricing/canonical.js';
-import { REASON } from '../../x402/reasons.js';
-import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../x402/headers.js';
+import { canonicalizeTarget } from '../../pricing/index.js';
+import { REASON } from '../../x402/index.js';
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../x402/index.js';
 
 export const route: Stage = {
   name: 'route',

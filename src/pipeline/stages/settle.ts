@@ -9,13 +9,13 @@ import type { Stage } from '../stage.js';
 import { keepClaimPending, markClaimSettled, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
-import { classifySettlement, reconcileResumed, type SettleOutcome } from '../../settle/outcome.js';
-import { shouldSettle } from '../../settle/policy.js';
-import type { FacilitatorResult } from '../../verify/types.js';
-import type { SettleResponse } from '../../x402/types.js';
-import { CORS_EXPOSE_HEADERS } from '../../x402/headers.js';
-import { REASON } from '../../x402/reasons.js';
-import { encodeSettlementHeader } from '../../x402/settlement.js';
+import { classifySettlement, reconcileResumed, type SettleOutcome } from '../../settle/index.js';
+import { shouldSettle } from '../../settle/index.js';
+import type { FacilitatorResult } from '../../verify/index.js';
+import type { SettleResponse } from '../../x402/index.js';
+import { CORS_EXPOSE_HEADERS } from '../../x402/index.js';
+import { REASON } from '../../x402/index.js';
+import { encodeSettlementHeader } from '../../x402/index.js';
 
 export const settle: Stage = {
   name: 'settle',
@@ -28,7 +28,7 @@ export const settle: Stage = {
       ctx.outcome = 'upstream_status';
       return undefined;
     }
-    const mode = ctx.route!.config.settle;
+    const mode = ctx.route!.spec.settle;
     if (mode.mode === 'buffer') {
       const body = await upstream.read(mode.maxBufferBytes);
       if (typeof body === 'string') {

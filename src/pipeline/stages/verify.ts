@@ -5,11 +5,11 @@
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Stage, StageResult } from '../stage.js';
-import type { ClaimOutcome } from '../../verify/types.js';
+import type { ClaimOutcome } from '../../verify/index.js';
 import { boundedValidBefore, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, errorReply } from '../replies.js';
-import { REASON } from '../../x402/reasons.js';
+import { REASON } from '../../x402/index.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
 export const claim: Stage = {

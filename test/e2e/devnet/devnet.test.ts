@@ -8,8 +8,8 @@ import {
   fundAccount,
   isDevnetRpc,
   assertTestKeyAllowed,
-} from '../../../src/devnet/index.js';
-import { BASE_SEPOLIA } from '../../../src/x402/networks.js';
+} from '../../../src/devnet/devnet.js';
+import { BASE_SEPOLIA } from '../../../src/chains/networks.js';
 import {
   TRANSFER_WITH_AUTHORIZATION_TYPES,
   account,

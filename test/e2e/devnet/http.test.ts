@@ -5,12 +5,8 @@
 import { HTTPFacilitatorClient } from '@x402/core/http';
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  runFacilitatorCommand,
-  startFacilitatorServer,
-  type FacilitatorServer,
-  type LocalFacilitator,
-} from '../../../src/facilitator/index.js';
+import { runFacilitatorCommand } from '../../../src/cli/commands/facilitator.js';
+import { startFacilitatorServer, type FacilitatorServer, type LocalFacilitator } from '../../../src/facilitator/index.js';
 import {
   SETTLER_INDEX,
   account,

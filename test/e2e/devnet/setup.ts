@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createPublicClient, getAddress, http, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { EIP3009_TOKEN_ARTIFACT, startDevnet, type Devnet, type DevnetAccount, type StartDevnetOptions } from '../../../src/devnet/index.js';
+import { EIP3009_TOKEN_ARTIFACT, startDevnet, type Devnet, type DevnetAccount, type StartDevnetOptions } from '../../../src/devnet/devnet.js';
 import { createLocalFacilitator, type LocalFacilitator } from '../../../src/facilitator/index.js';
 import type { FacilitatorRequest } from '../../../src/verify/types.js';
 import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../helpers/eip3009.js';

@@ -7,7 +7,7 @@
 import { createTestClient, http, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../../src/config/index.js';
-import { ANVIL_PRIVATE_KEYS } from '../../../src/devnet/index.js';
+import { ANVIL_PRIVATE_KEYS } from '../../../src/devnet/devnet.js';
 import { GatewayStartError, startGateway } from '../../../src/server.js';
 import { decodeHeader } from '../../integration/support/harness.js';
 import { payWith, signFor } from '../../integration/support/pay.js';

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseAbiItem, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadConfigText } from '../../../src/config/index.js';
-import { fundAccount } from '../../../src/devnet/index.js';
+import { fundAccount } from '../../../src/devnet/devnet.js';
 import {
   createLocalFacilitator,
   startFacilitatorServer,

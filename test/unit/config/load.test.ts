@@ -7,7 +7,7 @@ import {
   type ConfigProblem,
   type GatewayConfig,
 } from '../../../src/config/index.js';
-import { BASE, BASE_SEPOLIA } from '../../../src/x402/networks.js';
+import { BASE, BASE_SEPOLIA } from '../../../src/chains/networks.js';
 
 const PAY_TO_LOWER = '0x209693bc6afc0c5328ba36faf03c514ef312287c';
 const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C';

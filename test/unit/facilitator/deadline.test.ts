@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { within } from '../../../src/facilitator/deadline.js';
-import { createLocalFacilitator, type LocalFacilitator } from '../../../src/facilitator/local.js';
+import { createLocalFacilitator } from '../../../src/facilitator/deferred.js';
+import type { LocalFacilitator } from '../../../src/facilitator/local.js';
 import type { FacilitatorRequest } from '../../../src/verify/types.js';
 import { buildV2Payload, exampleRequirementV2, testAccount } from '../../helpers/payments.js';
 

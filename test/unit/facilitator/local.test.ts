@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ANVIL_PRIVATE_KEYS, TestKeyRefusedError } from '../../../src/devnet/keys.js';
-import { createLocalFacilitator } from '../../../src/facilitator/local.js';
+import { ANVIL_PRIVATE_KEYS, TestKeyRefusedError } from '../../../src/chains/test-keys.js';
+import { createLocalFacilitator } from '../../../src/facilitator/deferred.js';
 
 describe('createLocalFacilitator guards', () => {
   it('refuses a well-known anvil key against a non-devnet RPC before touching it', async () => {

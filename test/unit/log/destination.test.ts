@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BatchedStdout } from '../../../src/log-destination.js';
+import { BatchedStdout } from '../../../src/log/destination.js';
 
 function sink() {
   const writes: string[] = [];

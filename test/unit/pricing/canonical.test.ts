@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeTarget } from '../../../src/pricing/index.js';
+import { canonicalizeTarget } from '../../../src/pricing/canonical.js';
 
 function ok(url: string): { path: string; matchKey: string; search: string } {
   const r = canonicalizeTarget(url);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeTarget, createPriceTable } from '../../../src/pricing/index.js';
+import { canonicalizeTarget } from '../../../src/pricing/canonical.js';
+import { createPriceTable } from '../../../src/pricing/price-table.js';
 import { PAY_TO, route } from './build-routes.js';
 
 function matcher(keys: string[]): (method: string, url: string) => string | undefined {

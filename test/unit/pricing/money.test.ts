@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAmount, parseAtomicAmount, parsePrice } from '../../../src/pricing/index.js';
+import { formatAmount, parseAtomicAmount, parsePrice } from '../../../src/pricing/money.js';
 
 const USDC = 6;
 

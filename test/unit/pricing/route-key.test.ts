@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRouteKey } from '../../../src/pricing/index.js';
+import { parseRouteKey } from '../../../src/pricing/route-key.js';
 
 function tieKey(key: string): string {
   const r = parseRouteKey(key);

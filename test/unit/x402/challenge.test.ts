@@ -7,6 +7,7 @@ import {
   DEFAULT_V2_ERROR,
   v1Requirements,
 } from '../../../src/x402/challenge.js';
+import type { PricedRoute } from '../../../src/pricing/types.js';
 import { PAYMENT_REQUIRED } from '../../../src/x402/headers.js';
 import { REASON } from '../../../src/x402/reasons.js';
 import {
@@ -30,10 +31,15 @@ function officialClient(): x402HTTPClient {
   return new x402HTTPClient(new x402Client());
 }
 
+/** The challenge of a test route, built the way the composition root builds it. */
+function challengeOf(route: PricedRoute) {
+  return createChallenge(route.resource, route.offers);
+}
+
 describe('createChallenge', () => {
   const offer = makeOffer();
   const route = makeRoute({ offers: [offer] });
-  const challenge = createChallenge(route);
+  const challenge = challengeOf(route);
 
   it('renders the v2 PaymentRequired header byte-for-byte as JSON.stringify of the document', () => {
     const { headerValue } = challenge.render(URL_, undefined);
@@ -109,7 +115,7 @@ describe('createChallenge', () => {
   it('lists every offer in the same order in both forms', () => {
     const a = makeOffer({ network: BASE_SEPOLIA });
     const b = makeOffer({ network: BASE, amount: 2500n });
-    const multi = createChallenge(makeRoute({ offers: [a, b] })).render(URL_, undefined);
+    const multi = challengeOf(makeRoute({ offers: [a, b] })).render(URL_, undefined);
     expect(acceptsOf(base64Text(multi.headerValue))).toEqual([a.requirementsV2, b.requirementsV2]);
     const v1 = acceptsOf(multi.body);
     expect(v1.map((r) => [r.network, r.maxAmountRequired, r.resource])).toEqual([
@@ -119,7 +125,7 @@ describe('createChallenge', () => {
   });
 
   it('omits outputSchema when the route accepts any method', () => {
-    const anyMethod = createChallenge(makeRoute({ method: null })).render(URL_, undefined);
+    const anyMethod = challengeOf(makeRoute({ method: null })).render(URL_, undefined);
     const v1 = acceptsOf(anyMethod.body);
     expect(v1).toHaveLength(1);
     expect(v1[0]).not.toHaveProperty('outputSchema');
@@ -127,22 +133,22 @@ describe('createChallenge', () => {
 
   it('matches v1Requirements, the object sent to the facilitator for v1 payloads', () => {
     const v1 = acceptsOf(challenge.render(URL_, undefined).body);
-    expect(v1[0]).toEqual(v1Requirements(offer, route, URL_));
+    expect(v1[0]).toEqual(v1Requirements(offer, route.resource, URL_));
   });
 
   it('refuses at start-up a route string that collides with an internal placeholder', () => {
     const description = '\u0000x402:error\u0000';
-    expect(() => createChallenge(makeRoute({ description }))).toThrow(/placeholder/);
+    expect(() => challengeOf(makeRoute({ description }))).toThrow(/placeholder/);
   });
 
   it('refuses a route without offers (a free route has no challenge)', () => {
-    expect(() => createChallenge(makeRoute({ offers: [] }))).toThrow(/no offers/);
+    expect(() => challengeOf(makeRoute({ offers: [] }))).toThrow(/no offers/);
   });
 });
 
 describe('challenge parsed by the official @x402/core client', () => {
   const route = makeRoute({ offers: [makeOffer({ network: BASE_SEPOLIA }), makeOffer({ network: BASE })] });
-  const rendered = createChallenge(route).render(URL_, undefined);
+  const rendered = challengeOf(route).render(URL_, undefined);
 
   it('reads the PAYMENT-REQUIRED header as a valid v2 PaymentRequired', () => {
     const headers = new Headers({ [PAYMENT_REQUIRED]: rendered.headerValue });
@@ -163,7 +169,7 @@ describe('challenge parsed by the official @x402/core client', () => {
   });
 
   it('reads the reason of a rejection from the header', () => {
-    const rejected = createChallenge(route).render(URL_, REASON.paymentAlreadyUsed);
+    const rejected = challengeOf(route).render(URL_, REASON.paymentAlreadyUsed);
     const headers = new Headers({ [PAYMENT_REQUIRED]: rejected.headerValue });
     const result = officialClient().parsePaymentResult({
       status: 402,

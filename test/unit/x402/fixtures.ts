@@ -5,8 +5,9 @@
 import { getAddress, type Address } from 'viem';
 import { z } from 'zod';
 import type { RouteConfig } from '../../../src/config/types.js';
-import type { Offer, PricedRoute } from '../../../src/pricing/types.js';
-import { BASE, BASE_SEPOLIA, type NetworkInfo } from '../../../src/x402/networks.js';
+import type { PricedRoute } from '../../../src/pricing/types.js';
+import type { Offer } from '../../../src/x402/types.js';
+import { BASE, BASE_SEPOLIA, type NetworkInfo } from '../../../src/chains/networks.js';
 import type { PaymentRequirementsV2 } from '../../../src/x402/types.js';
 
 /** Checksummed (mixed-case) so case handling is actually exercised. */
@@ -70,7 +71,8 @@ export function makeRoute(opts: RouteOptions = {}): PricedRoute {
     mimeType: opts.mimeType ?? 'application/json',
     settle: { mode: 'headers' },
   };
-  return { config, id: config.id, free: offers.length === 0, offers };
+  const resource = { id: config.id, description: config.description, mimeType: config.mimeType, method: config.method };
+  return { spec: config, resource, id: config.id, free: offers.length === 0, offers };
 }
 
 export { BASE, BASE_SEPOLIA };

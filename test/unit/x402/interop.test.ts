@@ -12,7 +12,8 @@ import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/client';
 import { isHex, verifyTypedData } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
-import type { Offer } from '../../../src/pricing/types.js';
+import type { PricedRoute } from '../../../src/pricing/types.js';
+import type { Offer } from '../../../src/x402/types.js';
 import { createChallenge } from '../../../src/x402/challenge.js';
 import { decodePaymentHeader } from '../../../src/x402/codec.js';
 import { PAYMENT_REQUIRED } from '../../../src/x402/headers.js';
@@ -68,11 +69,16 @@ async function signatureMatchesOffer(offer: Offer, p: ExactEvmPayload): Promise<
   });
 }
 
+/** The challenge of a test route, built the way the composition root builds it. */
+function challengeOf(route: PricedRoute) {
+  return createChallenge(route.resource, route.offers);
+}
+
 describe('a payment created by the official client for our challenge', () => {
   const sepolia = makeOffer({ network: BASE_SEPOLIA });
   const base = makeOffer({ network: BASE, amount: 2500n });
   const route = makeRoute({ offers: [sepolia, base] });
-  const rendered = createChallenge(route).render(URL_, undefined);
+  const rendered = challengeOf(route).render(URL_, undefined);
   const responseHeaders = new Headers({ [PAYMENT_REQUIRED]: rendered.headerValue });
   const body = jsonObject(rendered.body);
 
@@ -100,7 +106,7 @@ describe('a payment created by the official client for our challenge', () => {
     expect(checked.value).toBe(1000n);
     expect(await signatureMatchesOffer(offer, decoded.payload.payload)).toBe(true);
 
-    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => URL_);
+    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => URL_);
     expect(request).toEqual({
       x402Version: 2,
       paymentPayload: decoded.raw,
@@ -153,7 +159,7 @@ describe('a payment created by the official client for our challenge', () => {
     expect(await signatureMatchesOffer(offer, decoded.payload.payload)).toBe(true);
 
     // The facilitator gets our own v1 requirement: the one the client read from the body.
-    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => URL_);
+    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => URL_);
     const v1Accepts = acceptsOf(rendered.body);
     expect(request).toEqual({
       x402Version: 1,
@@ -162,9 +168,9 @@ describe('a payment created by the official client for our challenge', () => {
     });
 
     // The requirement object is shared while the resource URL stays the same, rebuilt when it changes.
-    const again = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => URL_);
+    const again = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => URL_);
     expect(again.paymentRequirements).toBe(request.paymentRequirements);
-    const elsewhere = facilitatorRequest(decoded.payload, decoded.raw, offer, route, () => `${URL_}?other`);
+    const elsewhere = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => `${URL_}?other`);
     expect(elsewhere.paymentRequirements).not.toBe(request.paymentRequirements);
     expect(elsewhere.paymentRequirements).toMatchObject({ resource: `${URL_}?other` });
     expect(Object.isFrozen(elsewhere.paymentRequirements)).toBe(true);

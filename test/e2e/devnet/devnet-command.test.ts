@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runDevnetCommand, type DevnetDetails } from '../../../src/devnet/cli.js';
-import { isDevnetRpc } from '../../../src/devnet/index.js';
+import { runDevnetCommand, type DevnetDetails } from '../../../src/cli/commands/devnet.js';
+import { isDevnetRpc } from '../../../src/devnet/devnet.js';
 
 describe('devnet command', () => {
   it('starts anvil + the built-in facilitator, prints the details as JSON, and stops on abort', async () => {

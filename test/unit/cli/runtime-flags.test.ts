@@ -1,12 +1,12 @@
 /**
  * The gateway's Node flags are set in four places that cannot import one another; this keeps them
- * equal to src/runtime-flags.ts.
+ * equal to src/cli/runtime-flags.ts.
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RUNTIME_NODE_FLAGS } from '../../src/runtime-flags.js';
+import { RUNTIME_NODE_FLAGS } from '../../../src/cli/runtime-flags.js';
 
-const read = (file: string) => fs.readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+const read = (file: string) => fs.readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
 const flags = RUNTIME_NODE_FLAGS.join(' ');
 
 describe('runtime Node flags', () => {

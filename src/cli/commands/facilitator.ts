@@ -4,8 +4,9 @@
  * variable named by `--key-env` (default X402_FACILITATOR_KEY), which keeps it out of `ps`.
  */
 import { parseArgs } from 'node:util';
-import { createLocalFacilitator } from './local.js';
-import { startFacilitatorServer } from './server.js';
+import { createLocalFacilitator } from '../../facilitator/index.js';
+import { startFacilitatorServer } from '../../facilitator/index.js';
+import { intFlag } from '../flags.js';
 import { waitForStop } from '../stop-signal.js';
 
 export const FACILITATOR_USAGE = `usage: x402-gateway facilitator --rpc URL (--key 0xKEY | env X402_FACILITATOR_KEY) [options]
@@ -26,13 +27,6 @@ export interface FacilitatorCommandIo {
   /** Called once listening (tests). */
   readonly onListening?: (url: string) => void;
   readonly env?: NodeJS.ProcessEnv;
-}
-
-function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in [${min}, ${max}]`);
-  return n;
 }
 
 /** Run the command; resolves with the exit code (0 after a clean shutdown, 2 on usage errors, 1 on failure). */
@@ -74,10 +68,10 @@ export async function runFacilitatorCommand(argv: string[], io: FacilitatorComma
     opts = {
       rpc: values.rpc,
       key,
-      port: intOption(values.port, 'port', 4021, 0, 65535),
+      port: intFlag(values.port, 'port', 4021, 0, 65535),
       host: values.host ?? '127.0.0.1',
       networks: values.network,
-      receiptTimeoutMs: intOption(values['receipt-timeout-ms'], 'receipt-timeout-ms', 60_000, 100, 3_600_000),
+      receiptTimeoutMs: intFlag(values['receipt-timeout-ms'], 'receipt-timeout-ms', 60_000, 100, 3_600_000),
     };
   } catch (e) {
     err.write(`${(e as Error).message}\n\n${FACILITATOR_USAGE}`);

@@ -7,10 +7,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatProblems, loadConfigFile } from '../config/index.js';
-import { startDevnet, type Devnet } from '../devnet/index.js';
-import { startGateway } from '../server.js';
-import { startDemoUpstream } from './demo-upstream.js';
+import { formatProblems, loadConfigFile } from '../../config/index.js';
+import { startDevnet, type Devnet } from '../../devnet/index.js';
+import { startGateway } from '../../server.js';
+import { startDemoUpstream } from '../../dev/index.js';
 import { isFault, waitForStop } from '../stop-signal.js';
 
 export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N]
@@ -32,7 +32,7 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     },
     strict: true,
   });
-  const configPath = values.config ?? fileURLToPath(new URL('../../config/dev.yaml', import.meta.url));
+  const configPath = values.config ?? fileURLToPath(new URL('../../../config/dev.yaml', import.meta.url));
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -9,8 +9,8 @@ import { x402Client, x402HTTPClient } from '@x402/core/client';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { createPublicClient, erc20Abi, http, isHex, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { ANVIL_PRIVATE_KEYS, assertTestKeyAllowed, isDevnetRpc } from '../devnet/keys.js';
-import { parsePrice } from '../pricing/money.js';
+import { ANVIL_PRIVATE_KEYS, assertTestKeyAllowed, isDevnetRpc } from '../../chains/index.js';
+import { parsePrice } from '../../pricing/index.js';
 
 export const PAY_USAGE = `usage: x402-gateway pay URL [--key 0x…] [--rpc URL] [--max AMOUNT] [--v1] [--method M] [--data BODY]
   --key K      payer private key (default: devnet key #0, only against a loopback anvil --rpc)

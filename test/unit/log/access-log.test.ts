@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createAccessLog, type AccessRecord } from '../../src/access-log.js';
-import { createLogger } from '../../src/log.js';
+import { createAccessLog, type AccessRecord } from '../../../src/log/access-log.js';
+import { createLogger } from '../../../src/log/logger.js';
 
 function sink(): { stream: Writable; lines: string[] } {
   const lines: string[] = [];

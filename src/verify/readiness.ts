@@ -1,13 +1,14 @@
 /**
- * At start-up, ask the facilitator what it supports: that answer makes the gateway ready, and any
- * configured network it does not list is reported. While it is down, retry in the background with
- * a capped backoff; the gateway meanwhile fails closed (503) on paid routes.
+ * Readiness: ask the facilitator what it supports once the gateway starts; that answer makes the
+ * gateway ready, and any configured network it does not list is reported. While it is down, retry
+ * in the background with a capped backoff; the gateway meanwhile fails closed (503) on paid routes.
+ * Building the watcher does no I/O: `start()` sends the first request.
  */
 import type { Logger } from 'pino';
-import type { GatewayMetrics } from './metrics/registry.js';
-import type { Readiness } from './metrics/server.js';
-import type { PricedRoute } from './pricing/types.js';
-import type { FacilitatorClient, SupportedResponse } from './verify/types.js';
+import type { GatewayMetrics } from '../metrics/index.js';
+import type { Readiness } from '../metrics/index.js';
+import type { PricedRoute } from '../pricing/index.js';
+import type { FacilitatorClient, SupportedResponse } from './types.js';
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
@@ -18,7 +19,7 @@ export function watchFacilitatorSupport(
   readiness: Readiness,
   metrics: GatewayMetrics,
   log: Logger,
-): { stop(): void } {
+): { start(): void; stop(): void } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let delay = FIRST_RETRY_MS;
@@ -42,8 +43,10 @@ export function watchFacilitatorSupport(
     timer.unref();
     delay = Math.min(delay * 2, MAX_RETRY_MS);
   };
-  void attempt();
   return {
+    start() {
+      if (!stopped) void attempt();
+    },
     stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitForStop } from '../../src/stop-signal.js';
+import { waitForStop } from '../../../src/cli/stop-signal.js';
 
 describe('waitForStop', () => {
   it('resolves on an abort and removes its signal listeners', async () => {

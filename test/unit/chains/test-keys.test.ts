@@ -12,7 +12,7 @@ import {
   isDevnetRpc,
   isLoopbackRpcUrl,
   isWellKnownTestKey,
-} from '../../../src/devnet/keys.js';
+} from '../../../src/chains/test-keys.js';
 
 /** A loopback JSON-RPC endpoint that claims to be some other client. */
 let fakeNode: http.Server;

@@ -1,8 +1,8 @@
 /**
  * Process entry of the `x402-gateway` command: run the CLI and exit with its code. Kept apart from
- * cli.ts so tests can call `main()` without exiting the test process.
+ * run.ts so tests can call `main()` without exiting the test process.
  */
-import { main } from './cli.js';
+import { main } from './run.js';
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -3,8 +3,8 @@
  * Payment headers are never logged; the redaction list is a second line of defence.
  */
 import pino, { type Logger } from 'pino';
-import type { LogConfig } from './config/types.js';
-import { BatchedStdout } from './log-destination.js';
+import type { LogConfig } from '../config/index.js';
+import { BatchedStdout } from './destination.js';
 
 export function createLogger(config: LogConfig, destination?: pino.DestinationStream): Logger {
   return pino(

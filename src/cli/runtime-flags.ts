@@ -12,6 +12,6 @@
  * 2,630-2,677 req/s and 210-228 µs with 32 MiB (64 MiB gave no more). It costs memory only under
  * load, where the young generation grows into it: the 5-minute soak at ~23k req/s ran at ~160 MiB RSS
  * (peaks 211) against 82-111 MiB without it; idle with 1,000 open connections, 122 MiB.
- * To run without it, start `node dist/main.js` directly.
+ * To run without it, start `node dist/cli/main.js` directly.
  */
 export const RUNTIME_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=32']);

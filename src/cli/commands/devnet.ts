@@ -9,9 +9,10 @@
  * (or `signal` aborts). DEV ONLY: the printed keys are the public anvil keys.
  */
 import { parseArgs } from 'node:util';
-import { createLocalFacilitator } from '../facilitator/local.js';
-import { startFacilitatorServer, type FacilitatorServer } from '../facilitator/server.js';
-import { startDevnet, type Devnet, type DevnetChainId } from './index.js';
+import { createLocalFacilitator } from '../../facilitator/index.js';
+import { startFacilitatorServer, type FacilitatorServer } from '../../facilitator/index.js';
+import { startDevnet, type Devnet, type DevnetChainId } from '../../devnet/index.js';
+import { intFlag } from '../flags.js';
 import { waitForStop } from '../stop-signal.js';
 
 export const DEVNET_USAGE = `usage: x402-gateway devnet [options]
@@ -56,13 +57,6 @@ function parseChain(v: string | undefined): DevnetChainId {
     default:
       throw new Error(`--chain must be base-sepolia or base, not "${v}"`);
   }
-}
-
-function int(v: string | undefined, name: string, fallback: number | undefined, max: number): number | undefined {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name} must be an integer in [0, ${max}]`);
-  return n;
 }
 
 /** Details of a running devnet (plus facilitator) as printed by the command. */
@@ -121,9 +115,9 @@ export async function runDevnetCommand(argv: string[], io: DevnetCommandIo = {})
       return 0;
     }
     chainId = parseChain(values.chain);
-    port = int(values.port, 'port', 8545, 65535)!;
-    blockTime = int(values['block-time'], 'block-time', undefined, 3600);
-    facilitatorPort = int(values['facilitator-port'], 'facilitator-port', undefined, 65535);
+    port = intFlag(values.port, 'port', 8545, 0, 65535);
+    blockTime = intFlag(values['block-time'], 'block-time', undefined, 0, 3600);
+    facilitatorPort = intFlag(values['facilitator-port'], 'facilitator-port', undefined, 0, 65535);
     json = values.json ?? false;
   } catch (e) {
     err.write(`${(e as Error).message}\n\n${DEVNET_USAGE}`);

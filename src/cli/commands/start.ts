@@ -1,0 +1,41 @@
+/**
+ * `x402-gateway [start] --config FILE`: load the config, start the gateway, serve until
+ * SIGTERM/SIGINT, then drain in-flight requests and settlements and exit 0 (1 after a fault).
+ */
+import { formatProblems, loadConfigFile } from '../../config/index.js';
+import { startGateway, type RunningGateway } from '../../server.js';
+import { configFlag } from '../flags.js';
+import { isFault, waitForStop } from '../stop-signal.js';
+
+export async function runStartCommand(args: readonly string[]): Promise<number> {
+  const path = configFlag(args);
+  if (path === undefined) {
+    process.stderr.write('start needs --config FILE (see --help)\n');
+    return 2;
+  }
+  const result = await loadConfigFile(path, process.env);
+  if (!result.ok) {
+    process.stderr.write(`${formatProblems(result.problems, path)}\n`);
+    return 1;
+  }
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(result.config);
+  } catch (error) {
+    // e.g. an anvil test key pointed at a real chain, an RPC that does not answer, a port in use.
+    process.stderr.write(`x402-gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
+  const log = gateway.log;
+  const stoppedBy = await waitForStop(undefined, (fault, error) => {
+    log.error({ fault, err: error }, 'bug: a fault escaped every handler; draining in-flight requests, then exiting');
+  });
+  log.info({ signal: stoppedBy }, 'shutting down');
+  try {
+    await gateway.close();
+    return isFault(stoppedBy) ? 1 : 0;
+  } catch {
+    return 1;
+  }
+}

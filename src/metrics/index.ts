@@ -1,0 +1,7 @@
+/**
+ * Metrics: the Prometheus registry and series, and the admin listener (/metrics, /healthz, /readyz).
+ *
+ * This file is the folder's face: other folders import from here, never from a file inside.
+ */
+export { createMetrics, type GatewayMetrics } from './registry.js';
+export { createAdminServer, type Readiness } from './server.js';

@@ -1,0 +1,8 @@
+/**
+ * The request pipeline: the ordered stages (stages.ts) and the handler that runs them.
+ *
+ * This file is the folder's face: other folders import from here, never from a file inside.
+ */
+export type { Deps } from './deps.js';
+export { createHandler, type RequestHandler } from './run.js';
+export { STAGES } from './stages.js';

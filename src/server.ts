@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig, HostPort } from './config/index.js';
 import { buildGateway, GatewayStartError, type BuildOptions, type Gateway } from './gateway.js';
 import { createAdminServer } from './metrics/index.js';
-import { REASON } from './x402/index.js';
+import { GATEWAY_REASON } from './pipeline/index.js';
 
 export interface RunningGateway {
   /** Base URL of the paying side, e.g. http://127.0.0.1:8402 */
@@ -65,10 +65,10 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
     if (!socket.writable) return socket.destroy();
     const [status, reason] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, REASON.headerTooLarge]
+        ? [431, GATEWAY_REASON.headerTooLarge]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, REASON.requestTimeout]
-          : [400, REASON.invalidRequest];
+          ? [408, GATEWAY_REASON.requestTimeout]
+          : [400, GATEWAY_REASON.invalidRequest];
     log.info({ status, reason, code: err.code }, 'request refused by the HTTP parser');
     const body = JSON.stringify({ error: 'request refused', reason });
     socket.end(

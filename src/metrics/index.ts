@@ -5,3 +5,4 @@
  */
 export { createMetrics, type GatewayMetrics } from './registry.js';
 export { createAdminServer, type Readiness } from './server.js';
+export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';

@@ -6,3 +6,4 @@
 export type { Deps } from './deps.js';
 export { createHandler, type RequestHandler } from './run.js';
 export { STAGES } from './stages.js';
+export { GATEWAY_REASON } from './reasons.js';

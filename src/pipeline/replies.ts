@@ -7,7 +7,7 @@ import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import type { Reply } from './stage.js';
 import { CORS_EXPOSE_HEADERS, HEADER } from '../x402/index.js';
-import { REASON } from '../x402/index.js';
+import { GATEWAY_REASON } from './reasons.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -33,8 +33,8 @@ export function errorReply(
 /** The client left before its answer: 499 in the access log and metrics (nobody reads the body). */
 export function clientGoneReply(ctx: RequestContext): Reply {
   ctx.outcome = 'client_gone';
-  ctx.reason = REASON.clientGone;
-  return errorReply(499, REASON.clientGone, 'client closed the connection');
+  ctx.reason = GATEWAY_REASON.clientGone;
+  return errorReply(499, GATEWAY_REASON.clientGone, 'client closed the connection');
 }
 
 /** The resource URL of this request: publicUrl (else the request's scheme and Host) + path + query. */
@@ -80,7 +80,7 @@ export function challengeReply(
   const challenge = ctx.route === undefined ? undefined : deps.challenges.get(ctx.route);
   if (challenge === undefined) {
     // A priced route always has a challenge (built at start-up): reaching here is a bug.
-    return errorReply(500, REASON.internalError, 'internal error');
+    return errorReply(500, GATEWAY_REASON.internalError, 'internal error');
   }
   const rendered = challenge.render(resourceUrl(ctx, deps), reason);
   return {

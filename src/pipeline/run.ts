@@ -9,7 +9,7 @@ import type { Deps } from './deps.js';
 import { keepClaimPending, releaseClaim } from './claim.js';
 import { errorReply } from './replies.js';
 import { HANDLED, type Reply, type Stage } from './stage.js';
-import { REASON, metricReason } from '../x402/index.js';
+import { GATEWAY_REASON, REASON_LABELS } from './reasons.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -46,9 +46,9 @@ async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage
   } catch (error) {
     deps.log.error({ reqId: ctx.id, err: error }, 'request failed with an unexpected error');
     ctx.outcome = 'error';
-    ctx.reason = REASON.internalError;
+    ctx.reason = GATEWAY_REASON.internalError;
     ctx.upstream?.discard();
-    if (!ctx.res.headersSent) writeReply(ctx, errorReply(500, REASON.internalError, 'internal error'));
+    if (!ctx.res.headersSent) writeReply(ctx, errorReply(500, GATEWAY_REASON.internalError, 'internal error'));
     else ctx.res.destroy();
   } finally {
     // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
@@ -90,7 +90,7 @@ function observe(ctx: RequestContext, deps: Deps): void {
   metrics.requests.labels(routeId, ctx.outcome).inc();
   if (ctx.headerValue !== undefined) {
     // No reason (a payment that went through) is `none`, not folded into `other` with unknown ones.
-    metrics.payments.labels(ctx.outcome, ctx.reason === undefined ? 'none' : metricReason(ctx.reason)).inc();
+    metrics.payments.labels(ctx.outcome, ctx.reason === undefined ? 'none' : REASON_LABELS.label(ctx.reason)).inc();
   }
   // One line per request. Payment headers are never logged: only facts derived from them.
   // The line is not even built when the configured level drops it.

@@ -7,4 +7,5 @@ export { LruVerifyCache, verifyDigest } from './cache.js';
 export { HttpFacilitatorClient } from './facilitator.js';
 export { watchFacilitatorSupport } from './readiness.js';
 export { InMemoryReplayGuard } from './replay.js';
+export { replayKey } from './replay-key.js';
 export type { Awaitable, ClaimOutcome, FacilitatorClient, FacilitatorRequest, FacilitatorResult, ReplayGuard, SupportedResponse, VerifyCache } from './types.js';

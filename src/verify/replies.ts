@@ -8,7 +8,7 @@
  * profile under load, for two flat objects of at most six keys. `/supported` is read once a minute:
  * zod keeps it.
  */
-import { z } from 'zod/v4';
+import { z } from 'zod';
 import type { SettleResponse, VerifyResponse } from '../x402/index.js';
 import type { SupportedResponse } from './types.js';
 import { isJsonObject, isOptionalString, type Writable } from '../lib/index.js';

@@ -1,7 +1,7 @@
 /**
- * The payment payload check on the request path: the same rules as the zod schemas in schemas.ts
- * (which stay the readable reference; a differential test runs both over every golden vector and
- * their mutations), written out by hand.
+ * The payment payload check on the request path: the same rules as the zod reference schemas
+ * (test/helpers/reference-schemas.ts, the readable reference; a differential test runs both over
+ * every golden vector and their mutations), written out by hand.
  *
  * Why by hand: the zod parse cost 2.0 µs (v2) / 1.2 µs (v1) per payment in a micro-benchmark, plus a
  * validated copy of the whole payload for the collector; these checks read the decoded JSON in
@@ -15,7 +15,7 @@ import {
   isHexAddress,
   isHexString,
   isUintString,
-} from './schemas.js';
+} from './hex.js';
 import type {
   ExactEvmAuthorization,
   ExactEvmPayload,

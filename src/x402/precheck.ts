@@ -5,7 +5,7 @@
  */
 import type { Address, Hex } from 'viem';
 import { REASON } from './reasons.js';
-import { isBytes32, isHexAddress, isUintString } from './schemas.js';
+import { isBytes32, isHexAddress, isUintString } from './hex.js';
 import type { Offer, PaymentPayload } from './types.js';
 
 export type PrecheckReason =

@@ -1,7 +1,7 @@
 /** Stage 1: bound the work in flight and the request body before anything else. */
 import type { Stage } from '../stage.js';
 import { errorReply } from '../replies.js';
-import { REASON } from '../../x402/index.js';
+import { GATEWAY_REASON } from '../reasons.js';
 
 export const admit: Stage = {
   name: 'admit',
@@ -11,14 +11,14 @@ export const admit: Stage = {
     // The count is raised in run.ts for every request and lowered in observe: this only decides.
     if (deps.inFlight.count > limits.maxInFlight) {
       ctx.outcome = 'overloaded';
-      ctx.reason = REASON.overloaded;
-      return errorReply(503, REASON.overloaded, 'too many requests in flight', { 'retry-after': '1' });
+      ctx.reason = GATEWAY_REASON.overloaded;
+      return errorReply(503, GATEWAY_REASON.overloaded, 'too many requests in flight', { 'retry-after': '1' });
     }
     const length = ctx.req.headers['content-length'];
     if (length !== undefined && Number(length) > limits.maxBodyBytes) {
       ctx.outcome = 'bad_request';
-      ctx.reason = REASON.payloadTooLarge;
-      return errorReply(413, REASON.payloadTooLarge, `request body over ${limits.maxBodyBytes} bytes`);
+      ctx.reason = GATEWAY_REASON.payloadTooLarge;
+      return errorReply(413, GATEWAY_REASON.payloadTooLarge, `request body over ${limits.maxBodyBytes} bytes`);
     }
     return undefined;
   },

@@ -11,7 +11,7 @@ import { releaseClaim } from '../claim.js';
 import { clientGoneReply, errorReply, requestHost, requestProto } from '../replies.js';
 import { BodyTooLargeError, type ForwardResult } from '../../proxy/index.js';
 import { upstreamHeaders } from '../../proxy/index.js';
-import { REASON } from '../../x402/index.js';
+import { GATEWAY_REASON } from '../reasons.js';
 
 export const forward: Stage = {
   name: 'forward',
@@ -67,19 +67,19 @@ async function upstreamFailed(
   switch (result.error) {
     case 'timeout':
       ctx.outcome = 'upstream_error';
-      ctx.reason = REASON.upstreamTimeout;
-      return errorReply(504, REASON.upstreamTimeout, 'upstream did not answer in time');
+      ctx.reason = GATEWAY_REASON.upstreamTimeout;
+      return errorReply(504, GATEWAY_REASON.upstreamTimeout, 'upstream did not answer in time');
     case 'body_too_large':
       ctx.outcome = 'bad_request';
-      ctx.reason = REASON.payloadTooLarge;
-      return errorReply(413, REASON.payloadTooLarge, 'request body too large');
+      ctx.reason = GATEWAY_REASON.payloadTooLarge;
+      return errorReply(413, GATEWAY_REASON.payloadTooLarge, 'request body too large');
     case 'client_gone':
       return clientGoneReply(ctx);
     case 'unavailable':
       ctx.outcome = 'upstream_error';
-      ctx.reason = REASON.upstreamUnavailable;
+      ctx.reason = GATEWAY_REASON.upstreamUnavailable;
       deps.log.warn({ reqId: ctx.id, detail: result.detail }, 'upstream unavailable');
-      return errorReply(502, REASON.upstreamUnavailable, 'upstream unavailable');
+      return errorReply(502, GATEWAY_REASON.upstreamUnavailable, 'upstream unavailable');
   }
 }
 

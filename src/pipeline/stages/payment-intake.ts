@@ -9,7 +9,7 @@ import { HEADER } from '../../x402/index.js';
 import { precheck as localCheck } from '../../x402/index.js';
 import { REASON } from '../../x402/index.js';
 import { selectOffer } from '../../x402/index.js';
-import { replayKey } from '../../x402/index.js';
+import { replayKey } from '../../verify/index.js';
 
 /** Stage 3: PAYMENT-SIGNATURE wins over X-PAYMENT; neither → the 402 challenge. */
 export const extract: Stage = {

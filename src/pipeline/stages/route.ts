@@ -6,8 +6,8 @@ import type { RequestContext } from '../context.js';
 import type { Reply, Stage } from '../stage.js';
 import { errorReply } from '../replies.js';
 import { canonicalizeTarget } from '../../pricing/index.js';
-import { REASON } from '../../x402/index.js';
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../x402/index.js';
+import { GATEWAY_REASON } from '../reasons.js';
 
 export const route: Stage = {
   name: 'route',
@@ -16,8 +16,8 @@ export const route: Stage = {
     const target = canonicalizeTarget(ctx.req.url ?? '');
     if (!target.ok) {
       ctx.outcome = 'bad_request';
-      ctx.reason = REASON.invalidPath;
-      return errorReply(400, REASON.invalidPath, 'request path is not acceptable');
+      ctx.reason = GATEWAY_REASON.invalidPath;
+      return errorReply(400, GATEWAY_REASON.invalidPath, 'request path is not acceptable');
     }
     ctx.path = target.path;
     ctx.search = target.search;
@@ -34,8 +34,8 @@ export const route: Stage = {
     ctx.route = found;
     if (found === undefined && deps.config.unpriced === 'deny') {
       ctx.outcome = 'not_found';
-      ctx.reason = REASON.notFound;
-      return errorReply(404, REASON.notFound, 'no route prices this path');
+      ctx.reason = GATEWAY_REASON.notFound;
+      return errorReply(404, GATEWAY_REASON.notFound, 'no route prices this path');
     }
     ctx.paid = found !== undefined && !found.free;
     return undefined;

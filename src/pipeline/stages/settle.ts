@@ -16,6 +16,7 @@ import type { SettleResponse } from '../../x402/index.js';
 import { CORS_EXPOSE_HEADERS } from '../../x402/index.js';
 import { REASON } from '../../x402/index.js';
 import { encodeSettlementHeader } from '../../x402/index.js';
+import { GATEWAY_REASON } from '../reasons.js';
 
 export const settle: Stage = {
   name: 'settle',
@@ -34,7 +35,7 @@ export const settle: Stage = {
       if (typeof body === 'string') {
         await releaseClaim(ctx, deps);
         ctx.outcome = 'upstream_error';
-        ctx.reason = body === 'too_large' ? REASON.upstreamResponseTooLarge : REASON.upstreamUnavailable;
+        ctx.reason = body === 'too_large' ? GATEWAY_REASON.upstreamResponseTooLarge : GATEWAY_REASON.upstreamUnavailable;
         return errorReply(502, ctx.reason, 'upstream response could not be buffered');
       }
       ctx.bufferedBody = body;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBytes32, isHexAddress, isHexString } from '../../../src/x402/schemas.js';
+import { isBytes32, isHexAddress, isHexString } from '../../../src/x402/hex.js';
 
 // The regexes the hand-written walk replaces, as the reference for every verdict.
 const HEX_RE = /^0x[0-9a-fA-F]*$/;

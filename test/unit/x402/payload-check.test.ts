@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkPayloadV1, checkPayloadV2 } from '../../../src/x402/payload-check.js';
-import { paymentPayloadV1Schema, paymentPayloadV2Schema } from '../../../src/x402/schemas.js';
+import { paymentPayloadV1Schema, paymentPayloadV2Schema } from '../../helpers/reference-schemas.js';
 
 interface Vector {
   readonly name: string;

@@ -9,7 +9,7 @@ import {
   X_PAYMENT,
   X_PAYMENT_RESPONSE,
 } from '../../../src/x402/headers.js';
-import { REASON, knownMetricReasons, metricReason } from '../../../src/x402/reasons.js';
+import { REASON } from '../../../src/x402/reasons.js';
 
 describe('reasons', () => {
   it('are all snake_case and distinct', () => {
@@ -29,41 +29,6 @@ describe('reasons', () => {
     );
     expect(REASON.invalidX402Version).toBe('invalid_x402_version');
     expect(REASON.settlementPending).toBe('settlement_pending');
-  });
-});
-
-describe('metricReason', () => {
-  it('keeps every gateway reason as its own label', () => {
-    for (const v of Object.values(REASON)) expect(metricReason(v)).toBe(v);
-  });
-
-  it('keeps common facilitator reasons as their own labels', () => {
-    for (const r of [
-      'invalid_exact_evm_nonce_already_used',
-      'invalid_exact_evm_insufficient_balance',
-      'invalid_exact_evm_recipient_mismatch',
-      'insufficient_funds',
-      'invalid_exact_evm_payload_signature',
-      'unexpected_settle_error',
-      'invalid_exact_evm_payload_authorization_value_too_low',
-      'before_settle_hook_error',
-    ]) {
-      expect(metricReason(r)).toBe(r);
-    }
-  });
-
-  it('folds unknown, attacker-chosen or oversized strings into other', () => {
-    expect(metricReason('made_up_reason')).toBe('other');
-    expect(metricReason('')).toBe('other');
-    expect(metricReason('Invalid_Payment_Header')).toBe('other');
-    expect(metricReason('x'.repeat(10_000))).toBe('other');
-  });
-
-  it('lists a bounded label set that includes other', () => {
-    const labels = knownMetricReasons();
-    expect(labels).toContain('other');
-    expect(labels).toContain('payment_required');
-    expect(labels.length).toBeLessThan(100);
   });
 });
 

@@ -1,7 +1,7 @@
 import { x402Client, x402HTTPClient } from '@x402/core/client';
 import { describe, expect, it } from 'vitest';
 import { PAYMENT_RESPONSE, X_PAYMENT_RESPONSE } from '../../../src/x402/headers.js';
-import { encodeSettlementHeader, replayKey } from '../../../src/x402/settlement.js';
+import { encodeSettlementHeader } from '../../../src/x402/settlement.js';
 import type { SettleResponse } from '../../../src/x402/types.js';
 import { makeOffer, OTHER_ADDRESS } from './fixtures.js';
 
@@ -79,27 +79,5 @@ describe('encodeSettlementHeader', () => {
         payer: OTHER_ADDRESS,
       });
     }
-  });
-});
-
-describe('replayKey', () => {
-  it('is chainId:asset:from:nonce, all lower-case', () => {
-    const nonce = `0x${'AB'.repeat(32)}`;
-    expect(replayKey(offer, OTHER_ADDRESS, nonce)).toBe(
-      `84532:${offer.asset.address.toLowerCase()}:${OTHER_ADDRESS.toLowerCase()}:0x${'ab'.repeat(32)}`,
-    );
-  });
-
-  it('collides for differently-cased copies of one authorization', () => {
-    const nonce = `0x${'aB'.repeat(32)}`;
-    expect(replayKey(offer, OTHER_ADDRESS.toLowerCase(), nonce)).toBe(
-      replayKey(offer, OTHER_ADDRESS.toUpperCase().replace('0X', '0x'), nonce.toUpperCase().replace('0X', '0x')),
-    );
-  });
-
-  it('differs between chains for the same from and nonce', () => {
-    const nonce = `0x${'01'.repeat(32)}`;
-    const other = makeOffer({ network: { ...offer.network, chainId: 1, caip2: 'eip155:1' } });
-    expect(replayKey(offer, OTHER_ADDRESS, nonce)).not.toBe(replayKey(other, OTHER_ADDRESS, nonce));
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * The gateway's own refusal reasons: answers that are not about a payment (the in-flight cap, a bad
+ * path, the upstream failing, the client leaving, node's parser refusing a request). Same JSON
+ * shape and snake_case as the payment reasons of x402/reasons.ts, and never equal to one of them
+ * (a test holds that), so one `reason` string names one cause.
+ *
+ * Changing a value here is a wire change: clients and dashboards match on these strings.
+ */
+import { createReasonLabels } from '../metrics/index.js';
+import { REASON } from '../x402/index.js';
+
+export const GATEWAY_REASON = Object.freeze({
+  upstreamUnavailable: 'upstream_unavailable',
+  upstreamTimeout: 'upstream_timeout',
+  /** Buffer-then-settle route whose upstream body exceeded the buffer cap. */
+  upstreamResponseTooLarge: 'upstream_response_too_large',
+  /** The client closed the connection before the answer (logged as 499). */
+  clientGone: 'client_gone',
+  overloaded: 'overloaded',
+  invalidPath: 'invalid_path',
+  notFound: 'not_found',
+  payloadTooLarge: 'payload_too_large',
+  internalError: 'internal_error',
+  /** Request headers over `server.limits.maxHeaderBytes` (431, refused by node's parser). */
+  headerTooLarge: 'header_too_large',
+  /** The request was not received within `server.limits.requestTimeoutMs` (408). */
+  requestTimeout: 'request_timeout',
+  /** Not parseable as HTTP/1.1 (400, refused by node's parser). */
+  invalidRequest: 'invalid_request',
+} as const);
+
+/** Prometheus labels for every reason a request can end with: ours as they are, others bounded. */
+export const REASON_LABELS = createReasonLabels([...Object.values(REASON), ...Object.values(GATEWAY_REASON)]);

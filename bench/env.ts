@@ -42,6 +42,8 @@ export interface BenchEnv {
   readonly timeLimit: number;
   /** Gateway entry script relative to the repo root ('' = dist/cli/main.js). */
   readonly gatewayCli: string;
+  /** Entry script of a base checkout's gateway for the `gateway-base` contender ('' = skip it). */
+  readonly baseGatewayCli: string;
   /** 'missing' (build when the entry is absent), 'always', 'never'. */
   readonly gatewayBuild: 'missing' | 'always' | 'never';
   /** Gateway `log.level` written to the generated config ('' = leave the key out). */
@@ -55,7 +57,7 @@ export interface BenchEnv {
   readonly nginxBin: string;
 }
 
-const ALL = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway'];
+const ALL = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway-base', 'gateway'];
 const SMOKE = ['direct', 'http-proxy', 'gateway'];
 
 function str(name: string, dflt: string): string {
@@ -130,6 +132,7 @@ export function readEnv(mode: Mode): BenchEnv {
       24 * 3600,
     ),
     gatewayCli: str('BENCH_GATEWAY_CLI', ''),
+    baseGatewayCli: str('BENCH_BASE_GATEWAY_CLI', ''),
     gatewayBuild,
     // Every feature on, logs included: one JSON line per request, as in production.
     gatewayLogLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info',

@@ -7,7 +7,7 @@ import type { IdleResult } from './idle.js';
 import type { Measurement } from './measure.js';
 import type { SoakResult } from './soak.js';
 
-export const BASELINES = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype'] as const;
+export const BASELINES = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway-base'] as const;
 
 export interface Ratio {
   readonly rps: number;
@@ -21,6 +21,8 @@ export type Row = Measurement & { readonly ratios: Partial<Record<(typeof BASELI
 /** Which scenario of a baseline a row compares with. */
 function baselineScenario(base: string, row: Measurement): string | null {
   if (base === 'direct' || base === 'http-proxy' || base === 'undici' || base === 'nginx') return 'free';
+  // The base checkout of the gateway: the same scenario, so the ratio is branch ÷ base.
+  if (base === 'gateway-base') return row.contender === 'gateway' ? row.scenario : null;
   if (base === 'prototype') {
     // Like with like; the scale rows compare with the prototype's single route.
     const m = /^scale-\d+-(free|402)$/.exec(row.scenario);

@@ -29,8 +29,8 @@ function build(h: Harness): string | null {
   const wanted = h.env.gatewayBuild === 'always' || (h.env.gatewayBuild === 'missing' && !fs.existsSync(cli));
   if (wanted && !built) {
     built = true;
-    if (!fs.existsSync(path.join(h.root, 'src', 'cli.ts'))) {
-      return `gateway not built and src/cli.ts does not exist yet (looked for ${path.relative(h.root, cli)})`;
+    if (!fs.existsSync(path.join(h.root, 'src', 'cli', 'main.ts'))) {
+      return `gateway not built and src/cli/main.ts does not exist (looked for ${path.relative(h.root, cli)})`;
     }
     console.log('[bench] building the gateway: tsc -p tsconfig.json …');
     const tsc = path.join(h.root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -44,6 +44,11 @@ function build(h: Harness): string | null {
 }
 
 async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
+  return startAt(h, entry(h), 'gateway', opts);
+}
+
+/** The gateway whose entry script is `cli`, on a generated config. */
+async function startAt(h: Harness, cli: string, label: string, opts: StartOptions = {}): Promise<Sut> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const file = path.join(h.tmp, `gateway-${port}.yaml`);
   fs.writeFileSync(
@@ -57,9 +62,8 @@ async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
       logLevel: h.env.gatewayLogLevel,
     }),
   );
-  const cli = entry(h);
   const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? [] : RUNTIME_NODE_FLAGS;
-  const m = startProcess('gateway', process.execPath, [...flags, ...h.env.sutNodeArgs, cli, '--config', file], {
+  const m = startProcess(label, process.execPath, [...flags, ...h.env.sutNodeArgs, cli, '--config', file], {
     cpu: h.sutCpu,
     cwd: h.root,
   });
@@ -84,4 +88,23 @@ export const gateway: Contender = {
     return trialStart(() => start(h));
   },
   start,
+};
+
+/**
+ * The same gateway built from another checkout (BENCH_BASE_GATEWAY_CLI, e.g. a worktree of the base
+ * commit: `<worktree>/dist/main.js` or `dist/cli/main.js`), on the same generated config, so a
+ * branch is measured against its base in one run. Skipped when the variable is unset.
+ */
+export const gatewayBase: Contender = {
+  name: 'gateway-base',
+  defaults: ['free', '402', 'paid-v2', 'paid-v1'],
+  supports: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow', 'paid-v1-slow'],
+  prepare(h) {
+    const cli = h.env.baseGatewayCli;
+    if (cli === '') return Promise.resolve('BENCH_BASE_GATEWAY_CLI is not set');
+    if (!fs.existsSync(cli)) return Promise.resolve(`base gateway entry ${cli} not found`);
+    console.log(`[bench] gateway-base: node ${cli} --config <generated yaml>`);
+    return trialStart(() => startAt(h, cli, 'gateway-base'));
+  },
+  start: (h, opts) => startAt(h, h.env.baseGatewayCli, 'gateway-base', opts),
 };

@@ -1,6 +1,6 @@
 /** All contenders by name, in the order they run. */
 import { direct } from './direct.js';
-import { gateway } from './gateway.js';
+import { gateway, gatewayBase } from './gateway.js';
 import { nginx } from './nginx.js';
 import { httpProxy, undiciProxy } from './passthrough.js';
 import { prototype } from './prototype.js';
@@ -15,5 +15,6 @@ export const CONTENDERS: Readonly<Record<string, Contender>> = {
   'ref-v1': refV1,
   'ref-v2': refV2,
   prototype,
+  'gateway-base': gatewayBase,
   gateway,
 };

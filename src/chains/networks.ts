@@ -1,6 +1,6 @@
 /**
  * Networks the gateway knows: CAIP-2 id, v1 name, chain id, and the built-in USDC entry where there is one.
- * Sources: ../shared/x402-protocol.md §1 (USDC addresses and EIP-712 domains differ per chain).
+ * Sources: docs/protocol.md §1 (USDC addresses and EIP-712 domains differ per chain).
  */
 import type { Address } from 'viem';
 

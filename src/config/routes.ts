@@ -28,7 +28,7 @@ const NO_PAYEE = '0x0000000000000000000000000000000000000000' as Address;
 
 const PRICE_FORMS = 'price must be "$0.01", "0.01", 0 or { amount: "<atomic units>" }';
 
-/** Facilitators want validBefore ≥ now + 6 s when they check a payment (x402-protocol.md §8). */
+/** Facilitators want validBefore ≥ now + 6 s when they check a payment (docs/protocol.md §8.2). */
 const FACILITATOR_BUFFER_SECONDS = 6;
 
 /**

@@ -13,10 +13,9 @@ import {
   type Chain,
   type Hex,
 } from 'viem';
-import { BASE, BASE_SEPOLIA, type NetworkInfo } from '../chains/index.js';
+import { anvilAccounts, BASE, BASE_SEPOLIA, type DevnetAccount, type NetworkInfo } from '../chains/index.js';
 import { spawnAnvil } from './anvil.js';
 import { EIP3009_TOKEN_ARTIFACT, MULTICALL3_ARTIFACT } from './artifacts/contracts.js';
-import { anvilAccounts, type DevnetAccount } from '../chains/index.js';
 
 export {
   ANVIL_MNEMONIC,

@@ -28,10 +28,9 @@ import {
   type Hex,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { assertTestKeyAllowed } from '../chains/index.js';
+import { assertTestKeyAllowed, findNetwork, NETWORKS } from '../chains/index.js';
 import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult, SupportedResponse } from '../verify/index.js';
 import type { SettleResponse, SupportedKind, VerifyResponse } from '../x402/index.js';
-import { NETWORKS, findNetwork } from '../chains/index.js';
 import { createKeepAliveTransport } from './rpc-transport.js';
 import { within } from './deadline.js';
 import { createSettlerSigner, currentTrace, findTransportFailure, startCallTrace, type CallTrace } from './signer.js';

@@ -2,7 +2,7 @@
  * viem transport for JSON-RPC over node:http(s) with a keep-alive agent and a per-call deadline.
  *
  * Why not viem's `http()`: it goes through the global fetch, which costs ~400 µs more CPU per call
- * than a keep-alive `http.request` (shared/perf-notes.md), and a settlement makes 5–8 RPC calls.
+ * than a keep-alive `http.request` (docs/performance.md §3), and a settlement makes 5–8 RPC calls.
  * Errors are thrown as viem's own classes (HttpRequestError, TimeoutError, RpcRequestError) so the
  * rest of viem maps them exactly as it would for `http()`.
  */

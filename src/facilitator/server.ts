@@ -1,5 +1,5 @@
 /**
- * HTTP face of a FacilitatorClient (x402 §7): POST /verify, POST /settle, GET /supported, plus
+ * HTTP face of a FacilitatorClient (docs/protocol.md §7): POST /verify, POST /settle, GET /supported, plus
  * GET /healthz. JSON in/out, node:http only, so other gateways and the official middlewares
  * (@x402/core HTTPFacilitatorClient, x402-express v1) can use the built-in facilitator.
  *

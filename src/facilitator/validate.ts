@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { isJsonObject } from '../lib/index.js';
 import type { FacilitatorRequest } from '../verify/index.js';
 
-/** Wire reasons of the spec (x402 §9) used by these checks. */
+/** Wire reasons of the spec (docs/protocol.md §7.5) used by these checks. */
 export const REASON = Object.freeze({
   invalidX402Version: 'invalid_x402_version',
   invalidPayload: 'invalid_payload',

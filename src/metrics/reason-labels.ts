@@ -6,12 +6,12 @@
 export const OTHER_REASON = 'other';
 
 /**
- * Reasons other facilitators and SDKs send (protocol doc §7 "Error codes"): the spec list, the
- * legacy v1 enum, the TS reference facilitator, CDP additions and @x402/core hooks. Listed so that
- * metrics keep them apart; anything not here is folded into `other`.
+ * Reasons other facilitators and SDKs send (docs/protocol.md §7.5): the spec list, the legacy v1
+ * enum, the TS reference facilitator, CDP additions and @x402/core hooks. Listed so that metrics
+ * keep them apart; anything not here is folded into `other`.
  */
 const FACILITATOR_REASONS: readonly string[] = [
-  // spec §9 (v1 and v2)
+  // the specs' list, v1 and v2 (docs/protocol.md §7.5)
   'insufficient_funds',
   'invalid_exact_evm_payload_signature',
   'invalid_exact_evm_payload_authorization_value_mismatch',

@@ -5,8 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../proxy/index.js';
 import type { PricedRoute } from '../pricing/index.js';
-import { verifyDigest } from '../verify/index.js';
-import type { FacilitatorRequest } from '../verify/index.js';
+import { type FacilitatorRequest, verifyDigest } from '../verify/index.js';
 import type { Offer, PaymentPayload, VerifyResponse } from '../x402/index.js';
 
 /** Bounded set of outcome labels (metrics and logs). */

@@ -4,8 +4,8 @@
  *
  * Every entry's TTL ends no later than the payment's own `validBefore`: a positive entry lives
  * exactly until then, a negative one for at most `negativeTtlMs`. A cached "valid" is what a replay
- * would reuse, so callers pair this cache with the replay guard (architecture.md §2.4,
- * x402-protocol.md §10).
+ * would reuse, so callers pair this cache with the replay guard (ARCHITECTURE.md, "Where the money
+ * is decided"; docs/protocol.md §10).
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';

@@ -1,14 +1,15 @@
 /**
- * HTTP client of a remote facilitator (x402-protocol.md §7): POST /verify, POST /settle and
+ * HTTP client of a remote facilitator (docs/protocol.md §7): POST /verify, POST /settle and
  * GET /supported.
  *
- * Built on an undici `Pool` through its low-level `dispatch` API, not the global `fetch` (about
- * 400 µs more CPU per call, perf-notes.md) nor `node:http.request`: against a loopback stub with
- * 32 calls in flight, a call costs ~18-22 µs of CPU here against ~28-30 µs on a keep-alive
- * `http.Agent` (bench/micro/facilitator-client.ts), and a paid request makes two. Every operation
- * has a hard deadline covering the wait for a socket, connect, request and the whole reply body;
- * on expiry the request is aborted, which destroys its socket. Replies are capped in size and
- * checked field by field (replies.ts). Expected failures come back as values, never as throws.
+ * Built on an undici `Pool` through its low-level `dispatch` API, not the global `fetch`
+ * (about 400 µs more CPU per call, docs/performance.md §3) nor `node:http.request`: against a
+ * loopback stub with 32 calls in flight, a call costs ~18-22 µs of CPU here against ~28-30 µs on a
+ * keep-alive `http.Agent` (bench/micro/facilitator-client.ts), and a paid request makes two. Every
+ * operation has a hard deadline covering the wait for a socket, connect, request and the whole
+ * reply body; on expiry the request is aborted, which destroys its socket. Replies are capped in
+ * size and checked field by field (replies.ts). Expected failures come back as values, never as
+ * throws.
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';

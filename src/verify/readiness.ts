@@ -5,8 +5,7 @@
  * Building the watcher does no I/O: `start()` sends the first request.
  */
 import type { Logger } from 'pino';
-import type { GatewayMetrics } from '../metrics/index.js';
-import type { Readiness } from '../metrics/index.js';
+import type { GatewayMetrics, Readiness } from '../metrics/index.js';
 import type { PricedRoute } from '../pricing/index.js';
 import type { FacilitatorClient, SupportedResponse } from './types.js';
 

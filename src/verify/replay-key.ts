@@ -1,5 +1,6 @@
 /**
- * The replay guard's key for an authorization: `(chainId, asset, from, nonce)` (architecture §6.2).
+ * The replay guard's key for an authorization: `(chainId, asset, from, nonce)`
+ * (ARCHITECTURE.md, "The replay key").
  */
 import type { Offer } from '../x402/index.js';
 

@@ -1,7 +1,8 @@
 /**
- * Facilitator replies (x402-protocol.md §7). A reply is a trust boundary: it is parsed, never cast.
- * Optional strings also accept `null` (some facilitators serialise absent fields that way) and come
- * out absent, so parsed values fit `VerifyResponse` / `SettleResponse`; unknown keys are dropped.
+ * Facilitator replies (docs/protocol.md §7.2). A reply is a trust boundary: it is parsed, never
+ * cast. Optional strings also accept `null` (some facilitators serialise absent fields that way)
+ * and come out absent, so parsed values fit `VerifyResponse` / `SettleResponse`; unknown keys are
+ * dropped.
  *
  * Verify and settle replies are checked by hand: they are on every paid request (two per request),
  * and zod's copy plus the removal of its `undefined` keys cost ~2.5 µs of CPU per paid request in a

@@ -1,6 +1,6 @@
 /**
  * The 402 challenge of a priced route: the v2 `PAYMENT-REQUIRED` header and the v1 JSON body,
- * both from the route's offers (protocol doc §6 "Serving v1 and v2 clients").
+ * both from the route's offers (docs/protocol.md §6.2, step 1).
  *
  * Hot path: everything except the resource URL and the error text is serialised once, in
  * `createChallenge`. `render` concatenates the precomputed fragments around `JSON.stringify(url)`

@@ -1,8 +1,8 @@
 /**
  * Decoding and encoding of x402 header values: standard padded base64 (RFC 4648 §4) of UTF-8 JSON
- * (protocol doc §2). Decoding is a trust boundary: size cap first, then a strict linear-time base64
- * check, strict UTF-8, JSON, and the payload check (payload-check.ts). Expected failures are returned,
- * never thrown.
+ * (docs/protocol.md §2). Decoding is a trust boundary: size cap first, then a strict linear-time
+ * base64 check, strict UTF-8, JSON, and the payload check (payload-check.ts). Expected failures are
+ * returned, never thrown.
  */
 import { Buffer } from 'node:buffer';
 import { checkPayloadV1, checkPayloadV2 } from './payload-check.js';

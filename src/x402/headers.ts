@@ -1,5 +1,5 @@
 /**
- * x402 HTTP header names and the CORS values the gateway sends (protocol doc §4.1, §6).
+ * x402 HTTP header names and the CORS values the gateway sends (docs/protocol.md §4.1, §6).
  * Names are lower-case because node lower-cases incoming header names; HTTP header names are
  * case-insensitive on the wire, so lower-case is also fine for outgoing ones.
  */
@@ -23,7 +23,8 @@ export const CORS_EXPOSE_HEADERS = 'PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMEN
 
 /**
  * `Access-Control-Allow-Headers` for preflights. Official clients add a request header
- * `Access-Control-Expose-Headers` on the paid retry, which triggers a preflight (protocol doc §6).
+ * `Access-Control-Expose-Headers` on the paid retry, which triggers a preflight
+ * (docs/protocol.md §6.1).
  */
 export const CORS_ALLOW_HEADERS =
   'PAYMENT-SIGNATURE, X-PAYMENT, Access-Control-Expose-Headers, Content-Type';

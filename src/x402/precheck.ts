@@ -1,7 +1,7 @@
 /**
- * Local checks of a selected payment, with no I/O (protocol doc §8, §10): what the facilitator
- * would refuse anyway, refused here for free. Reasons are the spec's codes so a client sees the
- * same string whichever side refused. The signature is NOT checked here.
+ * Local checks of a selected payment, with no I/O (docs/protocol.md §8.2, §10): what the
+ * facilitator would refuse anyway, refused here for free. Reasons are the spec's codes so a client
+ * sees the same string whichever side refused. The signature is NOT checked here.
  */
 import type { Address, Hex } from 'viem';
 import { REASON } from './reasons.js';
@@ -81,7 +81,8 @@ export function precheck(
 
   if (auth.to.toLowerCase() !== offer.payTo.toLowerCase()) return fail(REASON.recipientMismatch);
 
-  // Exact equality (v2 spec §6.1.2 and the current facilitator): more is refused too.
+  // Exact equality, as the v2 spec and the current facilitator require (docs/protocol.md §8.2):
+  // more is refused too.
   const value = BigInt(auth.value);
   if (value !== offer.amount) return fail(REASON.authorizationValue);
 

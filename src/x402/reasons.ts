@@ -1,11 +1,11 @@
 /**
  * Wire-stable payment reason strings: what the gateway puts in `error` / `reason` / `errorReason`
- * and in logs when it refuses or cannot settle a payment. The gateway's own HTTP refusals
- * (overloaded, upstream errors, bad paths) are in pipeline/reasons.ts; metric labels for these and
- * for facilitators' reasons are built by metrics/reason-labels.ts.
- * snake_case, never built inline elsewhere (architecture §3 rule 5). Where the x402 spec
- * (../shared/x402-protocol.md "Error codes") has a code for the same check we use that code, so a
- * client sees the same string whether our precheck or the facilitator refused the payment.
+ * and in logs when it refuses or cannot settle a payment. snake_case, never built inline elsewhere
+ * (ARCHITECTURE.md, "Errors and reasons"). The gateway's own HTTP refusals (overloaded, upstream
+ * errors, bad paths) are in pipeline/reasons.ts; metric labels for these and for facilitators'
+ * reasons are built by metrics/reason-labels.ts. Where the x402 spec (docs/protocol.md §7.5) has a
+ * code for the same check we use that code, so a client sees the same string whether our precheck
+ * or the facilitator refused the payment.
  *
  * Changing a value here is a wire change: clients and dashboards match on these strings.
  */

@@ -1,6 +1,6 @@
 /**
  * The gateway's own payment requirements in each wire version, derived from one `Offer`
- * (protocol doc §3.1, §4.2), and the body of a facilitator `/verify` or `/settle` call (§7).
+ * (docs/protocol.md §3.1, §4.2), and the body of a facilitator `/verify` or `/settle` call (§7.1).
  * The facilitator always gets OUR requirements in the payload version's shape, never the
  * client's `accepted` copy.
  */

@@ -1,5 +1,5 @@
 /**
- * Which of a route's offers does a payment pay? (protocol doc §5, §6 step 3)
+ * Which of a route's offers does a payment pay? (docs/protocol.md §5, §6.2 step 3)
  *
  * v2: the client echoes the chosen requirement in `accepted`. Like the official server
  * (`paymentRequirementsMatchAccepted`), the core fields must be deep-equal, with no extra keys, and

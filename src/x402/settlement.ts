@@ -1,5 +1,5 @@
 /**
- * The settlement receipt header (protocol doc §3.3, §4.4).
+ * The settlement receipt header (docs/protocol.md §3.3, §4.4).
  */
 import { encodeHeaderJson } from './codec.js';
 import { PAYMENT_RESPONSE, X_PAYMENT_RESPONSE } from './headers.js';

@@ -1,6 +1,6 @@
 /**
  * x402 wire model (v1 and v2, `exact` scheme on EVM), written from the spec
- * (../shared/x402-protocol.md §3–§7). Field names and casing are wire-exact.
+ * (docs/protocol.md §3–§7). Field names and casing are wire-exact.
  * Amounts and timestamps are decimal strings on the wire; we never turn them into floats.
  */
 import type { Address } from 'viem';

@@ -9,8 +9,7 @@
  * (or `signal` aborts). DEV ONLY: the printed keys are the public anvil keys.
  */
 import { parseArgs } from 'node:util';
-import { createLocalFacilitator } from '../../facilitator/index.js';
-import { startFacilitatorServer, type FacilitatorServer } from '../../facilitator/index.js';
+import { createLocalFacilitator, type FacilitatorServer, startFacilitatorServer } from '../../facilitator/index.js';
 import { startDevnet, type Devnet, type DevnetChainId } from '../../devnet/index.js';
 import { intFlag } from '../flags.js';
 import { waitForStop } from '../stop-signal.js';

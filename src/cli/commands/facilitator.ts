@@ -4,8 +4,7 @@
  * variable named by `--key-env` (default X402_FACILITATOR_KEY), which keeps it out of `ps`.
  */
 import { parseArgs } from 'node:util';
-import { createLocalFacilitator } from '../../facilitator/index.js';
-import { startFacilitatorServer } from '../../facilitator/index.js';
+import { createLocalFacilitator, startFacilitatorServer } from '../../facilitator/index.js';
 import { intFlag } from '../flags.js';
 import { waitForStop } from '../stop-signal.js';
 

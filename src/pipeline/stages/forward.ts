@@ -9,8 +9,7 @@ import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
 import { releaseClaim } from '../claim.js';
 import { clientGoneReply, errorReply, requestHost, requestProto } from '../replies.js';
-import { BodyTooLargeError, type ForwardResult } from '../../proxy/index.js';
-import { upstreamHeaders } from '../../proxy/index.js';
+import { BodyTooLargeError, type ForwardResult, upstreamHeaders } from '../../proxy/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
 
 export const forward: Stage = {

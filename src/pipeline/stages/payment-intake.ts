@@ -4,11 +4,7 @@
  */
 import type { Stage } from '../stage.js';
 import { challengeReply, errorReply } from '../replies.js';
-import { decodePaymentHeader } from '../../x402/index.js';
-import { HEADER } from '../../x402/index.js';
-import { precheck as localCheck } from '../../x402/index.js';
-import { REASON } from '../../x402/index.js';
-import { selectOffer } from '../../x402/index.js';
+import { decodePaymentHeader, HEADER, precheck as localCheck, REASON, selectOffer } from '../../x402/index.js';
 import { replayKey } from '../../verify/index.js';
 
 /** Stage 3: PAYMENT-SIGNATURE wins over X-PAYMENT; neither → the 402 challenge. */

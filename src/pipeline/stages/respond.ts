@@ -2,8 +2,7 @@
  * Stage 11: send the upstream's response: its status, its headers minus hop-by-hop ones, and — on a
  * paid route — the settlement header. Only reached once settlement succeeded (or nothing was owed).
  */
-import type { Stage } from '../stage.js';
-import { HANDLED } from '../stage.js';
+import { HANDLED, type Stage } from '../stage.js';
 import { responseHeaders } from '../../proxy/index.js';
 import { CORS_EXPOSE_HEADERS } from '../../x402/index.js';
 

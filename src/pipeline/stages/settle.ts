@@ -9,13 +9,9 @@ import type { Stage } from '../stage.js';
 import { keepClaimPending, markClaimSettled, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
-import { classifySettlement, reconcileResumed, type SettleOutcome } from '../../settle/index.js';
-import { shouldSettle } from '../../settle/index.js';
+import { classifySettlement, reconcileResumed, type SettleOutcome, shouldSettle } from '../../settle/index.js';
 import type { FacilitatorResult } from '../../verify/index.js';
-import type { SettleResponse } from '../../x402/index.js';
-import { CORS_EXPOSE_HEADERS } from '../../x402/index.js';
-import { REASON } from '../../x402/index.js';
-import { encodeSettlementHeader } from '../../x402/index.js';
+import { CORS_EXPOSE_HEADERS, encodeSettlementHeader, REASON, type SettleResponse } from '../../x402/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
 
 export const settle: Stage = {

@@ -7,7 +7,7 @@
  *
  * The output is deterministic: fixed compiler, fixed settings, no metadata hash in the bytecode
  * (`bytecodeHash: "none"`), sources hashed separately so a stale artifact is detectable.
- * test/unit/facilitator/contracts-artifact.test.ts runs the same generation and compares.
+ * test/unit/devnet/artifacts/contracts.test.ts runs the same generation and compares.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Composition root: frozen config → every part of the gateway (price table, challenges, facilitator
  * client or the built-in facilitator, replay guard, verify cache, forwarder, metrics, logger) → the
- * pipeline's request handler. Building does no I/O: nothing connects, listens or starts a timer.
+ * pipeline's request handler. Building does no I/O: nothing connects, listens or sends a request.
  *
  * `start()` then brings the parts up in a fixed order, and `stop()` takes them down in reverse:
  *
@@ -9,6 +9,8 @@
  *   2. stores        open the replay store (in memory today; the ledger and shared stores go here)
  *   3. state         rebuild what the stores hold (nothing yet: the ledger's recovery goes here)
  *   4. periodic      the facilitator `/supported` watcher that makes the gateway ready
+ *
+ * (The forwarder opens its upstream connections on demand; stopping closes its pool.)
  *
  * server.ts listens only after `start()` has resolved, and calls `stop()` after draining.
  */
@@ -42,7 +44,7 @@ export class GatewayStartError extends Error {
 }
 
 /** One part with a life: started in list order, stopped in reverse. */
-interface Service {
+export interface Service {
   readonly name: string;
   start(): Promise<void> | void;
   stop(): Promise<void> | void;
@@ -131,9 +133,12 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   };
 }
 
-/** start() in order; on a failure, stop what had started (in reverse) and reject. stop() once. */
-function lifecycle(services: readonly Service[], log: Logger): Pick<Gateway, 'start' | 'stop'> {
-  const started: Service[] = [];
+/**
+ * start() runs each service's start in order; on a failure it stops every service (in reverse:
+ * a failed start may have left sockets half open) and rejects with GatewayStartError naming the
+ * service. stop() runs each stop in reverse order, once, logging and going on past a failure.
+ */
+export function lifecycle(services: readonly Service[], log: Logger): Pick<Gateway, 'start' | 'stop'> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -152,7 +157,6 @@ function lifecycle(services: readonly Service[], log: Logger): Pick<Gateway, 'st
     for (const service of services) {
       try {
         await service.start();
-        started.push(service);
       } catch (err) {
         await stop();
         throw err instanceof GatewayStartError

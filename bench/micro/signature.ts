@@ -18,19 +18,19 @@ const req = exampleRequirementV2();
 const signed = await signAuthorization({ account: testAccount(0), ...req, amount: req.amount });
 const a = signed.authorization;
 const message = {
-  from: a.from as `0x${string}`,
-  to: a.to as `0x${string}`,
+  from: a.from,
+  to: a.to,
   value: BigInt(a.value),
   validAfter: BigInt(a.validAfter),
   validBefore: BigInt(a.validBefore),
-  nonce: a.nonce as `0x${string}`,
+  nonce: a.nonce,
 };
 const args = {
   domain: eip3009Domain(req.extra.name, req.extra.version, 84532, req.asset),
   types: TRANSFER_WITH_AUTHORIZATION_TYPES,
   primaryType: 'TransferWithAuthorization' as const,
   message,
-  signature: signed.signature as `0x${string}`,
+  signature: signed.signature,
 };
 
 interface NativeSecp256k1 {

@@ -1,8 +1,19 @@
 /**
- * EIP-3009 `TransferWithAuthorization` typed data (x402-protocol.md §8), shared by the payment
- * builders and the test facilitator so both sides sign and check exactly the same structure.
+ * EIP-3009 `TransferWithAuthorization` (docs/protocol.md §8): the typed data, its domain, and the
+ * one signer, checker and hasher of it. Every test helper that signs a payment (payments.ts, and
+ * devnet.ts through it) or checks one (facilitator-server.ts) comes here, so both sides sign and
+ * check exactly the same structure.
  */
-import { getAddress, type Address, type Hex, type TypedDataDomain } from 'viem';
+import { randomBytes } from 'node:crypto';
+import {
+  getAddress,
+  hashTypedData,
+  verifyTypedData,
+  type Address,
+  type Hex,
+  type LocalAccount,
+  type TypedDataDomain,
+} from 'viem';
 
 export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
   TransferWithAuthorization: [
@@ -24,6 +35,19 @@ export interface AuthorizationMessage {
   readonly nonce: Hex;
 }
 
+/** A signed authorization as it travels in a payment payload (numbers as decimal strings). */
+export interface SignedAuthorization {
+  readonly signature: Hex;
+  readonly authorization: {
+    readonly from: Address;
+    readonly to: Address;
+    readonly value: string;
+    readonly validAfter: string;
+    readonly validBefore: string;
+    readonly nonce: Hex;
+  };
+}
+
 /** Domain `{name, version, chainId, verifyingContract: asset}` as USDC's FiatTokenV2 defines it. */
 export function eip3009Domain(
   name: string,
@@ -32,4 +56,63 @@ export function eip3009Domain(
   asset: string,
 ): TypedDataDomain {
   return { name, version, chainId, verifyingContract: getAddress(asset) };
+}
+
+/** A random EIP-3009 nonce: `0x` + 64 hex. */
+export function randomNonce(): Hex {
+  return `0x${randomBytes(32).toString('hex')}`;
+}
+
+function typedData(domain: TypedDataDomain, message: AuthorizationMessage) {
+  return {
+    domain,
+    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
+    primaryType: 'TransferWithAuthorization',
+    message,
+  } as const;
+}
+
+/**
+ * Sign `message` under `domain` with `account`. `message.from` is signed as given: another address
+ * than the account's makes a signature that does not recover to `from`.
+ */
+export async function signTransferWithAuthorization(
+  account: LocalAccount,
+  domain: TypedDataDomain,
+  message: AuthorizationMessage,
+): Promise<SignedAuthorization> {
+  const signature = await account.signTypedData(typedData(domain, message));
+  return {
+    signature,
+    authorization: {
+      from: message.from,
+      to: message.to,
+      value: message.value.toString(),
+      validAfter: message.validAfter.toString(),
+      validBefore: message.validBefore.toString(),
+      nonce: message.nonce,
+    },
+  };
+}
+
+/** Whether `signature` over `message` under `domain` recovers to `signer` (false when malformed). */
+export async function verifyTransferWithAuthorization(
+  signer: Address,
+  domain: TypedDataDomain,
+  message: AuthorizationMessage,
+  signature: Hex,
+): Promise<boolean> {
+  try {
+    return await verifyTypedData({ address: signer, ...typedData(domain, message), signature });
+  } catch {
+    return false;
+  }
+}
+
+/** The EIP-712 digest the token recovers the signer from. */
+export function hashTransferWithAuthorization(
+  domain: TypedDataDomain,
+  message: AuthorizationMessage,
+): Hex {
+  return hashTypedData(typedData(domain, message));
 }

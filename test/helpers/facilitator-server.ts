@@ -3,16 +3,16 @@
  * POST /settle and GET /supported (under any base path) for v1 and v2 `exact` EVM payments.
  *
  * It checks REAL EIP-712 signatures (viem `verifyTypedData`, recovering `authorization.from`) and
- * the reference facilitator's rules (x402-protocol.md §8), and keeps an in-memory "chain": used
+ * the reference facilitator's rules (docs/protocol.md §8), and keeps an in-memory "chain": used
  * nonces, per-payer balances and the transfers made. Modes script the failure rows of the
  * gateway's tests.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { getAddress, isAddress, verifyTypedData, type Address, type Hex } from 'viem';
+import { getAddress, isAddress, type Address, type Hex } from 'viem';
 import { findNetwork } from '../../src/chains/networks.js';
-import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from './eip3009.js';
+import { eip3009Domain, verifyTransferWithAuthorization } from './eip3009.js';
 
 export type TestFacilitatorMode =
   | 'normal'
@@ -35,7 +35,7 @@ export type TestFacilitatorMode =
   /** Like settle-pending on the first call; the identical retry succeeds with the same hash. */
   | 'settle-pending-once';
 
-/** Reasons this facilitator answers with (spec names, x402-protocol.md §7–§8). */
+/** Reasons this facilitator answers with (spec names, docs/protocol.md §7–§8). */
 export const REASONS = {
   invalidPayload: 'invalid_payload',
   invalidVersion: 'invalid_x402_version',
@@ -248,19 +248,12 @@ export async function startTestFacilitator(
       validBefore: BigInt(auth.validBefore),
       nonce: auth.nonce as Hex,
     };
-    let signed = false;
-    try {
-      signed = await verifyTypedData({
-        address: payer,
-        domain: eip3009Domain(extra.name, extra.version, network.chainId, req.asset),
-        types: TRANSFER_WITH_AUTHORIZATION_TYPES,
-        primaryType: 'TransferWithAuthorization',
-        message,
-        signature: signature as Hex,
-      });
-    } catch {
-      signed = false;
-    }
+    const signed = await verifyTransferWithAuthorization(
+      payer,
+      eip3009Domain(extra.name, extra.version, network.chainId, req.asset),
+      message,
+      signature as Hex,
+    );
     if (!signed) return bad(REASONS.signature, payer);
 
     // 3. recipient; 4. time window (6 s block-time buffer); 5. exact amount.

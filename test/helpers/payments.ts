@@ -1,10 +1,10 @@
 /**
  * Builders of REAL x402 payments for tests: EIP-3009 `TransferWithAuthorization` signed with viem,
  * the way SDK clients sign them (validAfter = now − 600, validBefore = now + maxTimeoutSeconds,
- * random 32-byte nonce, value = amount; x402-protocol.md §8). Every field can be overridden to
+ * random 32-byte nonce, value = amount; docs/protocol.md §8). Every field can be overridden to
  * craft a payment that a facilitator must reject (wrong recipient or amount, expired, wrong signer).
+ * The signing itself is eip3009.ts's.
  */
-import { randomBytes } from 'node:crypto';
 import { getAddress, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { findNetwork, BASE_SEPOLIA } from '../../src/chains/networks.js';
@@ -17,7 +17,12 @@ import type {
   PaymentRequirementsV2,
   ResourceInfo,
 } from '../../src/x402/types.js';
-import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from './eip3009.js';
+import {
+  eip3009Domain,
+  randomNonce,
+  signTransferWithAuthorization,
+  type SignedAuthorization,
+} from './eip3009.js';
 
 /** Well-known development keys (anvil/hardhat accounts 0–4). Never hold real funds with them. */
 export const TEST_PRIVATE_KEYS = [
@@ -117,40 +122,24 @@ export interface SignAuthorizationOptions extends OfferFields, AuthorizationOver
 /** Sign an EIP-3009 authorization for an offer; returns the `payload` of a PaymentPayload. */
 export async function signAuthorization(
   options: SignAuthorizationOptions,
-): Promise<ExactEvmPayload> {
+): Promise<SignedAuthorization> {
   const now = options.nowSec ?? Math.floor(Date.now() / 1000);
   const chainId = options.chainId ?? findNetwork(options.network)?.chainId;
   if (chainId === undefined) throw new Error(`unknown network ${options.network}: pass chainId`);
-  const message = {
+  const domain = eip3009Domain(
+    options.domainName ?? options.extra.name,
+    options.domainVersion ?? options.extra.version,
+    chainId,
+    options.verifyingContract ?? options.asset,
+  );
+  return signTransferWithAuthorization(options.account, domain, {
     from: getAddress(options.from ?? options.account.address),
     to: getAddress(options.to ?? options.payTo),
     value: BigInt(options.value ?? options.amount),
     validAfter: BigInt(options.validAfter ?? now - 600),
     validBefore: BigInt(options.validBefore ?? now + (options.maxTimeoutSeconds ?? 120)),
     nonce: options.nonce ?? randomNonce(),
-  };
-  const signature = await options.account.signTypedData({
-    domain: eip3009Domain(
-      options.domainName ?? options.extra.name,
-      options.domainVersion ?? options.extra.version,
-      chainId,
-      options.verifyingContract ?? options.asset,
-    ),
-    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
-    primaryType: 'TransferWithAuthorization',
-    message,
   });
-  return {
-    signature,
-    authorization: {
-      from: message.from,
-      to: message.to,
-      value: message.value.toString(),
-      validAfter: message.validAfter.toString(),
-      validBefore: message.validBefore.toString(),
-      nonce: message.nonce,
-    },
-  };
 }
 
 export interface BuildPayloadOptions extends AuthorizationOverrides {
@@ -210,16 +199,6 @@ export function encodePaymentHeader(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 }
 
-/** Decode a base64 JSON header value (for assertions on PAYMENT-RESPONSE etc.). */
-export function decodePaymentHeader(value: string): unknown {
-  return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-}
-
-/** A random EIP-3009 nonce: `0x` + 64 hex. */
-export function randomNonce(): Hex {
-  return `0x${randomBytes(32).toString('hex')}`;
-}
-
 /** The same payment with its signature altered (one nibble of `r` flipped), still valid hex. */
 export function tamperSignature<P extends { readonly payload: ExactEvmPayload }>(payment: P): P {
   const sig = payment.payload.signature;
@@ -229,4 +208,9 @@ export function tamperSignature<P extends { readonly payload: ExactEvmPayload }>
     ...payment,
     payload: { ...payment.payload, signature: `${sig.slice(0, i)}${flipped}${sig.slice(i + 1)}` },
   };
+}
+
+/** The authorization inside a decoded payment payload (v1 or v2). */
+export function authorizationOf(payload: unknown): { from: Address; nonce: Hex } {
+  return (payload as { payload: { authorization: { from: Address; nonce: Hex } } }).payload.authorization;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x402HTTPClient, x402Client } from '@x402/core/client';
-import { startHarness, rawRequest, decodeHeader, type Harness } from './support/harness.js';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { rawRequest, decodeHeader } from '../helpers/raw-http.js';
 import { TEST_PAY_TO } from '../helpers/payments.js';
 
 let h: Harness;

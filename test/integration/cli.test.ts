@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestUpstream, type TestUpstream } from './support/upstream.js';
+import { startTestUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitator-server.js';
 
 /** Run the real CLI entry (TypeScript through tsx) and collect its output. */
@@ -98,7 +98,7 @@ describe('x402-gateway CLI', () => {
   });
 
   it('on a fault that escaped every handler, logs it, finishes the requests in flight, and exits 1', async () => {
-    const preload = new URL('./support/fault-on-usr2.mjs', import.meta.url).pathname;
+    const preload = new URL('../helpers/fault-on-usr2.mjs', import.meta.url).pathname;
     const { run, url } = await startGateway(
       'fault.yaml',
       ['upstreamTimeoutMs: 1000', 'routes:', '  "GET /v1/quote": "$0.001"', '  "GET /v1/slow-free": 0'],

@@ -3,8 +3,9 @@
  * memory, and requests without a body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHeader, rawRequest, startHarness, type Harness } from './support/harness.js';
-import { payWith, signFor } from './support/pay.js';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { decodeHeader, rawRequest } from '../helpers/raw-http.js';
+import { payWith, signFor } from '../helpers/pay.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { startHarness, rawRequest } from './support/harness.js';
-import { payWith, signFor } from './support/pay.js';
+import { startHarness } from '../helpers/gateway-harness.js';
+import { rawRequest } from '../helpers/raw-http.js';
+import { payWith, signFor } from '../helpers/pay.js';
 
 describe('limits', () => {
   it('past maxInFlight the gateway answers 503 overloaded', async () => {

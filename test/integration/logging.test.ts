@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { startHarness, rawRequest } from './support/harness.js';
-import { payWith, signFor } from './support/pay.js';
+import { startHarness } from '../helpers/gateway-harness.js';
+import { rawRequest } from '../helpers/raw-http.js';
+import { payWith, signFor } from '../helpers/pay.js';
 import { testAccount } from '../helpers/payments.js';
 
 describe('request logs', () => {

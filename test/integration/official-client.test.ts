@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapFetchWithPayment, x402Client, decodePaymentResponseHeader } from '@x402/fetch';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { testAccount, TEST_PAY_TO } from '../helpers/payments.js';
 
 let h: Harness;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, decodeHeader, type Harness } from './support/harness.js';
-import { payWith, signFor } from './support/pay.js';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { decodeHeader } from '../helpers/raw-http.js';
+import { payWith, signFor } from '../helpers/pay.js';
 import { testAccount } from '../helpers/payments.js';
 
 let h: Harness;

@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '../..');
 const parts = require(path.join(root, 'parts.json')) as unknown;
 const { rulesFromParts } = require(path.join(root, 'scripts/dependency-rules.cjs')) as {
-  rulesFromParts(map: unknown): IForbiddenRuleType[];
+  rulesFromParts: (map: unknown) => IForbiddenRuleType[];
 };
 
 async function violations(baseDir: string): Promise<string[]> {

@@ -11,6 +11,7 @@ import { formatProblems, loadConfigFile } from '../../config/index.js';
 import { startDevnet, type Devnet } from '../../devnet/index.js';
 import { startGateway } from '../../server.js';
 import { startDemoUpstream } from '../../dev/index.js';
+import { intFlag } from '../flags.js';
 import { isFault, waitForStop } from '../stop-signal.js';
 
 export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N]
@@ -27,22 +28,24 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     args: [...argv],
     options: {
       config: { type: 'string', short: 'c' },
-      'anvil-port': { type: 'string', default: '8545' },
-      'upstream-port': { type: 'string', default: '3000' },
+      'anvil-port': { type: 'string' },
+      'upstream-port': { type: 'string' },
     },
     strict: true,
   });
+  const anvilPort = intFlag(values['anvil-port'], 'anvil-port', 8545, 0, 65535);
+  const upstreamPort = intFlag(values['upstream-port'], 'upstream-port', 3000, 0, 65535);
   const configPath = values.config ?? fileURLToPath(new URL('../../../config/dev.yaml', import.meta.url));
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const devnet: Devnet = await startDevnet({ chainId: 84532, port: Number(values['anvil-port']) });
+    const devnet: Devnet = await startDevnet({ chainId: 84532, port: anvilPort });
     stops.push(() => devnet.stop());
     const settler = devnet.accounts[SETTLER_INDEX]!;
     const payTo = devnet.accounts[PAY_TO_INDEX]!.address;
-    const upstream = await startDemoUpstream(Number(values['upstream-port']));
+    const upstream = await startDemoUpstream(upstreamPort);
     stops.push(() => upstream.close());
 
     const loaded = await loadConfigFile(configPath, {

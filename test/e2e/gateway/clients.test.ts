@@ -7,40 +7,18 @@
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import type { Address, Hex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHeader } from '../../integration/support/harness.js';
-import {
-  MODES,
-  PRICE,
-  authorizationOf,
-  authorizationState,
-  balanceOf,
-  loadV1Client,
-  newPayer,
-  revenueOnMetrics,
-  startStack,
-  startTestDevnet,
-  transfersTo,
-  upstreamCalls,
-  type Devnet,
-  type Payer,
-  type Stack,
-  type V1FetchModule,
-} from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authorizationState, balanceOf, newPayer, transfersTo, type Payer } from '../../helpers/devnet.js';
+import { MODES, PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import { authorizationOf } from '../../helpers/payments.js';
+import { decodeHeader } from '../../helpers/raw-http.js';
+import { loadV1Client, type V1FetchModule } from '../../helpers/v1-client.js';
 
-let devnet: Devnet;
 let v1: V1FetchModule;
-const stacks = new Map<string, Stack>();
-
 beforeAll(async () => {
-  devnet = await startTestDevnet();
   v1 = await loadV1Client();
-  for (const mode of MODES) stacks.set(mode, await startStack(devnet, mode));
 });
-afterAll(async () => {
-  for (const stack of stacks.values()) await stack.close();
-  await devnet?.stop();
-});
+const suite = useGatewaySuite();
 
 /** Records the payment header each request carried (to read the signed nonce back). */
 function recordingFetch(base: typeof fetch, sent: unknown[], hideV2 = false): typeof fetch {
@@ -73,29 +51,29 @@ async function expectSettled(
   before: { payee: bigint; payer: bigint; transfers: number },
   tx: Hex,
 ): Promise<void> {
-  expect(await balanceOf(devnet, stack.payTo)).toBe(before.payee + price);
-  expect(await balanceOf(devnet, payer.address)).toBe(before.payer - price);
+  expect(await balanceOf(suite.devnet, stack.payTo)).toBe(before.payee + price);
+  expect(await balanceOf(suite.devnet, payer.address)).toBe(before.payer - price);
   const { from, nonce } = authorizationOf(payload);
   expect(from).toBe(payer.address);
-  expect(await authorizationState(devnet, payer.address, nonce)).toBe(true);
-  const transfers = await transfersTo(devnet, stack.payTo);
+  expect(await authorizationState(suite.devnet, payer.address, nonce)).toBe(true);
+  const transfers = await transfersTo(suite.devnet, stack.payTo);
   expect(transfers).toHaveLength(before.transfers + 1);
   expect(transfers.at(-1)).toEqual({ from: payer.address, to: stack.payTo, value: price, transactionHash: tx });
 }
 
 async function snapshot(stack: Stack, payer: Address) {
   return {
-    payee: await balanceOf(devnet, stack.payTo),
-    payer: await balanceOf(devnet, payer),
-    transfers: (await transfersTo(devnet, stack.payTo)).length,
+    payee: await balanceOf(suite.devnet, stack.payTo),
+    payer: await balanceOf(suite.devnet, payer),
+    transfers: (await transfersTo(suite.devnet, stack.payTo)).length,
   };
 }
 
 describe.each(MODES)('official clients through the gateway (facilitator %s)', (mode) => {
-  const stack = (): Stack => stacks.get(mode)!;
+  const stack = (): Stack => suite.stack(mode);
 
   it('@x402/fetch pays the v2 challenge', async () => {
-    const payer = await newPayer(devnet, 10_000n);
+    const payer = await newPayer(suite.devnet, 10_000n);
     const before = await snapshot(stack(), payer.address);
     const sent: unknown[] = [];
     const pay = wrapFetchWithPayment(recordingFetch(fetch, sent), v2Client(payer));
@@ -110,7 +88,7 @@ describe.each(MODES)('official clients through the gateway (facilitator %s)', (m
   });
 
   it('@x402/fetch pays through the v1 body when it cannot see PAYMENT-REQUIRED', async () => {
-    const payer = await newPayer(devnet, 10_000n);
+    const payer = await newPayer(suite.devnet, 10_000n);
     const before = await snapshot(stack(), payer.address);
     const sent: unknown[] = [];
     const pay = wrapFetchWithPayment(recordingFetch(fetch, sent, true), v2Client(payer));
@@ -123,7 +101,7 @@ describe.each(MODES)('official clients through the gateway (facilitator %s)', (m
   });
 
   it('the official v1 client x402-fetch@1.2.0 pays', async () => {
-    const payer = await newPayer(devnet, 10_000n);
+    const payer = await newPayer(suite.devnet, 10_000n);
     const before = await snapshot(stack(), payer.address);
     const sent: unknown[] = [];
     const signer = await v1.createSigner('base-sepolia', payer.privateKey);
@@ -140,9 +118,9 @@ describe.each(MODES)('official clients through the gateway (facilitator %s)', (m
   });
 
   it('the revenue counter on /metrics equals the transfers to payTo on-chain', async () => {
-    const onChain = (await transfersTo(devnet, stack().payTo)).reduce((sum, t) => sum + t.value, 0n);
+    const onChain = (await transfersTo(suite.devnet, stack().payTo)).reduce((sum, t) => sum + t.value, 0n);
     expect(onChain).toBe(PRICE.quote + 2n * PRICE.item);
-    expect(await balanceOf(devnet, stack().payTo)).toBe(onChain);
+    expect(await balanceOf(suite.devnet, stack().payTo)).toBe(onChain);
     expect(await revenueOnMetrics(stack())).toBe(onChain);
   });
 });

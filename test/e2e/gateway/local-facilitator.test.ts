@@ -5,51 +5,35 @@
  * public test key aimed at a real chain stops start-up with a clear error.
  */
 import { createTestClient, http, type Hex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../../src/config/index.js';
 import { ANVIL_PRIVATE_KEYS } from '../../../src/devnet/devnet.js';
 import { GatewayStartError, startGateway } from '../../../src/server.js';
-import { decodeHeader } from '../../integration/support/harness.js';
-import { payWith, signFor } from '../../integration/support/pay.js';
-import {
-  PRICE,
-  authorizationOf,
-  authorizationState,
-  balanceOf,
-  newPayer,
-  revenueOnMetrics,
-  startStack,
-  startTestDevnet,
-  transfersTo,
-  upstreamCalls,
-  type Devnet,
-  type Stack,
-} from './support.js';
+import { authorizationState, balanceOf, newPayer, transfersTo } from '../../helpers/devnet.js';
+import { PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import { payWith, signFor } from '../../helpers/pay.js';
+import { authorizationOf } from '../../helpers/payments.js';
+import { decodeHeader } from '../../helpers/raw-http.js';
 
-let devnet: Devnet;
-let stack: Stack;
-
-beforeAll(async () => {
-  devnet = await startTestDevnet({ mining: false });
-  stack = await startStack(devnet, 'local', { receiptTimeoutMs: 300, settleTimeoutMs: 3_000 });
+const suite = useGatewaySuite({
+  modes: ['local'],
+  devnet: { mining: false },
+  stack: { receiptTimeoutMs: 300, settleTimeoutMs: 3_000 },
 });
-afterAll(async () => {
-  await stack?.close();
-  await devnet?.stop();
-});
+const stack = (): Stack => suite.stack('local');
 
 async function mineBlock(): Promise<void> {
-  await createTestClient({ mode: 'anvil', chain: devnet.chain, transport: http(devnet.rpcUrl) }).mine({ blocks: 1 });
+  await createTestClient({ mode: 'anvil', chain: suite.devnet.chain, transport: http(suite.devnet.rpcUrl) }).mine({ blocks: 1 });
 }
 
 describe('facilitator.local', () => {
   it('a receipt slower than receiptTimeoutMs → 503 settlement_pending with the hash; the same payment then settles once', async () => {
-    const payer = await newPayer(devnet, 10_000n);
+    const payer = await newPayer(suite.devnet, 10_000n);
     const path = '/v1/items/slow-block';
-    const payment = await signFor(stack.url, path, { account: payer.account });
+    const payment = await signFor(stack().url, path, { account: payer.account });
 
     const started = Date.now();
-    const pending = await payWith(stack.url, path, payment);
+    const pending = await payWith(stack().url, path, payment);
     expect(Date.now() - started).toBeLessThan(3_000); // within settleTimeoutMs (two receipt waits)
     expect(pending.status).toBe(503);
     expect(JSON.parse(pending.body)).toMatchObject({ reason: 'settlement_pending' });
@@ -57,19 +41,19 @@ describe('facilitator.local', () => {
     expect(header).toMatchObject({ success: false, errorReason: 'settlement_pending' });
     const hash = header.transaction as Hex;
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(await balanceOf(devnet, stack.payTo)).toBe(0n); // broadcast, not mined
+    expect(await balanceOf(suite.devnet, stack().payTo)).toBe(0n); // broadcast, not mined
 
     await mineBlock();
-    const served = await payWith(stack.url, path, payment);
+    const served = await payWith(stack().url, path, payment);
     expect(served.status).toBe(200);
     expect(decodeHeader(served.headers['payment-response'])).toMatchObject({ success: true, transaction: hash });
-    expect(upstreamCalls(stack, path)).toBe(2); // the body was withheld the first time
-    expect(await transfersTo(devnet, stack.payTo)).toEqual([
-      { from: payer.address, to: stack.payTo, value: PRICE.item, transactionHash: hash },
+    expect(upstreamCalls(stack(), path)).toBe(2); // the body was withheld the first time
+    expect(await transfersTo(suite.devnet, stack().payTo)).toEqual([
+      { from: payer.address, to: stack().payTo, value: PRICE.item, transactionHash: hash },
     ]);
-    expect(await balanceOf(devnet, payer.address)).toBe(10_000n - PRICE.item);
-    expect(await authorizationState(devnet, payer.address, authorizationOf(payment.payload).nonce)).toBe(true);
-    expect(await revenueOnMetrics(stack)).toBe(PRICE.item);
+    expect(await balanceOf(suite.devnet, payer.address)).toBe(10_000n - PRICE.item);
+    expect(await authorizationState(suite.devnet, payer.address, authorizationOf(payment.payload).nonce)).toBe(true);
+    expect(await revenueOnMetrics(stack())).toBe(PRICE.item);
   });
 
   it('refuses to start with a public anvil key on an RPC that is not a local anvil', async () => {

@@ -6,26 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PaymentRequirementsV1 } from '../../../src/x402/types.js';
-import { buildV1Payload, encodePaymentHeader } from '../../helpers/payments.js';
-import { rawRequest } from '../../integration/support/harness.js';
-import { payWith, signFor, type PaymentHeader } from '../../integration/support/pay.js';
-import { freshAddress } from '../devnet/setup.js';
-import {
-  MODES,
-  PRICE,
-  authorizationOf,
-  authorizationState,
-  balanceOf,
-  newPayer,
-  revenueOnMetrics,
-  useDevnetSuite,
-  transfersTo,
-  upstreamCalls,
-  type Payer,
-  type Stack,
-} from './support.js';
+import { authorizationState, balanceOf, freshAddress, newPayer, transfersTo, type Payer } from '../../helpers/devnet.js';
+import { MODES, PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import { payWith, signFor, type PaymentHeader } from '../../helpers/pay.js';
+import { authorizationOf, buildV1Payload, encodePaymentHeader } from '../../helpers/payments.js';
+import { rawRequest } from '../../helpers/raw-http.js';
 
-const suite = useDevnetSuite();
+const suite = useGatewaySuite();
 const stacks = suite.stacks;
 
 /** A v1 payment for `path` that declares another network than the offer's. */

@@ -5,22 +5,12 @@
  * signed payment works afterwards. In-process and over HTTP.
  */
 import { describe, expect, it } from 'vitest';
-import { payWith, signFor } from '../../integration/support/pay.js';
-import {
-  MODES,
-  PRICE,
-  authorizationOf,
-  authorizationState,
-  balanceOf,
-  newPayer,
-  revenueOnMetrics,
-  useDevnetSuite,
-  transfersTo,
-  upstreamCalls,
-  type Stack,
-} from './support.js';
+import { authorizationState, balanceOf, newPayer, transfersTo } from '../../helpers/devnet.js';
+import { MODES, PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import { payWith, signFor } from '../../helpers/pay.js';
+import { authorizationOf } from '../../helpers/payments.js';
 
-const suite = useDevnetSuite();
+const suite = useGatewaySuite();
 const stacks = suite.stacks;
 
 function reasonOf(body: string): string {

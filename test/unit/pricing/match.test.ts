@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalizeTarget } from '../../../src/pricing/canonical.js';
 import { createPriceTable } from '../../../src/pricing/price-table.js';
-import { PAY_TO, route } from './build-routes.js';
+import { PAY_TO, route } from '../../helpers/routes.js';
 
 function matcher(keys: string[]): (method: string, url: string) => string | undefined {
   const table = createPriceTable(keys.map((k) => route(k)));

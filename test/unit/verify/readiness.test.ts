@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unsupportedOffers } from '../../../src/verify/readiness.js';
-import { BASE, makeOffer, makeRoute } from '../x402/fixtures.js';
+import { BASE, makeOffer, makeRoute } from '../../helpers/x402-fixtures.js';
 
 describe('unsupportedOffers', () => {
   const sepoliaRoute = makeRoute();

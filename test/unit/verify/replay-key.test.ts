@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replayKey } from '../../../src/verify/replay-key.js';
-import { makeOffer, OTHER_ADDRESS } from '../x402/fixtures.js';
+import { makeOffer, OTHER_ADDRESS } from '../../helpers/x402-fixtures.js';
 
 const offer = makeOffer(); // Base Sepolia
 

@@ -19,7 +19,7 @@ import {
   makeOffer,
   makeRoute,
   PAY_TO,
-} from './fixtures.js';
+} from '../../helpers/x402-fixtures.js';
 
 const URL_ = 'https://gw.example.com/v1/quote?sym=ETH';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decodePaymentHeader, encodeHeaderJson } from '../../../src/x402/codec.js';
-import { base64Text, jsonObject } from './fixtures.js';
+import { base64Text, jsonObject } from '../../helpers/x402-fixtures.js';
 
 const vectorFile = z.object({
   defaultMaxBytes: z.number(),

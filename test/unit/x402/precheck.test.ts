@@ -5,7 +5,7 @@ import type {
   PaymentPayloadV1,
   PaymentPayloadV2,
 } from '../../../src/x402/types.js';
-import { BASE, makeOffer, OTHER_ADDRESS } from './fixtures.js';
+import { BASE, makeOffer, OTHER_ADDRESS } from '../../helpers/x402-fixtures.js';
 
 const NOW = 1_767_225_000;
 const MIN_REMAINING = 56;

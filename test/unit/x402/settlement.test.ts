@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PAYMENT_RESPONSE, X_PAYMENT_RESPONSE } from '../../../src/x402/headers.js';
 import { encodeSettlementHeader } from '../../../src/x402/settlement.js';
 import type { SettleResponse } from '../../../src/x402/types.js';
-import { makeOffer, OTHER_ADDRESS } from './fixtures.js';
+import { makeOffer, OTHER_ADDRESS } from '../../helpers/x402-fixtures.js';
 
 const offer = makeOffer(); // Base Sepolia
 const TX = `0x${'7c'.repeat(32)}`;

@@ -1,16 +1,16 @@
 /**
  * The whole gateway on port 0 between a real loopback upstream and a real loopback facilitator that
- * checks EIP-712 signatures. Tests talk HTTP to it like any client would.
+ * checks EIP-712 signatures (facilitator-server.ts). Tests talk HTTP to it like any client would
+ * (raw-http.ts, pay.ts).
  */
-import http from 'node:http';
-import { loadConfigText } from '../../../src/config/index.js';
-import { startGateway, type RunningGateway } from '../../../src/server.js';
+import { loadConfigText } from '../../src/config/index.js';
+import { startGateway, type RunningGateway } from '../../src/server.js';
 import {
   startTestFacilitator,
   type TestFacilitator,
   type TestFacilitatorOptions,
-} from '../../helpers/facilitator-server.js';
-import { TEST_PAY_TO } from '../../helpers/payments.js';
+} from './facilitator-server.js';
+import { TEST_PAY_TO } from './payments.js';
 import { startTestUpstream, type TestUpstream } from './upstream.js';
 
 export const ROUTES_YAML = `
@@ -89,48 +89,4 @@ ${options.routesYaml ?? ROUTES_YAML}
       await Promise.all([upstream.close(), facilitator.close()]);
     },
   };
-}
-
-export interface RawResponse {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A request with the path sent byte for byte (fetch would normalise `..`, `\\` and `//`). */
-export function rawRequest(
-  base: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<RawResponse> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method: options.method ?? 'GET',
-        path: options.path,
-        headers: options.headers,
-        agent: false,
-        timeout: 10_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('test request timed out')));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
-/** Decode a base64 JSON header. */
-export function decodeHeader(value: string | string[] | undefined): Record<string, unknown> {
-  if (typeof value !== 'string') throw new Error(`header missing: ${String(value)}`);
-  return JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 /**
- * A real loopback upstream for integration tests: records every request it receives (method, url,
- * headers) so tests can prove what did — and did not — reach it.
+ * A real loopback upstream for integration and e2e tests: records every request it receives
+ * (method, url, headers) so tests can prove what did — and did not — reach it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -4,11 +4,11 @@
  */
 import { getAddress, type Address } from 'viem';
 import { z } from 'zod';
-import type { RouteConfig } from '../../../src/config/types.js';
-import type { PricedRoute } from '../../../src/pricing/types.js';
-import type { Offer } from '../../../src/x402/types.js';
-import { BASE, BASE_SEPOLIA, type NetworkInfo } from '../../../src/chains/networks.js';
-import type { PaymentRequirementsV2 } from '../../../src/x402/types.js';
+import type { RouteConfig } from '../../src/config/types.js';
+import type { PricedRoute } from '../../src/pricing/types.js';
+import type { Offer } from '../../src/x402/types.js';
+import { BASE, BASE_SEPOLIA, type NetworkInfo } from '../../src/chains/networks.js';
+import type { PaymentRequirementsV2 } from '../../src/x402/types.js';
 
 /** Checksummed (mixed-case) so case handling is actually exercised. */
 export const PAY_TO: Address = getAddress('0x209693bc6afc0c5328ba36faf03c514ef312287c');

@@ -1,6 +1,7 @@
-import type { RouteConfig } from '../../../src/config/types.js';
-import { parseRouteKey } from '../../../src/pricing/route-key.js';
-import { BASE_SEPOLIA } from '../../../src/chains/networks.js';
+/** RouteConfigs built from a route key, for the pricing tests (no YAML, no config loader). */
+import type { RouteConfig } from '../../src/config/types.js';
+import { parseRouteKey } from '../../src/pricing/route-key.js';
+import { BASE_SEPOLIA } from '../../src/chains/networks.js';
 
 export const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C';
 

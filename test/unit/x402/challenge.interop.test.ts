@@ -21,7 +21,7 @@ import { precheck } from '../../../src/x402/precheck.js';
 import { facilitatorRequest } from '../../../src/x402/requirements.js';
 import { selectOffer } from '../../../src/x402/select.js';
 import type { ExactEvmPayload } from '../../../src/x402/types.js';
-import { acceptsOf, BASE, BASE_SEPOLIA, jsonObject, makeOffer, makeRoute } from './fixtures.js';
+import { acceptsOf, BASE, BASE_SEPOLIA, jsonObject, makeOffer, makeRoute } from '../../helpers/x402-fixtures.js';
 
 const URL_ = 'https://gw.example.com/v1/quote?sym=ETH';
 const MAX_HEADER_BYTES = 8192;

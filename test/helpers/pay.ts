@@ -1,17 +1,18 @@
 /**
  * Pay the way a client does: read the 402 challenge, sign a real EIP-3009 authorization for the
- * offer (v2 from PAYMENT-REQUIRED, v1 from the JSON body), and build the header.
+ * offer (v2 from PAYMENT-REQUIRED, v1 from the JSON body), and build the header. Works against any
+ * gateway URL: the loopback harness (gateway-harness.ts) or a stack on a devnet (gateway-stack.ts).
  */
 import type { LocalAccount } from 'viem';
-import type { PaymentRequirementsV1, PaymentRequirementsV2 } from '../../../src/x402/types.js';
+import type { PaymentRequirementsV1, PaymentRequirementsV2 } from '../../src/x402/types.js';
 import {
   buildV1Payload,
   buildV2Payload,
   encodePaymentHeader,
   testAccount,
   type AuthorizationOverrides,
-} from '../../helpers/payments.js';
-import { decodeHeader, rawRequest } from './harness.js';
+} from './payments.js';
+import { decodeHeader, rawRequest } from './raw-http.js';
 
 export interface PaymentHeader {
   readonly name: 'payment-signature' | 'x-payment';

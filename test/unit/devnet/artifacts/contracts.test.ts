@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ARTIFACT_PATH, generateArtifactSource } from '../../../contracts/build.js';
-import { EIP3009_TOKEN_ARTIFACT, MULTICALL3_ARTIFACT } from '../../../src/devnet/artifacts/contracts.js';
+import { ARTIFACT_PATH, generateArtifactSource } from '../../../../contracts/build.js';
+import { EIP3009_TOKEN_ARTIFACT, MULTICALL3_ARTIFACT } from '../../../../src/devnet/artifacts/contracts.js';
 
 describe('committed devnet contract artifact', () => {
   it('matches a fresh compile of contracts/*.sol with the pinned solc (run `npx tsx contracts/build.ts` if not)', () => {

@@ -7,7 +7,10 @@ declare module 'autocannon' {
     path?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;
-    setupRequest?: (req: RequestParams, context: Record<string, unknown>) => RequestParams | null | undefined;
+    setupRequest?: (
+      req: RequestParams,
+      context: Record<string, unknown>,
+    ) => RequestParams | null | undefined;
   }
 
   interface Options {

@@ -1,7 +1,8 @@
 /** Fixed identities and prices shared by every contender, so one signed payment pool fits all. */
 
 /** Well-known public test key (anvil/hardhat account #0). Never holds real funds. */
-export const PAYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const;
+export const PAYER_KEY =
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const;
 /** Anvil account #1, the seller. */
 export const PAY_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as const;
 /** USDC on Base Sepolia; EIP-712 domain name "USDC", version "2". */

@@ -57,7 +57,17 @@ export interface BenchEnv {
   readonly nginxBin: string;
 }
 
-const ALL = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway-base', 'gateway'];
+const ALL = [
+  'direct',
+  'http-proxy',
+  'undici',
+  'nginx',
+  'ref-v1',
+  'ref-v2',
+  'prototype',
+  'gateway-base',
+  'gateway',
+];
 const SMOKE = ['direct', 'http-proxy', 'gateway'];
 
 function str(name: string, dflt: string): string {
@@ -95,7 +105,8 @@ export function readEnv(mode: Mode): BenchEnv {
   const smoke = mode === 'smoke';
   const contenders = list('BENCH_CONTENDERS', smoke ? SMOKE : ALL);
   for (const c of contenders) {
-    if (!ALL.includes(c)) throw new Error(`BENCH_CONTENDERS: unknown contender ${c} (known: ${ALL.join(', ')})`);
+    if (!ALL.includes(c))
+      throw new Error(`BENCH_CONTENDERS: unknown contender ${c} (known: ${ALL.join(', ')})`);
   }
   const scen = process.env.BENCH_SCENARIOS;
   const cpus = os.availableParallelism();

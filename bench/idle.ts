@@ -22,13 +22,20 @@ export interface IdleResult {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Open one connection, send a GET, resolve once the response headers+body arrived. */
-function openOne(port: number, path: string, sockets: net.Socket[], open: { n: number }): Promise<void> {
+function openOne(
+  port: number,
+  path: string,
+  sockets: net.Socket[],
+  open: { n: number },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     sockets.push(s);
     let got = '';
     s.setTimeout(10_000, () => s.destroy(new Error('idle connection: no answer')));
-    s.once('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`));
+    s.once('connect', () =>
+      s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`),
+    );
     s.on('data', (c: Buffer) => {
       got += c.toString('latin1');
       if (got.includes('\r\n\r\n')) {
@@ -44,7 +51,12 @@ function openOne(port: number, path: string, sockets: net.Socket[], open: { n: n
   });
 }
 
-export async function measureIdle(h: Harness, c: Contender, path: string, count: number): Promise<IdleResult> {
+export async function measureIdle(
+  h: Harness,
+  c: Contender,
+  path: string,
+  count: number,
+): Promise<IdleResult> {
   const sut = await c.start(h);
   const sockets: net.Socket[] = [];
   const open = { n: 0 };
@@ -58,7 +70,9 @@ export async function measureIdle(h: Harness, c: Contender, path: string, count:
     before = treeRssBytes(sut.pid);
     // Batches of 100 so the accept queue never overflows; bounded by count.
     for (let i = 0; i < count; i += 100) {
-      const batch = Array.from({ length: Math.min(100, count - i) }, () => openOne(sut.port, path, sockets, open));
+      const batch = Array.from({ length: Math.min(100, count - i) }, () =>
+        openOne(sut.port, path, sockets, open),
+      );
       await Promise.all(batch);
     }
     await sleep(500);
@@ -77,7 +91,8 @@ export async function measureIdle(h: Harness, c: Contender, path: string, count:
     stillOpen,
     rssBeforeBytes: before,
     rssIdleBytes: idle,
-    bytesPerConnection: before !== null && idle !== null && stillOpen > 0 ? (idle - before) / stillOpen : null,
+    bytesPerConnection:
+      before !== null && idle !== null && stillOpen > 0 ? (idle - before) / stillOpen : null,
     error,
   };
 }

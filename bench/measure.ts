@@ -100,9 +100,15 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
       const r = await runLoad({ ...spec, seconds: env.duration });
       const c1 = treeCpuSeconds(sut.pid);
       const cpu = c0 !== null && c1 !== null ? c1 - c0 : null;
-      reps.push({ ...r, cpuSeconds: cpu, cpuUsPerReq: cpu !== null && r.responses > 0 ? (cpu * 1e6) / r.responses : null });
+      reps.push({
+        ...r,
+        cpuSeconds: cpu,
+        cpuUsPerReq: cpu !== null && r.responses > 0 ? (cpu * 1e6) / r.responses : null,
+      });
       if (r.poolExhausted) {
-        warnings.push(`payment pool (${pool?.count}) used up in rep ${i + 1}: run stopped early; raise BENCH_PAYMENTS`);
+        warnings.push(
+          `payment pool (${pool?.count}) used up in rep ${i + 1}: run stopped early; raise BENCH_PAYMENTS`,
+        );
         break;
       }
     }
@@ -116,7 +122,8 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
   }
 
   const statuses: Record<string, number> = {};
-  for (const r of reps) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  for (const r of reps)
+    for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
   const total = Object.values(statuses).reduce((a, b) => a + b, 0);
   const expected = statuses[String(s.expect)] ?? 0;
   const non2xx = Object.entries(statuses).reduce((a, [k, v]) => (k.startsWith('2') ? a : a + v), 0);
@@ -126,7 +133,10 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
   if (!error && reps.length > 0) {
     // Tolerate the few requests cut at the end of a run, nothing more.
     if (total === 0) error = 'no responses at all';
-    else if (unexpected - Math.min(unexpected, afterExhaustion) > Math.max(total * 0.01, connections * 2)) {
+    else if (
+      unexpected - Math.min(unexpected, afterExhaustion) >
+      Math.max(total * 0.01, connections * 2)
+    ) {
       error = `${unexpected} of ${total} responses were not ${s.expect}: ${JSON.stringify(statuses)}`;
     }
   }
@@ -135,7 +145,9 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
     if (facilitator.duplicateVerifyNonces > 0 || facilitator.duplicateSettleNonces > 0) {
       error = `harness: facilitator saw reused nonces (${facilitator.duplicateVerifyNonces} verify, ${facilitator.duplicateSettleNonces} settle)`;
     } else if (facilitator.distinctVerifyNonces < paid) {
-      warnings.push(`only ${facilitator.distinctVerifyNonces} distinct nonces verified for ${paid} paid responses (verify cached?)`);
+      warnings.push(
+        `only ${facilitator.distinctVerifyNonces} distinct nonces verified for ${paid} paid responses (verify cached?)`,
+      );
     }
   }
   return {
@@ -148,7 +160,9 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
     rps: median(reps.map((r) => r.rps)),
     p50: median(reps.map((r) => r.p50)),
     p99: median(reps.map((r) => r.p99)),
-    cpuUsPerReq: reps.some((r) => r.cpuUsPerReq !== null) ? median(reps.map((r) => r.cpuUsPerReq ?? Number.NaN)) : null,
+    cpuUsPerReq: reps.some((r) => r.cpuUsPerReq !== null)
+      ? median(reps.map((r) => r.cpuUsPerReq ?? Number.NaN))
+      : null,
     statuses,
     non2xx,
     unexpected,

@@ -16,7 +16,8 @@ export interface Challenge {
 /** GET the paid path without payment; it must answer 402. */
 export async function fetchChallenge(port: number, path: string): Promise<Challenge> {
   const r = await httpGet(port, path, { timeoutMs: 10_000 });
-  if (r.status !== 402) throw new Error(`expected 402 from ${path}, got ${r.status}: ${r.body.slice(0, 200)}`);
+  if (r.status !== 402)
+    throw new Error(`expected 402 from ${path}, got ${r.status}: ${r.body.slice(0, 200)}`);
   let v2: Challenge['v2'] = null;
   const hdr = r.headers['payment-required'];
   if (typeof hdr === 'string') {
@@ -25,11 +26,15 @@ export async function fetchChallenge(port: number, path: string): Promise<Challe
       accepts?: Record<string, unknown>[];
     };
     const accepted = pr.accepts?.[0];
-    if (accepted) v2 = { resource: { url: pr.resource?.url ?? `http://127.0.0.1:${port}${path}` }, accepted };
+    if (accepted)
+      v2 = { resource: { url: pr.resource?.url ?? `http://127.0.0.1:${port}${path}` }, accepted };
   }
   let v1: Challenge['v1'] = null;
   try {
-    const body = JSON.parse(r.body) as { x402Version?: number; accepts?: Record<string, unknown>[] };
+    const body = JSON.parse(r.body) as {
+      x402Version?: number;
+      accepts?: Record<string, unknown>[];
+    };
     if (body.x402Version === 1 && body.accepts?.[0]) v1 = body.accepts[0];
   } catch {
     // v2-only servers send `{}` or nothing useful
@@ -38,12 +43,20 @@ export async function fetchChallenge(port: number, path: string): Promise<Challe
 }
 
 /** The pool was signed for one payTo/amount: refuse a contender that asks for something else. */
-function checkTerms(req: Record<string, unknown>, pool: PaymentPool, amountKey: string, network: string): void {
-  const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+function checkTerms(
+  req: Record<string, unknown>,
+  pool: PaymentPool,
+  amountKey: string,
+  network: string,
+): void {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
   const payTo = text(req.payTo).toLowerCase();
-  if (payTo !== pool.to.toLowerCase()) throw new Error(`402 asks payTo ${payTo}, pool signed for ${pool.to}`);
-  if (text(req[amountKey]) !== pool.value) throw new Error(`402 asks ${text(req[amountKey])}, pool signed for ${pool.value}`);
-  if (req.network !== network) throw new Error(`402 asks network ${text(req.network)}, expected ${network}`);
+  if (payTo !== pool.to.toLowerCase())
+    throw new Error(`402 asks payTo ${payTo}, pool signed for ${pool.to}`);
+  if (text(req[amountKey]) !== pool.value)
+    throw new Error(`402 asks ${text(req[amountKey])}, pool signed for ${pool.value}`);
+  if (req.network !== network)
+    throw new Error(`402 asks network ${text(req.network)}, expected ${network}`);
 }
 
 /** Hands out header values; returns null once the pool is used up. */
@@ -62,7 +75,8 @@ function template(obj: unknown): (sig: string, nonce: string) => string {
   const p0 = json.slice(0, a);
   const p1 = json.slice(a + 9, b);
   const p2 = json.slice(b + 11);
-  return (sig, nonce) => Buffer.from(`${p0}"${sig}"${p1}"${nonce}"${p2}`, 'utf8').toString('base64');
+  return (sig, nonce) =>
+    Buffer.from(`${p0}"${sig}"${p1}"${nonce}"${p2}`, 'utf8').toString('base64');
 }
 
 function payload(pool: PaymentPool): Record<string, unknown> {
@@ -79,7 +93,11 @@ function payload(pool: PaymentPool): Record<string, unknown> {
   };
 }
 
-function feeder(header: PaymentFeeder['header'], pool: PaymentPool, build: (s: string, n: string) => string): PaymentFeeder {
+function feeder(
+  header: PaymentFeeder['header'],
+  pool: PaymentPool,
+  build: (s: string, n: string) => string,
+): PaymentFeeder {
   let i = 0;
   return {
     header,
@@ -97,7 +115,12 @@ function feeder(header: PaymentFeeder['header'], pool: PaymentPool, build: (s: s
 export function v2Feeder(pool: PaymentPool, ch: Challenge): PaymentFeeder {
   if (!ch.v2) throw new Error('402 has no PAYMENT-REQUIRED header with accepts[0]');
   checkTerms(ch.v2.accepted, pool, 'amount', NETWORK_V2);
-  const build = template({ x402Version: 2, resource: { url: ch.v2.resource.url }, accepted: ch.v2.accepted, payload: payload(pool) });
+  const build = template({
+    x402Version: 2,
+    resource: { url: ch.v2.resource.url },
+    accepted: ch.v2.accepted,
+    payload: payload(pool),
+  });
   return feeder('PAYMENT-SIGNATURE', pool, build);
 }
 
@@ -106,6 +129,11 @@ export function v1Feeder(pool: PaymentPool, ch: Challenge): PaymentFeeder {
   if (ch.v1) checkTerms(ch.v1, pool, 'maxAmountRequired', NETWORK_V1);
   else if (ch.v2) checkTerms(ch.v2.accepted, pool, 'amount', NETWORK_V2);
   else throw new Error('402 carries neither a v1 body nor a v2 header');
-  const build = template({ x402Version: 1, scheme: 'exact', network: NETWORK_V1, payload: payload(pool) });
+  const build = template({
+    x402Version: 1,
+    scheme: 'exact',
+    network: NETWORK_V1,
+    payload: payload(pool),
+  });
   return feeder('X-PAYMENT', pool, build);
 }

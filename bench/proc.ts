@@ -33,7 +33,10 @@ export function hasTaskset(): boolean {
 /** Pin an already running process (all its threads) to one CPU. Returns false when it cannot. */
 export function pinPid(pid: number, cpu: number): boolean {
   if (!hasTaskset()) return false;
-  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore', timeout: 5_000 });
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], {
+    stdio: 'ignore',
+    timeout: 5_000,
+  });
   return r.status === 0;
 }
 
@@ -63,7 +66,12 @@ export interface StartOptions {
 }
 
 /** Spawn `cmd args` (through `taskset -c cpu` when asked and available: taskset execs, same pid). */
-export function startProcess(name: string, cmd: string, args: readonly string[], opts: StartOptions = {}): Managed {
+export function startProcess(
+  name: string,
+  cmd: string,
+  args: readonly string[],
+  opts: StartOptions = {},
+): Managed {
   const pinned = opts.cpu !== undefined && opts.cpu !== null && hasTaskset();
   const file = pinned ? 'taskset' : cmd;
   const argv = pinned ? ['-c', String(opts.cpu), cmd, ...args] : [...args];
@@ -118,7 +126,9 @@ export function freePort(): Promise<number> {
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -137,7 +147,14 @@ export function httpGet(
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -169,7 +186,8 @@ export async function waitReady(
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    if (m?.exited()) throw new Error(`${m.name} exited (${m.exited()}) before it was ready:\n${m.output()}`);
+    if (m?.exited())
+      throw new Error(`${m.name} exited (${m.exited()}) before it was ready:\n${m.output()}`);
     try {
       const r = await httpGet(port, path, { timeoutMs: 2_000 });
       if (expect === undefined || r.status === expect) return;

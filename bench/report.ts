@@ -7,7 +7,16 @@ import type { IdleResult } from './idle.js';
 import type { Measurement } from './measure.js';
 import type { SoakResult } from './soak.js';
 
-export const BASELINES = ['direct', 'http-proxy', 'undici', 'nginx', 'ref-v1', 'ref-v2', 'prototype', 'gateway-base'] as const;
+export const BASELINES = [
+  'direct',
+  'http-proxy',
+  'undici',
+  'nginx',
+  'ref-v1',
+  'ref-v2',
+  'prototype',
+  'gateway-base',
+] as const;
 
 export interface Ratio {
   readonly rps: number;
@@ -16,11 +25,14 @@ export interface Ratio {
   readonly cpu: number | null;
 }
 
-export type Row = Measurement & { readonly ratios: Partial<Record<(typeof BASELINES)[number], Ratio>> };
+export type Row = Measurement & {
+  readonly ratios: Partial<Record<(typeof BASELINES)[number], Ratio>>;
+};
 
 /** Which scenario of a baseline a row compares with. */
 function baselineScenario(base: string, row: Measurement): string | null {
-  if (base === 'direct' || base === 'http-proxy' || base === 'undici' || base === 'nginx') return 'free';
+  if (base === 'direct' || base === 'http-proxy' || base === 'undici' || base === 'nginx')
+    return 'free';
   // The base checkout of the gateway: the same scenario, so the ratio is branch ÷ base.
   if (base === 'gateway-base') return row.contender === 'gateway' ? row.scenario : null;
   if (base === 'prototype') {
@@ -41,7 +53,13 @@ export function withRatios(all: readonly Measurement[]): Row[] {
     const ratios: Row['ratios'] = {};
     for (const base of BASELINES) {
       const sc = baselineScenario(base, row);
-      const b = all.find((m) => m.contender === base && m.scenario === sc && m.connections === row.connections && !m.error);
+      const b = all.find(
+        (m) =>
+          m.contender === base &&
+          m.scenario === sc &&
+          m.connections === row.connections &&
+          !m.error,
+      );
       if (!b || row.error) continue;
       ratios[base] = {
         rps: row.rps / b.rps,
@@ -54,18 +72,38 @@ export function withRatios(all: readonly Measurement[]): Row[] {
   });
 }
 
-const f0 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US'));
-const f2 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
+const f0 = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x)
+    ? '—'
+    : Math.round(x).toLocaleString('en-US');
+const f2 = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2);
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 export function renderTables(rows: readonly Row[]): string {
   const out: string[] = [];
   out.push(
     table(
-      ['contender', 'scenario', 'fac ms', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'non-2xx', 'unexpected', 'note'],
+      [
+        'contender',
+        'scenario',
+        'fac ms',
+        'conns',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU µs/req',
+        'non-2xx',
+        'unexpected',
+        'note',
+      ],
       rows.map((r) => [
         r.contender,
         r.scenario,
@@ -86,7 +124,12 @@ export function renderTables(rows: readonly Row[]): string {
     out.push(
       table(
         ['contender', 'scenario', 'conns', ...BASELINES],
-        rows.map((r) => [r.contender, r.scenario, String(r.connections), ...BASELINES.map((b) => (r.ratios[b] ? f2(pick(r.ratios[b])) : '—'))]),
+        rows.map((r) => [
+          r.contender,
+          r.scenario,
+          String(r.connections),
+          ...BASELINES.map((b) => (r.ratios[b] ? f2(pick(r.ratios[b])) : '—')),
+        ]),
       ),
     );
   };
@@ -114,7 +157,9 @@ export function renderIdle(rs: readonly IdleResult[]): string {
 }
 
 export function renderSoak(s: SoakResult): string {
-  const lines = s.samples.map(([t, b]) => `  ${t.toFixed(0).padStart(5)} s  ${(b / 1048576).toFixed(1)} MiB`);
+  const lines = s.samples.map(
+    ([t, b]) => `  ${t.toFixed(0).padStart(5)} s  ${(b / 1048576).toFixed(1)} MiB`,
+  );
   const verdict = s.flat === null ? 'not enough samples' : s.flat ? 'FLAT' : 'GROWING';
   return [
     `soak: ${s.contender} ${s.paths.join(' + ')} at ${s.connections} conns for ${s.seconds} s` +

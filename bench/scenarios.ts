@@ -16,12 +16,54 @@ export interface Scenario {
 }
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
-  free: { name: 'free', what: 'unpriced request forwarded to the upstream', path: '/free', pay: 'none', expect: 200, slowFacilitator: false },
-  '402': { name: '402', what: 'priced route without payment: the 402 challenge', path: '/paid', pay: 'none', expect: 402, slowFacilitator: false },
-  'paid-v2': { name: 'paid-v2', what: 'paid with PAYMENT-SIGNATURE (v2): verify, forward, settle', path: '/paid', pay: 'v2', expect: 200, slowFacilitator: false },
-  'paid-v1': { name: 'paid-v1', what: 'paid with X-PAYMENT (v1): verify, forward, settle', path: '/paid', pay: 'v1', expect: 200, slowFacilitator: false },
-  'paid-v2-slow': { name: 'paid-v2-slow', what: 'paid v2 with the facilitator stub answering after the slow delay', path: '/paid', pay: 'v2', expect: 200, slowFacilitator: true },
-  'paid-v1-slow': { name: 'paid-v1-slow', what: 'paid v1 with the facilitator stub answering after the slow delay', path: '/paid', pay: 'v1', expect: 200, slowFacilitator: true },
+  free: {
+    name: 'free',
+    what: 'unpriced request forwarded to the upstream',
+    path: '/free',
+    pay: 'none',
+    expect: 200,
+    slowFacilitator: false,
+  },
+  '402': {
+    name: '402',
+    what: 'priced route without payment: the 402 challenge',
+    path: '/paid',
+    pay: 'none',
+    expect: 402,
+    slowFacilitator: false,
+  },
+  'paid-v2': {
+    name: 'paid-v2',
+    what: 'paid with PAYMENT-SIGNATURE (v2): verify, forward, settle',
+    path: '/paid',
+    pay: 'v2',
+    expect: 200,
+    slowFacilitator: false,
+  },
+  'paid-v1': {
+    name: 'paid-v1',
+    what: 'paid with X-PAYMENT (v1): verify, forward, settle',
+    path: '/paid',
+    pay: 'v1',
+    expect: 200,
+    slowFacilitator: false,
+  },
+  'paid-v2-slow': {
+    name: 'paid-v2-slow',
+    what: 'paid v2 with the facilitator stub answering after the slow delay',
+    path: '/paid',
+    pay: 'v2',
+    expect: 200,
+    slowFacilitator: true,
+  },
+  'paid-v1-slow': {
+    name: 'paid-v1-slow',
+    what: 'paid v1 with the facilitator stub answering after the slow delay',
+    path: '/paid',
+    pay: 'v1',
+    expect: 200,
+    slowFacilitator: true,
+  },
 };
 
 export function scenario(name: string): Scenario {
@@ -38,7 +80,21 @@ export function latencyFor(env: BenchEnv, s: Scenario): number {
 /** Scale scenarios: a generated config with `routes` routes; the request hits one near the end. */
 export function scaleScenarios(routes: number): Scenario[] {
   return [
-    { name: `scale-${routes}-free`, what: `free route, last of ${routes}`, path: `/api/r${routes - 1}/items/42`, pay: 'none', expect: 200, slowFacilitator: false },
-    { name: `scale-${routes}-402`, what: `priced route, next to last of ${routes}, unpaid`, path: `/api/r${routes - 2}/items/42`, pay: 'none', expect: 402, slowFacilitator: false },
+    {
+      name: `scale-${routes}-free`,
+      what: `free route, last of ${routes}`,
+      path: `/api/r${routes - 1}/items/42`,
+      pay: 'none',
+      expect: 200,
+      slowFacilitator: false,
+    },
+    {
+      name: `scale-${routes}-402`,
+      what: `priced route, next to last of ${routes}, unpaid`,
+      path: `/api/r${routes - 2}/items/42`,
+      pay: 'none',
+      expect: 402,
+      slowFacilitator: false,
+    },
   ];
 }

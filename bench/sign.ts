@@ -70,7 +70,9 @@ export interface PoolOptions {
 export async function loadOrSignPool(opts: PoolOptions): Promise<PaymentPool> {
   const from = privateKeyToAccount(PAYER_KEY).address;
   const key = createHash('sha256')
-    .update(JSON.stringify({ from, to: PAY_TO, value: AMOUNT, domain: DOMAIN, count: opts.count, v: 1 }))
+    .update(
+      JSON.stringify({ from, to: PAY_TO, value: AMOUNT, domain: DOMAIN, count: opts.count, v: 1 }),
+    )
     .digest('hex')
     .slice(0, 16);
   const bin = path.join(opts.cacheDir, `payments-${key}.bin`);
@@ -84,7 +86,9 @@ export async function loadOrSignPool(opts: PoolOptions): Promise<PaymentPool> {
       records.length === meta.count * RECORD &&
       Number(meta.validBefore) - now >= opts.minRemainingSeconds
     ) {
-      console.log(`[bench] using ${meta.count} cached signed payments (${path.relative(process.cwd(), bin)})`);
+      console.log(
+        `[bench] using ${meta.count} cached signed payments (${path.relative(process.cwd(), bin)})`,
+      );
       return makePool(meta, records);
     }
   } catch {
@@ -145,7 +149,8 @@ async function selfCheck(pool: PaymentPool): Promise<void> {
     },
     signature: pool.signature(0) as `0x${string}`,
   });
-  if (signer.toLowerCase() !== pool.from.toLowerCase()) throw new Error('signed pool: signature does not recover to the payer');
+  if (signer.toLowerCase() !== pool.from.toLowerCase())
+    throw new Error('signed pool: signature does not recover to the payer');
   const seen = new Set<string>();
   for (let i = 0; i < pool.count; i++) seen.add(pool.nonce(i));
   if (seen.size !== pool.count) throw new Error('signed pool: duplicate nonces');

@@ -32,7 +32,11 @@ function slope(points: readonly (readonly [number, number])[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-export async function runSoak(h: Harness, c: Contender, paths: readonly string[]): Promise<SoakResult> {
+export async function runSoak(
+  h: Harness,
+  c: Contender,
+  paths: readonly string[],
+): Promise<SoakResult> {
   const env = h.env;
   const conns = env.connections[0] ?? 32;
   const sut = await c.start(h);
@@ -47,7 +51,13 @@ export async function runSoak(h: Harness, c: Contender, paths: readonly string[]
   sample();
   const timer = setInterval(sample, env.soakIntervalSeconds * 1000);
   try {
-    load = await runLoad({ port: sut.port, path: paths[0] ?? '/', paths, connections: conns, seconds: env.soakSeconds });
+    load = await runLoad({
+      port: sut.port,
+      path: paths[0] ?? '/',
+      paths,
+      connections: conns,
+      seconds: env.soakSeconds,
+    });
     sample();
   } catch (e) {
     error = (e as Error).message;
@@ -70,5 +80,16 @@ export async function runSoak(h: Harness, c: Contender, paths: readonly string[]
     // Flat: the last third is within max(5 %, 8 MiB) of the first third.
     flat = growth <= Math.max(first * 0.05, 8 * 1024 * 1024);
   }
-  return { contender: c.name, paths, connections: conns, seconds: env.soakSeconds, samples, slopeMiBPerMin: slopeMiB, growthBytes: growth, flat, load, error };
+  return {
+    contender: c.name,
+    paths,
+    connections: conns,
+    seconds: env.soakSeconds,
+    samples,
+    slopeMiBPerMin: slopeMiB,
+    growthBytes: growth,
+    flat,
+    load,
+    error,
+  };
 }

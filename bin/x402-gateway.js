@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 if (!existsSync(entry)) {
-  process.stderr.write('x402-gateway: dist/ is missing; run `npm run build` (npm ci does it for you)\n');
+  process.stderr.write(
+    'x402-gateway: dist/ is missing; run `npm run build` (npm ci does it for you)\n',
+  );
   process.exit(1);
 }
 await import('../dist/cli/main.js');

@@ -31,12 +31,21 @@ function rulesFromParts(map) {
   const layers = map.layers ?? [];
   layers.forEach((lower, i) => {
     for (const upper of layers.slice(0, i)) {
-      never(lower, upper, `layer-${kebab(lower)}-not-${kebab(upper)}`,
-        `${lower} sits below ${upper} in the layers ${layers.join(' -> ')}: it must not import ${upper}`);
+      never(
+        lower,
+        upper,
+        `layer-${kebab(lower)}-not-${kebab(upper)}`,
+        `${lower} sits below ${upper} in the layers ${layers.join(' -> ')}: it must not import ${upper}`,
+      );
     }
   });
   for (const [from, to, why] of map.never ?? []) {
-    never(from, to, `never-${kebab(from)}-to-${kebab(to)}`, `${from} must not import ${to}: ${why}`);
+    never(
+      from,
+      to,
+      `never-${kebab(from)}-to-${kebab(to)}`,
+      `${from} must not import ${to}: ${why}`,
+    );
   }
   for (const name of names) {
     const part = parts[name];

@@ -90,7 +90,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     ? { client: options.facilitator, start: () => Promise.resolve() }
     : buildFacilitator(config);
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
-  const forwarder = createForwarder({ target: config.upstream, timeoutMs: config.upstreamTimeoutMs });
+  const forwarder = createForwarder({
+    target: config.upstream,
+    timeoutMs: config.upstreamTimeoutMs,
+  });
   const deps: Deps = {
     config,
     prices,
@@ -111,8 +114,17 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       CHAIN_BUFFER_SECONDS,
     nowSec: options.nowSec ?? (() => Math.floor(Date.now() / 1000)),
   };
-  const readiness: Readiness = { ready: false, detail: 'waiting for the facilitator /supported answer' };
-  const watcher = watchFacilitatorSupport(facilitator.client, prices.routes, readiness, metrics, log);
+  const readiness: Readiness = {
+    ready: false,
+    detail: 'waiting for the facilitator /supported answer',
+  };
+  const watcher = watchFacilitatorSupport(
+    facilitator.client,
+    prices.routes,
+    readiness,
+    metrics,
+    log,
+  );
 
   const services: readonly Service[] = [
     { name: 'facilitator', start: facilitator.start, stop: () => facilitator.client.close() },
@@ -138,7 +150,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
  * a failed start may have left sockets half open) and rejects with GatewayStartError naming the
  * service. stop() runs each stop in reverse order, once, logging and going on past a failure.
  */
-export function lifecycle(services: readonly Service[], log: Logger): Pick<Gateway, 'start' | 'stop'> {
+export function lifecycle(
+  services: readonly Service[],
+  log: Logger,
+): Pick<Gateway, 'start' | 'stop'> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -161,7 +176,10 @@ export function lifecycle(services: readonly Service[], log: Logger): Pick<Gatew
         await stop();
         throw err instanceof GatewayStartError
           ? err
-          : new GatewayStartError(`${service.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          : new GatewayStartError(
+              `${service.name}: ${err instanceof Error ? err.message : String(err)}`,
+              { cause: err },
+            );
       }
     }
   };
@@ -169,7 +187,10 @@ export function lifecycle(services: readonly Service[], log: Logger): Pick<Gatew
 }
 
 /** The configured facilitator: the client the stages call, and what start() must do for it. */
-function buildFacilitator(config: GatewayConfig): { client: FacilitatorClient; start(): Promise<void> } {
+function buildFacilitator(config: GatewayConfig): {
+  client: FacilitatorClient;
+  start(): Promise<void>;
+} {
   const f = config.facilitator;
   if (f.kind === 'local') {
     const local = buildLocalFacilitator({
@@ -187,9 +208,12 @@ function buildFacilitator(config: GatewayConfig): { client: FacilitatorClient; s
       start: () =>
         local.start().catch((err: unknown) => {
           const why = err instanceof Error ? err.message : String(err);
-          throw new GatewayStartError(`facilitator.local: cannot start the built-in facilitator: ${why}`, {
-            cause: err,
-          });
+          throw new GatewayStartError(
+            `facilitator.local: cannot start the built-in facilitator: ${why}`,
+            {
+              cause: err,
+            },
+          );
         }),
     };
   }

@@ -26,15 +26,21 @@ export { GatewayStartError };
  * Build the gateway (no I/O), start its parts in order, then listen. Rejects with
  * {@link GatewayStartError} when a part cannot start, after stopping what had started.
  */
-export async function startGateway(config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  options: BuildOptions = {},
+): Promise<RunningGateway> {
   let gateway: Gateway;
   try {
     gateway = buildGateway(config, options);
   } catch (err) {
     await options.facilitator?.close();
-    throw new GatewayStartError(`cannot build the gateway: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new GatewayStartError(
+      `cannot build the gateway: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   await gateway.start();
   try {
@@ -101,7 +107,10 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
         server.closeIdleConnections();
       }
       if (gateway.inFlight.count > 0) {
-        log.warn({ inFlight: gateway.inFlight.count }, 'shutdown deadline passed with requests in flight');
+        log.warn(
+          { inFlight: gateway.inFlight.count },
+          'shutdown deadline passed with requests in flight',
+        );
       }
       server.closeAllConnections();
       admin.close();

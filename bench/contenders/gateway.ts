@@ -26,7 +26,8 @@ function entry(h: Harness): string {
 
 function build(h: Harness): string | null {
   const cli = entry(h);
-  const wanted = h.env.gatewayBuild === 'always' || (h.env.gatewayBuild === 'missing' && !fs.existsSync(cli));
+  const wanted =
+    h.env.gatewayBuild === 'always' || (h.env.gatewayBuild === 'missing' && !fs.existsSync(cli));
   if (wanted && !built) {
     built = true;
     if (!fs.existsSync(path.join(h.root, 'src', 'cli', 'main.ts'))) {
@@ -34,7 +35,11 @@ function build(h: Harness): string | null {
     }
     console.log('[bench] building the gateway: tsc -p tsconfig.json …');
     const tsc = path.join(h.root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: h.root, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+      cwd: h.root,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     if (r.status !== 0) {
       const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(0, 8).join('\n');
       return `gateway build failed (tsc exit ${r.status}):\n${out}`;
@@ -48,7 +53,12 @@ async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
 }
 
 /** The gateway whose entry script is `cli`, on a generated config. */
-async function startAt(h: Harness, cli: string, label: string, opts: StartOptions = {}): Promise<Sut> {
+async function startAt(
+  h: Harness,
+  cli: string,
+  label: string,
+  opts: StartOptions = {},
+): Promise<Sut> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const file = path.join(h.tmp, `gateway-${port}.yaml`);
   fs.writeFileSync(
@@ -63,10 +73,15 @@ async function startAt(h: Harness, cli: string, label: string, opts: StartOption
     }),
   );
   const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? [] : RUNTIME_NODE_FLAGS;
-  const m = startProcess(label, process.execPath, [...flags, ...h.env.sutNodeArgs, cli, '--config', file], {
-    cpu: h.sutCpu,
-    cwd: h.root,
-  });
+  const m = startProcess(
+    label,
+    process.execPath,
+    [...flags, ...h.env.sutNodeArgs, cli, '--config', file],
+    {
+      cpu: h.sutCpu,
+      cwd: h.root,
+    },
+  );
   try {
     await waitReady(m, port, '/free', 30_000);
   } catch (e) {
@@ -83,8 +98,11 @@ export const gateway: Contender = {
   async prepare(h) {
     const why = build(h);
     if (why) return why;
-    const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? '' : `${RUNTIME_NODE_FLAGS.join(' ')} `;
-    console.log(`[bench] gateway: node ${flags}${path.relative(h.root, entry(h))} --config <generated yaml>`);
+    const flags =
+      process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? '' : `${RUNTIME_NODE_FLAGS.join(' ')} `;
+    console.log(
+      `[bench] gateway: node ${flags}${path.relative(h.root, entry(h))} --config <generated yaml>`,
+    );
     return trialStart(() => start(h));
   },
   start,

@@ -20,8 +20,14 @@ function tryInstall(bin: string): void {
   if (installTried || process.env.BENCH_INSTALL_NGINX === '0' || process.getuid?.() !== 0) return;
   installTried = true;
   if (spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) return;
-  console.log('[bench] nginx not found: apt-get update && apt-get install -y nginx-light (or nginx)…');
-  const opts = { stdio: 'ignore' as const, timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  console.log(
+    '[bench] nginx not found: apt-get update && apt-get install -y nginx-light (or nginx)…',
+  );
+  const opts = {
+    stdio: 'ignore' as const,
+    timeout: 300_000,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  };
   spawnSync('apt-get', ['update'], opts);
   if (spawnSync('apt-get', ['install', '-y', 'nginx-light'], opts).status !== 0) {
     spawnSync('apt-get', ['install', '-y', 'nginx'], opts);
@@ -68,7 +74,12 @@ async function start(h: Harness): Promise<Sut> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(h.tmp, 'nginx-'));
   fs.writeFileSync(path.join(dir, 'nginx.conf'), config(dir, port, h.upstreamPort));
-  const m = startProcess('nginx', h.env.nginxBin, ['-p', dir, '-e', 'stderr', '-c', path.join(dir, 'nginx.conf')], { cpu: h.sutCpu });
+  const m = startProcess(
+    'nginx',
+    h.env.nginxBin,
+    ['-p', dir, '-e', 'stderr', '-c', path.join(dir, 'nginx.conf')],
+    { cpu: h.sutCpu },
+  );
   try {
     await waitReady(m, port, '/free', 15_000);
   } catch (e) {

@@ -11,7 +11,12 @@ export async function startNodeServer(
   cwd?: string,
 ): Promise<Sut> {
   const port = await freePort();
-  const m = startProcess(name, process.execPath, [...h.env.sutNodeArgs, script, String(port), ...args], { cpu: h.sutCpu, cwd });
+  const m = startProcess(
+    name,
+    process.execPath,
+    [...h.env.sutNodeArgs, script, String(port), ...args],
+    { cpu: h.sutCpu, cwd },
+  );
   try {
     await waitReady(m, port, ready.path, ready.timeoutMs, ready.status);
   } catch (e) {

@@ -9,8 +9,17 @@ import type { Contender, Harness } from './types.js';
 function passthrough(name: string, scriptFile: string): Contender {
   const script = fileURLToPath(new URL(`../servers/${scriptFile}`, import.meta.url));
   const start = (h: Harness) =>
-    startNodeServer(h, name, script, [`http://127.0.0.1:${h.upstreamPort}`], { path: '/free', timeoutMs: 15_000 });
-  return { name, defaults: ['free'], supports: ['free'], prepare: (h) => trialStart(() => start(h)), start };
+    startNodeServer(h, name, script, [`http://127.0.0.1:${h.upstreamPort}`], {
+      path: '/free',
+      timeoutMs: 15_000,
+    });
+  return {
+    name,
+    defaults: ['free'],
+    supports: ['free'],
+    prepare: (h) => trialStart(() => start(h)),
+    start,
+  };
 }
 
 /** Plain `http-proxy` with a keep-alive upstream agent: the issue's "forwarding library itself". */

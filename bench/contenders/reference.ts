@@ -25,7 +25,11 @@ function ensureInstalled(): string | null {
   if (process.env.BENCH_INSTALL_REFERENCE === '1' && !installTried) {
     installTried = true;
     console.log('[bench] installing bench/reference (npm ci)…');
-    spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit', timeout: 600_000 });
+    spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      stdio: 'inherit',
+      timeout: 600_000,
+    });
   }
   const m = missing();
   return m.length === 0

@@ -14,21 +14,32 @@ import { exampleRequirementV2 } from '../../test/helpers/payments.js';
 const CALLS = 60_000;
 const IN_FLIGHT = 32;
 const PORT = 18_555;
-const REPLY = JSON.stringify({ isValid: true, payer: '0x1111111111111111111111111111111111111111' });
+const REPLY = JSON.stringify({
+  isValid: true,
+  payer: '0x1111111111111111111111111111111111111111',
+});
 const STUB = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => {
   s.writeHead(200, { 'content-type': 'application/json', 'content-length': ${Buffer.byteLength(REPLY)} });
   s.end(${JSON.stringify(REPLY)}); }); }).listen(${PORT}, '127.0.0.1', () => console.log('ready'));`;
 
 const pinned = spawnSync('taskset', ['-V']).status === 0;
 if (pinned) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
-const stub = spawn(pinned ? 'taskset' : process.execPath, pinned ? ['-c', '0', process.execPath, '-e', STUB] : ['-e', STUB], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const stub = spawn(
+  pinned ? 'taskset' : process.execPath,
+  pinned ? ['-c', '0', process.execPath, '-e', STUB] : ['-e', STUB],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 await new Promise<void>((resolve) => stub.stdout.once('data', () => resolve()));
 
 const request: FacilitatorRequest = {
   x402Version: 2,
-  paymentPayload: { x402Version: 2, accepted: exampleRequirementV2(), payload: { signature: `0x${'ab'.repeat(65)}` } },
+  paymentPayload: {
+    x402Version: 2,
+    accepted: exampleRequirementV2(),
+    payload: { signature: `0x${'ab'.repeat(65)}` },
+  },
   paymentRequirements: exampleRequirementV2(),
 };
 
@@ -45,7 +56,14 @@ const bare = (): Promise<unknown> =>
   new Promise((resolve, reject) => {
     const body = JSON.stringify({ ...request });
     const req = http.request(
-      { agent, host: '127.0.0.1', port: PORT, method: 'POST', path: '/verify', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: '127.0.0.1',
+        port: PORT,
+        method: 'POST',
+        path: '/verify',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -60,13 +78,19 @@ const bare = (): Promise<unknown> =>
 async function measure(name: string, call: () => Promise<unknown>): Promise<void> {
   const run = async (n: number): Promise<void> => {
     let started = 0;
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => { while (started++ < n) await call(); }));
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (started++ < n) await call();
+      }),
+    );
   };
   await run(10_000); // warm-up
   const before = process.cpuUsage();
   await run(CALLS);
   const used = process.cpuUsage(before);
-  console.log(`${name.padEnd(28)} ${((used.user + used.system) / CALLS).toFixed(1)} µs CPU per call`);
+  console.log(
+    `${name.padEnd(28)} ${((used.user + used.system) / CALLS).toFixed(1)} µs CPU per call`,
+  );
 }
 
 for (let round = 0; round < 2; round++) {

@@ -16,7 +16,12 @@ const expires = Date.now() + 3_600_000;
 const digest = (): string => '';
 
 const newKey = (): string =>
-  ['84532', '0x036cbd53842c5426634e7929541ec2318f3dcf7e', `0x${randomBytes(20).toString('hex')}`, `0x${randomBytes(32).toString('hex')}`].join(':');
+  [
+    '84532',
+    '0x036cbd53842c5426634e7929541ec2318f3dcf7e',
+    `0x${randomBytes(20).toString('hex')}`,
+    `0x${randomBytes(32).toString('hex')}`,
+  ].join(':');
 
 function cpuPerClaim(): string {
   const keys = Array.from({ length: N }, newKey);

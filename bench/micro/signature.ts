@@ -11,7 +11,11 @@
  */
 import { createRequire } from 'node:module';
 import { getAddress, hashTypedData, keccak256, recoverTypedDataAddress } from 'viem';
-import { exampleRequirementV2, signAuthorization, testAccount } from '../../test/helpers/payments.js';
+import {
+  exampleRequirementV2,
+  signAuthorization,
+  testAccount,
+} from '../../test/helpers/payments.js';
 import { eip3009Domain, TRANSFER_WITH_AUTHORIZATION_TYPES } from '../../test/helpers/eip3009.js';
 
 const req = exampleRequirementV2();
@@ -50,9 +54,12 @@ function recoverNative(): string {
 
 // 4: the EIP-712 digest for this one type, by hand: keccak(0x1901 ‖ domainSeparator ‖ structHash).
 const word = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
-const addr = (a: string): Buffer => Buffer.concat([Buffer.alloc(12), Buffer.from(a.slice(2), 'hex')]);
+const addr = (a: string): Buffer =>
+  Buffer.concat([Buffer.alloc(12), Buffer.from(a.slice(2), 'hex')]);
 const k = (b: Uint8Array): Buffer => Buffer.from(keccak256(b, 'bytes'));
-const DOMAIN_TYPE = k(Buffer.from('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'));
+const DOMAIN_TYPE = k(
+  Buffer.from('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'),
+);
 const AUTH_TYPE = k(
   Buffer.from(
     'TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)',
@@ -60,13 +67,27 @@ const AUTH_TYPE = k(
 );
 const d = args.domain;
 const domainSeparator = k(
-  Buffer.concat([DOMAIN_TYPE, k(Buffer.from(d.name!)), k(Buffer.from(d.version!)), word(BigInt(d.chainId!)), addr(d.verifyingContract!)]),
+  Buffer.concat([
+    DOMAIN_TYPE,
+    k(Buffer.from(d.name!)),
+    k(Buffer.from(d.version!)),
+    word(BigInt(d.chainId!)),
+    addr(d.verifyingContract!),
+  ]),
 );
 const PREFIX = Buffer.from([0x19, 0x01]);
 function digestFixed(): Buffer {
   const m = args.message;
   const struct = k(
-    Buffer.concat([AUTH_TYPE, addr(m.from), addr(m.to), word(m.value), word(m.validAfter), word(m.validBefore), Buffer.from(m.nonce.slice(2), 'hex')]),
+    Buffer.concat([
+      AUTH_TYPE,
+      addr(m.from),
+      addr(m.to),
+      word(m.value),
+      word(m.validAfter),
+      word(m.validBefore),
+      Buffer.from(m.nonce.slice(2), 'hex'),
+    ]),
   );
   return k(Buffer.concat([PREFIX, domainSeparator, struct]));
 }
@@ -76,7 +97,10 @@ function recoverNativeFixed(): string {
   const pub = native.ecdsaRecover(sig.subarray(0, 64), v >= 27 ? v - 27 : v, digestFixed(), false);
   return getAddress(`0x${keccak256(pub.subarray(1)).slice(-40)}`);
 }
-if (`0x${digestFixed().toString('hex')}` !== hashTypedData(args) || recoverNativeFixed() !== a.from) {
+if (
+  `0x${digestFixed().toString('hex')}` !== hashTypedData(args) ||
+  recoverNativeFixed() !== a.from
+) {
   throw new Error('fixed-type digest differs from hashTypedData');
 }
 
@@ -85,7 +109,9 @@ async function measure(name: string, n: number, once: () => unknown): Promise<vo
   const start = process.cpuUsage();
   for (let i = 0; i < n; i++) await once();
   const used = process.cpuUsage(start);
-  console.log(`${name.padEnd(52)} ${((used.user + used.system) / n).toFixed(0).padStart(5)} µs CPU per signature`);
+  console.log(
+    `${name.padEnd(52)} ${((used.user + used.system) / n).toFixed(0).padStart(5)} µs CPU per signature`,
+  );
 }
 
 if (recoverNative() !== a.from || (await recoverTypedDataAddress(args)) !== a.from) {

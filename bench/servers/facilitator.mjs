@@ -14,7 +14,14 @@ let stats;
 let verifyNonces;
 let settleNonces;
 function reset() {
-  stats = { verify: 0, settle: 0, supported: 0, duplicateVerifyNonces: 0, duplicateSettleNonces: 0, malformed: 0 };
+  stats = {
+    verify: 0,
+    settle: 0,
+    supported: 0,
+    duplicateVerifyNonces: 0,
+    duplicateSettleNonces: 0,
+    malformed: 0,
+  };
   verifyNonces = new Set();
   settleNonces = new Set();
 }
@@ -30,7 +37,10 @@ const supported = JSON.stringify({
 });
 
 function send(res, status, text) {
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -44,8 +54,16 @@ function parse(raw) {
   try {
     const msg = JSON.parse(raw);
     const auth = msg?.paymentPayload?.payload?.authorization;
-    const network = msg?.paymentRequirements?.network ?? msg?.paymentPayload?.accepted?.network ?? msg?.paymentPayload?.network;
-    if (typeof auth?.nonce !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(auth.nonce) || typeof auth.from !== 'string') return null;
+    const network =
+      msg?.paymentRequirements?.network ??
+      msg?.paymentPayload?.accepted?.network ??
+      msg?.paymentPayload?.network;
+    if (
+      typeof auth?.nonce !== 'string' ||
+      !/^0x[0-9a-fA-F]{64}$/.test(auth.nonce) ||
+      typeof auth.from !== 'string'
+    )
+      return null;
     return { payer: auth.from, nonce: auth.nonce.toLowerCase(), network: String(network ?? '') };
   } catch {
     return null;
@@ -68,9 +86,16 @@ const server = http.createServer((req, res) => {
   }
   if (req.method === 'GET' && url.startsWith('/__stats')) {
     req.resume();
-    return send(res, 200, JSON.stringify({
-      latencyMs, ...stats, distinctVerifyNonces: verifyNonces.size, distinctSettleNonces: settleNonces.size,
-    }));
+    return send(
+      res,
+      200,
+      JSON.stringify({
+        latencyMs,
+        ...stats,
+        distinctVerifyNonces: verifyNonces.size,
+        distinctSettleNonces: settleNonces.size,
+      }),
+    );
   }
   const chunks = [];
   let size = 0;
@@ -91,9 +116,15 @@ const server = http.createServer((req, res) => {
     const p = size <= MAX_BODY ? parse(Buffer.concat(chunks).toString('utf8')) : null;
     if (!p) {
       stats.malformed++;
-      return send(res, 400, JSON.stringify(isVerify
-        ? { isValid: false, invalidReason: 'invalid_payload' }
-        : { success: false, errorReason: 'invalid_payload', transaction: '', network: '' }));
+      return send(
+        res,
+        400,
+        JSON.stringify(
+          isVerify
+            ? { isValid: false, invalidReason: 'invalid_payload' }
+            : { success: false, errorReason: 'invalid_payload', transaction: '', network: '' },
+        ),
+      );
     }
     if (isVerify) {
       stats.verify++;
@@ -103,7 +134,18 @@ const server = http.createServer((req, res) => {
       stats.settle++;
       track(settleNonces, p.nonce, 'duplicateSettleNonces');
       // A 0x+64hex "transaction hash": the nonce itself has the right shape and costs nothing.
-      later(() => send(res, 200, JSON.stringify({ success: true, transaction: p.nonce, network: p.network, payer: p.payer })));
+      later(() =>
+        send(
+          res,
+          200,
+          JSON.stringify({
+            success: true,
+            transaction: p.nonce,
+            network: p.network,
+            payer: p.payer,
+          }),
+        ),
+      );
     }
   });
 });

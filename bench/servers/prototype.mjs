@@ -12,15 +12,40 @@ import { Pool } from 'undici';
 const [port, upstream, facilitatorUrl, payTo, asset, amount] = process.argv.slice(2);
 const PAID = '/paid';
 const extra = { name: 'USDC', version: '2' };
-const v2Req = { scheme: 'exact', network: 'eip155:84532', amount, asset, payTo, maxTimeoutSeconds: 60, extra };
-const v1Req = {
-  scheme: 'exact', network: 'base-sepolia', maxAmountRequired: amount, resource: `http://127.0.0.1:${port}${PAID}`,
-  description: '', mimeType: 'application/json', payTo, maxTimeoutSeconds: 60, asset, extra,
+const v2Req = {
+  scheme: 'exact',
+  network: 'eip155:84532',
+  amount,
+  asset,
+  payTo,
+  maxTimeoutSeconds: 60,
+  extra,
 };
-const challengeHeader = Buffer.from(JSON.stringify({
-  x402Version: 2, error: 'Payment required', resource: { url: `http://127.0.0.1:${port}${PAID}` }, accepts: [v2Req],
-})).toString('base64');
-const challengeBody = JSON.stringify({ x402Version: 1, error: 'X-PAYMENT header is required', accepts: [v1Req] });
+const v1Req = {
+  scheme: 'exact',
+  network: 'base-sepolia',
+  maxAmountRequired: amount,
+  resource: `http://127.0.0.1:${port}${PAID}`,
+  description: '',
+  mimeType: 'application/json',
+  payTo,
+  maxTimeoutSeconds: 60,
+  asset,
+  extra,
+};
+const challengeHeader = Buffer.from(
+  JSON.stringify({
+    x402Version: 2,
+    error: 'Payment required',
+    resource: { url: `http://127.0.0.1:${port}${PAID}` },
+    accepts: [v2Req],
+  }),
+).toString('base64');
+const challengeBody = JSON.stringify({
+  x402Version: 1,
+  error: 'X-PAYMENT header is required',
+  accepts: [v1Req],
+});
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 512 });
 const proxy = httpProxy.createProxyServer({ target: upstream, agent, xfwd: false });
@@ -29,13 +54,22 @@ const POST = { 'content-type': 'application/json' };
 
 function call(path, body, done) {
   const chunks = [];
-  facilitator.dispatch({ method: 'POST', path, headers: POST, body }, {
-    onRequestStart() {},
-    onResponseStart() {},
-    onResponseData(_c, chunk) { chunks.push(chunk); },
-    onResponseEnd() { done(null, JSON.parse(Buffer.concat(chunks).toString('utf8'))); },
-    onResponseError(_c, err) { done(err); },
-  });
+  facilitator.dispatch(
+    { method: 'POST', path, headers: POST, body },
+    {
+      onRequestStart() {},
+      onResponseStart() {},
+      onResponseData(_c, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        done(null, JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      },
+      onResponseError(_c, err) {
+        done(err);
+      },
+    },
+  );
 }
 
 function reply(res, status, headers, body) {
@@ -44,7 +78,8 @@ function reply(res, status, headers, body) {
 }
 
 proxy.on('error', (_err, _req, res) => {
-  if (res && 'writeHead' in res && !res.headersSent) reply(res, 502, POST, '{"error":"bad_gateway"}');
+  if (res && 'writeHead' in res && !res.headersSent)
+    reply(res, 502, POST, '{"error":"bad_gateway"}');
   else if (res) res.destroy();
 });
 
@@ -58,10 +93,15 @@ proxy.on('proxyRes', (up, req, res) => {
     return;
   }
   call('/settle', settle, (err, s) => {
-    if (err || !s.success) { up.resume(); return reply(res, 402, POST, '{"error":"settlement_failed"}'); }
+    if (err || !s.success) {
+      up.resume();
+      return reply(res, 402, POST, '{"error":"settlement_failed"}');
+    }
     res.writeHead(up.statusCode, {
       ...up.headers,
-      [req.v2 ? 'payment-response' : 'x-payment-response']: Buffer.from(JSON.stringify(s)).toString('base64'),
+      [req.v2 ? 'payment-response' : 'x-payment-response']: Buffer.from(JSON.stringify(s)).toString(
+        'base64',
+      ),
     });
     up.pipe(res);
   });
@@ -71,14 +111,19 @@ const server = http.createServer((req, res) => {
   if (req.url !== PAID) return proxy.web(req, res);
   const v2Header = req.headers['payment-signature'];
   const header = v2Header ?? req.headers['x-payment'];
-  if (typeof header !== 'string') return reply(res, 402, { ...POST, 'payment-required': challengeHeader }, challengeBody);
+  if (typeof header !== 'string')
+    return reply(res, 402, { ...POST, 'payment-required': challengeHeader }, challengeBody);
   let payload;
   try {
     payload = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
   } catch {
     return reply(res, 400, POST, '{"error":"invalid_payload"}');
   }
-  const body = JSON.stringify({ x402Version: payload.x402Version, paymentPayload: payload, paymentRequirements: v2Header ? v2Req : v1Req });
+  const body = JSON.stringify({
+    x402Version: payload.x402Version,
+    paymentPayload: payload,
+    paymentRequirements: v2Header ? v2Req : v1Req,
+  });
   call('/verify', body, (err, v) => {
     if (err || !v.isValid) return reply(res, 402, POST, '{"error":"invalid_payment"}');
     req.settleBody = body;

@@ -8,7 +8,16 @@ import { Pool } from 'undici';
 const port = Number(process.argv[2] ?? 0);
 const target = new URL(process.argv[3] ?? 'http://127.0.0.1:1');
 const pool = new Pool(target.origin, { connections: 512, headersTimeout: 0, bodyTimeout: 0 });
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect', 'proxy-connection']);
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'proxy-connection',
+]);
 
 function strip(headers) {
   const out = {};
@@ -49,8 +58,12 @@ class Exchange {
 const server = http.createServer((req, res) => {
   const headers = strip(req.headers);
   headers.host = target.host;
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  pool.dispatch({ method: req.method, path: req.url, headers, body: hasBody ? req : null }, new Exchange(res));
+  const hasBody =
+    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  pool.dispatch(
+    { method: req.method, path: req.url, headers, body: hasBody ? req : null },
+    new Exchange(res),
+  );
 });
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`ready ${server.address().port}\n`);

@@ -3,7 +3,9 @@
 import http from 'node:http';
 
 const port = Number(process.argv[2] ?? 0);
-const body = Buffer.from(JSON.stringify({ ok: true, item: { id: 42, name: 'widget', price: 1.25 } }));
+const body = Buffer.from(
+  JSON.stringify({ ok: true, item: { id: 42, name: 'widget', price: 1.25 } }),
+);
 const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
 
 const server = http.createServer((req, res) => {

@@ -4,5 +4,22 @@
  *
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export { type AssetInfo, BASE, BASE_SEPOLIA, findNetwork, type NetworkInfo, NETWORKS } from './networks.js';
-export { ANVIL_MNEMONIC, ANVIL_PRIVATE_KEYS, anvilAccounts, assertTestKeyAllowed, type DevnetAccount, isDevnetRpc, isLoopbackRpcUrl, isWellKnownTestKey, TestKeyRefusedError } from './test-keys.js';
+export {
+  type AssetInfo,
+  BASE,
+  BASE_SEPOLIA,
+  findNetwork,
+  type NetworkInfo,
+  NETWORKS,
+} from './networks.js';
+export {
+  ANVIL_MNEMONIC,
+  ANVIL_PRIVATE_KEYS,
+  anvilAccounts,
+  assertTestKeyAllowed,
+  type DevnetAccount,
+  isDevnetRpc,
+  isLoopbackRpcUrl,
+  isWellKnownTestKey,
+  TestKeyRefusedError,
+} from './test-keys.js';

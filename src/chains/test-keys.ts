@@ -45,7 +45,9 @@ export function anvilAccounts(): readonly DevnetAccount[] {
   return accountsCache;
 }
 
-const KEY_INDEX = new Map<string, number>(ANVIL_PRIVATE_KEYS.map((k, i) => [k.slice(2).toLowerCase(), i]));
+const KEY_INDEX = new Map<string, number>(
+  ANVIL_PRIVATE_KEYS.map((k, i) => [k.slice(2).toLowerCase(), i]),
+);
 
 /** Index of `privateKey` among the anvil keys (with or without `0x`, any case), or -1. */
 export function anvilKeyIndex(privateKey: string): number {

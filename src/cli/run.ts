@@ -43,7 +43,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // parseArgs rejects unknown flags and missing values with ERR_PARSE_ARGS_*: a usage error.
     const code = (error as NodeJS.ErrnoException).code;
-    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
       return 2;
     }

@@ -10,7 +10,10 @@
  */
 export type Fault = 'uncaughtException' | 'unhandledRejection';
 
-export function waitForStop(signal?: AbortSignal, onFault?: (fault: Fault, error: unknown) => void): Promise<string> {
+export function waitForStop(
+  signal?: AbortSignal,
+  onFault?: (fault: Fault, error: unknown) => void,
+): Promise<string> {
   return new Promise((resolve) => {
     const done = (why: string): void => {
       process.off('SIGINT', onInt);

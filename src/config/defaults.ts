@@ -56,4 +56,3 @@ export const DEFAULTS = Object.freeze({
     maxBufferBytes: 1_048_576, // bytes (1 MiB), cap of settle mode "buffer"
   }),
 });
-

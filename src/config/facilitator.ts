@@ -90,17 +90,15 @@ export const localFacilitatorSchema = z
       });
     }
   })
-  .transform(
-    (f): LocalFacilitatorConfig => ({
-      kind: 'local',
-      rpcUrl: f.local.rpcUrl,
-      privateKey: f.local.privateKey,
-      verifyTimeoutMs: f.verifyTimeoutMs,
-      settleTimeoutMs: f.settleTimeoutMs,
-      receiptTimeoutMs: f.local.receiptTimeoutMs,
-      pollingIntervalMs: f.local.pollingIntervalMs,
-    }),
-  );
+  .transform((f): LocalFacilitatorConfig => ({
+    kind: 'local',
+    rpcUrl: f.local.rpcUrl,
+    privateKey: f.local.privateKey,
+    verifyTimeoutMs: f.verifyTimeoutMs,
+    settleTimeoutMs: f.settleTimeoutMs,
+    receiptTimeoutMs: f.local.receiptTimeoutMs,
+    pollingIntervalMs: f.local.pollingIntervalMs,
+  }));
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -111,7 +109,8 @@ export const facilitatorSchema = z.unknown().transform((raw, ctx): FacilitatorCo
   if (!isMapping(raw)) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
-      message: 'must be a mapping with either url (a remote facilitator) or local (the built-in one)',
+      message:
+        'must be a mapping with either url (a remote facilitator) or local (the built-in one)',
     });
     return z.NEVER;
   }

@@ -48,7 +48,7 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code ?? (err as Error).message;
+    const why = code === 'ENOENT' ? 'file not found' : (code ?? (err as Error).message);
     const message = `cannot read config file ${path}: ${why}`;
     return { ok: false, problems: [{ path: '', message }] };
   }

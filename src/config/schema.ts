@@ -63,8 +63,8 @@ export const assetSchema = z
       .int('must be an integer from 0 to 36')
       .min(0, 'must be an integer from 0 to 36')
       .max(36, 'must be an integer from 0 to 36'),
-    name: z.string().min(1, 'must not be empty (the token\'s EIP-712 domain name)'),
-    version: z.string().min(1, 'must not be empty (the token\'s EIP-712 domain version)'),
+    name: z.string().min(1, "must not be empty (the token's EIP-712 domain name)"),
+    version: z.string().min(1, "must not be empty (the token's EIP-712 domain version)"),
   })
   .strict();
 
@@ -110,9 +110,7 @@ export const upstreamTimeoutSchema = positiveInt('ms').default(DEFAULTS.upstream
  * `{ amount: "10000" }`: a price already in atomic units. The amount text is read from the YAML
  * node.
  */
-export const atomicPriceSchema = z
-  .object({ amount: z.union([z.string(), z.number()]) })
-  .strict();
+export const atomicPriceSchema = z.object({ amount: z.union([z.string(), z.number()]) }).strict();
 
 /**
  * A price in whole tokens (`"$0.01"`, `0.01`, `0`) or atomic units; its text is read from the YAML

@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 
 const QUOTES: Record<string, string> = { ETH: '3120.55', BTC: '97000.10', USDC: '1.00' };
 
-export async function startDemoUpstream(port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+export async function startDemoUpstream(
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo');
     const json = (status: number, body: unknown): void => {
@@ -18,10 +21,16 @@ export async function startDemoUpstream(port: number, host = '127.0.0.1'): Promi
     if (url.pathname === '/v1/quote') {
       const sym = (url.searchParams.get('sym') ?? 'ETH').toUpperCase();
       const price = QUOTES[sym];
-      return price === undefined ? json(404, { error: `unknown symbol ${sym}` }) : json(200, { sym, price, paidBy });
+      return price === undefined
+        ? json(404, { error: `unknown symbol ${sym}` })
+        : json(200, { sym, price, paidBy });
     }
     if (url.pathname.startsWith('/v1/items/')) {
-      return json(200, { id: decodeURIComponent(url.pathname.slice('/v1/items/'.length)), name: 'demo item', paidBy });
+      return json(200, {
+        id: decodeURIComponent(url.pathname.slice('/v1/items/'.length)),
+        name: 'demo item',
+        paidBy,
+      });
     }
     if (url.pathname === '/v1/vision' && req.method === 'POST') {
       let size = 0;

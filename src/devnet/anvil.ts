@@ -116,11 +116,16 @@ async function rpcReady(rpcUrl: string): Promise<boolean> {
 
 async function spawnOnce(opts: SpawnAnvilOptions, port: number): Promise<AnvilProcess> {
   const args = [
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--chain-id', String(opts.chainId),
-    '--mnemonic', ANVIL_MNEMONIC,
-    '--accounts', '10',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--chain-id',
+    String(opts.chainId),
+    '--mnemonic',
+    ANVIL_MNEMONIC,
+    '--accounts',
+    '10',
     '--quiet',
     ...(opts.extraArgs ?? []),
   ];
@@ -158,13 +163,17 @@ async function spawnOnce(opts: SpawnAnvilOptions, port: number): Promise<AnvilPr
   const deadline = Date.now() + opts.readyTimeoutMs;
   while (Date.now() < deadline) {
     if (exited) {
-      throw new Error(`anvil exited before becoming ready on port ${port}: ${stderr.trim() || 'no output'}`);
+      throw new Error(
+        `anvil exited before becoming ready on port ${port}: ${stderr.trim() || 'no output'}`,
+      );
     }
     if (await rpcReady(rpcUrl)) return { rpcUrl, port, stop };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
-  throw new Error(`anvil not ready on ${rpcUrl} within ${opts.readyTimeoutMs} ms: ${stderr.trim()}`);
+  throw new Error(
+    `anvil not ready on ${rpcUrl} within ${opts.readyTimeoutMs} ms: ${stderr.trim()}`,
+  );
 }
 
 /** Spawn anvil and wait until it answers JSON-RPC. With port 0, a free port is picked (3 attempts). */

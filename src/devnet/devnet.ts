@@ -13,7 +13,13 @@ import {
   type Chain,
   type Hex,
 } from 'viem';
-import { anvilAccounts, BASE, BASE_SEPOLIA, type DevnetAccount, type NetworkInfo } from '../chains/index.js';
+import {
+  anvilAccounts,
+  BASE,
+  BASE_SEPOLIA,
+  type DevnetAccount,
+  type NetworkInfo,
+} from '../chains/index.js';
 import { spawnAnvil } from './anvil.js';
 import { EIP3009_TOKEN_ARTIFACT, MULTICALL3_ARTIFACT } from './artifacts/contracts.js';
 
@@ -116,8 +122,14 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
   try {
     const chain = devnetChain(options.chainId, anvil.rpcUrl);
     const c = clients(chain, anvil.rpcUrl);
-    await c.test.setCode({ address: usdc.address, bytecode: EIP3009_TOKEN_ARTIFACT.deployedBytecode });
-    await c.test.setCode({ address: MULTICALL3_ADDRESS, bytecode: MULTICALL3_ARTIFACT.deployedBytecode });
+    await c.test.setCode({
+      address: usdc.address,
+      bytecode: EIP3009_TOKEN_ARTIFACT.deployedBytecode,
+    });
+    await c.test.setCode({
+      address: MULTICALL3_ADDRESS,
+      bytecode: MULTICALL3_ARTIFACT.deployedBytecode,
+    });
     await c.test.setBalance({ address: DEVNET_FAUCET, value: 10n ** 24n });
     await c.test.impersonateAccount({ address: DEVNET_FAUCET });
 
@@ -146,7 +158,8 @@ export async function startDevnet(options: StartDevnetOptions): Promise<Devnet> 
     }
     for (const hash of hashes) {
       const receipt = await c.public.waitForTransactionReceipt({ hash, timeout: 10_000 });
-      if (receipt.status !== 'success') throw new Error(`devnet setup transaction ${hash} reverted`);
+      if (receipt.status !== 'success')
+        throw new Error(`devnet setup transaction ${hash} reverted`);
     }
     if (options.mining === false) {
       await c.test.setAutomine(false);

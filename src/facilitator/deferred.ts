@@ -17,7 +17,9 @@ import type { LocalFacilitator, LocalFacilitatorOptions } from './local.js';
  * key points at a non-devnet RPC, when the RPC does not answer `eth_chainId`, or when `networks`
  * names another chain.
  */
-export async function createLocalFacilitator(options: LocalFacilitatorOptions): Promise<DeferredLocalFacilitator> {
+export async function createLocalFacilitator(
+  options: LocalFacilitatorOptions,
+): Promise<DeferredLocalFacilitator> {
   const facilitator = buildLocalFacilitator(options);
   await facilitator.start();
   return facilitator;
@@ -45,7 +47,11 @@ export function buildLocalFacilitator(options: LocalFacilitatorOptions): Deferre
     return inner;
   };
   const notStarted = <T>(): Promise<FacilitatorResult<T>> =>
-    Promise.resolve({ kind: 'unavailable', failure: 'network', detail: 'the built-in facilitator is not started' });
+    Promise.resolve({
+      kind: 'unavailable',
+      failure: 'network',
+      detail: 'the built-in facilitator is not started',
+    });
 
   return {
     settlerAddress,

@@ -16,7 +16,11 @@
  * - the anvil test-key guard (assertTestKeyAllowed).
  */
 import { x402Facilitator } from '@x402/core/facilitator';
-import type { PaymentPayload, PaymentRequirements, SettleResponse as CoreSettleResponse } from '@x402/core/types';
+import type {
+  PaymentPayload,
+  PaymentRequirements,
+  SettleResponse as CoreSettleResponse,
+} from '@x402/core/types';
 import { ExactEvmScheme } from '@x402/evm/exact/facilitator';
 import { ExactEvmSchemeV1 } from '@x402/evm/exact/v1/facilitator';
 import {
@@ -29,11 +33,22 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { assertTestKeyAllowed, findNetwork, NETWORKS } from '../chains/index.js';
-import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult, SupportedResponse } from '../verify/index.js';
+import type {
+  FacilitatorClient,
+  FacilitatorRequest,
+  FacilitatorResult,
+  SupportedResponse,
+} from '../verify/index.js';
 import type { SettleResponse, SupportedKind, VerifyResponse } from '../x402/index.js';
 import { createKeepAliveTransport } from './rpc-transport.js';
 import { within } from './deadline.js';
-import { createSettlerSigner, currentTrace, findTransportFailure, startCallTrace, type CallTrace } from './signer.js';
+import {
+  createSettlerSigner,
+  currentTrace,
+  findTransportFailure,
+  startCallTrace,
+  type CallTrace,
+} from './signer.js';
 import { REASON, checkRequest, payerOf } from './validate.js';
 
 /** Reason strings of @x402/evm (exact/facilitator/errors.ts) that this file emits itself. */
@@ -106,7 +121,9 @@ function servedNetworks(chainId: number, requested: readonly string[] | undefine
     const info = findNetwork(name);
     if (!info) throw new Error(`unknown network "${name}"`);
     if (info.chainId !== chainId) {
-      throw new Error(`network "${name}" is chain ${info.chainId}, but the RPC serves chain ${chainId}`);
+      throw new Error(
+        `network "${name}" is chain ${info.chainId}, but the RPC serves chain ${chainId}`,
+      );
     }
     if (name === info.caip2) v2.add(name);
     else v1.add(name);
@@ -116,7 +133,10 @@ function servedNetworks(chainId: number, requested: readonly string[] | undefine
 }
 
 function short(err: unknown): string {
-  const msg = err instanceof Error ? ((err as { shortMessage?: string }).shortMessage ?? err.message) : String(err);
+  const msg =
+    err instanceof Error
+      ? ((err as { shortMessage?: string }).shortMessage ?? err.message)
+      : String(err);
   return msg.length > 300 ? msg.slice(0, 300) + '…' : msg;
 }
 
@@ -135,7 +155,10 @@ const WIRE_REASON = /^[a-z0-9_]{1,64}$/;
 /** Pending v1 settlements: signature → broadcast hash (the v2 scheme keeps its own store). */
 class PendingV1 {
   private readonly entries = new Map<string, { hash: Hex; at: number }>();
-  constructor(private readonly ttlMs = 60 * 60_000, private readonly cap = 10_000) {}
+  constructor(
+    private readonly ttlMs = 60 * 60_000,
+    private readonly cap = 10_000,
+  ) {}
   get(key: string): Hex | undefined {
     const e = this.entries.get(key);
     if (e && Date.now() - e.at > this.ttlMs) {
@@ -159,12 +182,17 @@ class PendingV1 {
  * when the key is malformed, when an anvil test key points at a non-devnet RPC, when the RPC does
  * not answer `eth_chainId`, or when `networks` names another chain.
  */
-export async function connectLocalFacilitator(options: LocalFacilitatorOptions): Promise<LocalFacilitator> {
+export async function connectLocalFacilitator(
+  options: LocalFacilitatorOptions,
+): Promise<LocalFacilitator> {
   const key = options.privateKey.trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error('privateKey must be 0x followed by 64 hex digits');
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+    throw new Error('privateKey must be 0x followed by 64 hex digits');
   await assertTestKeyAllowed(key, options.rpcUrl);
   const receiptTimeoutMs = options.receiptTimeoutMs ?? 60_000;
-  const rpc = createKeepAliveTransport(options.rpcUrl, { timeoutMs: options.rpcTimeoutMs ?? 10_000 });
+  const rpc = createKeepAliveTransport(options.rpcUrl, {
+    timeoutMs: options.rpcTimeoutMs ?? 10_000,
+  });
   try {
     const chainId = await createPublicClient({ transport: rpc.transport }).getChainId();
     const served = servedNetworks(chainId, options.networks);
@@ -186,10 +214,16 @@ export async function connectLocalFacilitator(options: LocalFacilitatorOptions):
     const simulateInSettle = options.simulateInSettle ?? true;
     const core = new x402Facilitator();
     if (served.v2.length > 0) {
-      core.register(served.v2 as PaymentRequirements['network'][], new ExactEvmScheme(settler.signer, { simulateInSettle }));
+      core.register(
+        served.v2 as PaymentRequirements['network'][],
+        new ExactEvmScheme(settler.signer, { simulateInSettle }),
+      );
     }
     if (served.v1.length > 0) {
-      core.registerV1(served.v1 as PaymentRequirements['network'][], new ExactEvmSchemeV1(settler.signer, { simulateInSettle }));
+      core.registerV1(
+        served.v1 as PaymentRequirements['network'][],
+        new ExactEvmSchemeV1(settler.signer, { simulateInSettle }),
+      );
     }
     return buildClient({
       core,
@@ -225,7 +259,11 @@ function unavailable<T>(trace: CallTrace['transportFailure'] & object): Facilita
 }
 
 function late<T>(op: 'verify' | 'settle', ms: number): FacilitatorResult<T> {
-  return { kind: 'unavailable', failure: 'timeout', detail: `${op} exceeded its ${ms} ms deadline` };
+  return {
+    kind: 'unavailable',
+    failure: 'timeout',
+    detail: `${op} exceeded its ${ms} ms deadline`,
+  };
 }
 
 function buildClient(parts: ClientParts): LocalFacilitator {
@@ -252,14 +290,22 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     const payer = payerOf(request);
     const checked = checkRequest(request);
     if (!checked.ok) {
-      return ok({ isValid: false, invalidReason: checked.reason, invalidMessage: checked.message, payer });
+      return ok({
+        isValid: false,
+        invalidReason: checked.reason,
+        invalidMessage: checked.message,
+        payer,
+      });
     }
     const req = checked.request;
     const route = routeProblem(req);
     if (route) return ok({ isValid: false, invalidReason: route, payer });
     try {
       const call = startCallTrace(() =>
-        core.verify(req.paymentPayload as PaymentPayload, req.paymentRequirements as unknown as PaymentRequirements),
+        core.verify(
+          req.paymentPayload as PaymentPayload,
+          req.paymentRequirements as unknown as PaymentRequirements,
+        ),
       );
       const raced = await within(parts.verifyTimeoutMs, call.done);
       if (raced.kind === 'late') {
@@ -278,7 +324,12 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     } catch (err) {
       const transport = findTransportFailure(err);
       if (transport) return unavailable(transport);
-      return ok({ isValid: false, invalidReason: REASON.unexpectedVerifyError, invalidMessage: short(err), payer });
+      return ok({
+        isValid: false,
+        invalidReason: REASON.unexpectedVerifyError,
+        invalidMessage: short(err),
+        payer,
+      });
     }
   }
 
@@ -294,15 +345,33 @@ function buildClient(parts: ClientParts): LocalFacilitator {
   }
 
   /** v1 retry of a payload whose settlement was pending: reconcile against the known hash. */
-  async function reconcileV1(signature: string, hash: Hex, network: string, payer: string | undefined) {
+  async function reconcileV1(
+    signature: string,
+    hash: Hex,
+    network: string,
+    payer: string | undefined,
+  ) {
     try {
       const receipt = await settler.waitForReceipt(hash);
       pendingV1.delete(signature);
       return receipt.status === 'success'
         ? { success: true, transaction: hash, network, payer }
-        : { success: false, errorReason: ERR_TRANSACTION_FAILED, transaction: hash, network, payer };
+        : {
+            success: false,
+            errorReason: ERR_TRANSACTION_FAILED,
+            transaction: hash,
+            network,
+            payer,
+          };
     } catch (err) {
-      return { success: false, errorReason: ERR_SETTLEMENT_PENDING, errorMessage: short(err), transaction: hash, network, payer };
+      return {
+        success: false,
+        errorReason: ERR_SETTLEMENT_PENDING,
+        errorMessage: short(err),
+        transaction: hash,
+        network,
+        payer,
+      };
     }
   }
 
@@ -311,12 +380,23 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     const network = networkOf(request);
     const checked = checkRequest(request);
     if (!checked.ok) {
-      return ok({ success: false, errorReason: checked.reason, errorMessage: checked.message, payer, transaction: '', network });
+      return ok({
+        success: false,
+        errorReason: checked.reason,
+        errorMessage: checked.message,
+        payer,
+        transaction: '',
+        network,
+      });
     }
     const req = checked.request;
     const route = routeProblem(req);
     if (route) return ok({ success: false, errorReason: route, payer, transaction: '', network });
-    const exact = (req.paymentPayload as { payload: { signature: string; authorization: { from: string; nonce: string } } }).payload;
+    const exact = (
+      req.paymentPayload as {
+        payload: { signature: string; authorization: { from: string; nonce: string } };
+      }
+    ).payload;
     const signature = exact.signature;
     // The same authorization already being settled here: do not broadcast a second transaction that
     // can only revert (and burn gas). Once the running call has broadcast, its hash is pending;
@@ -327,8 +407,22 @@ function buildClient(parts: ClientParts): LocalFacilitator {
       const hash = running.hashes[running.hashes.length - 1];
       return ok(
         hash
-          ? { success: false, errorReason: ERR_SETTLEMENT_PENDING, errorMessage: 'settlement of this authorization in progress', payer, transaction: hash, network }
-          : { success: false, errorReason: ERR_NONCE_USED, errorMessage: 'settlement of this authorization in progress', payer, transaction: '', network },
+          ? {
+              success: false,
+              errorReason: ERR_SETTLEMENT_PENDING,
+              errorMessage: 'settlement of this authorization in progress',
+              payer,
+              transaction: hash,
+              network,
+            }
+          : {
+              success: false,
+              errorReason: ERR_NONCE_USED,
+              errorMessage: 'settlement of this authorization in progress',
+              payer,
+              transaction: '',
+              network,
+            },
       );
     }
     const call = startCallTrace(() => settleOnce(req, signature, network, payer));
@@ -364,7 +458,10 @@ function buildClient(parts: ClientParts): LocalFacilitator {
         const known = pendingV1.get(signature);
         if (known) return ok(await reconcileV1(signature, known, network, payer));
       }
-      const result = await core.settle(req.paymentPayload as PaymentPayload, req.paymentRequirements as unknown as PaymentRequirements);
+      const result = await core.settle(
+        req.paymentPayload as PaymentPayload,
+        req.paymentRequirements as unknown as PaymentRequirements,
+      );
       let answer = toSettle(result, payer);
       if (!answer.success && req.x402Version === 1) {
         const lastHash = trace.hashes[trace.hashes.length - 1];
@@ -379,7 +476,11 @@ function buildClient(parts: ClientParts): LocalFacilitator {
             payer: answer.payer,
           };
         } else if (answer.errorReason !== undefined && !WIRE_REASON.test(answer.errorReason)) {
-          answer = { ...answer, errorReason: v1ReasonFromMessage(answer.errorReason), errorMessage: answer.errorReason.slice(0, 300) };
+          answer = {
+            ...answer,
+            errorReason: v1ReasonFromMessage(answer.errorReason),
+            errorMessage: answer.errorReason.slice(0, 300),
+          };
         }
       }
       // Nothing broadcast and the RPC failed: the negative answer is about the RPC, not the payment.
@@ -390,14 +491,23 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     } catch (err) {
       const transport = findTransportFailure(err);
       if (transport) return unavailable(transport);
-      return ok({ success: false, errorReason: REASON.unexpectedSettleError, errorMessage: short(err), payer, transaction: '', network });
+      return ok({
+        success: false,
+        errorReason: REASON.unexpectedSettleError,
+        errorMessage: short(err),
+        payer,
+        transaction: '',
+        network,
+      });
     }
   }
 
   function supported(): Promise<FacilitatorResult<SupportedResponse>> {
     const s = core.getSupported();
     const kinds: SupportedKind[] = s.kinds.map((k) => ({ ...k }));
-    return Promise.resolve(ok({ kinds, extensions: s.extensions, signers: s.signers } as SupportedResponse));
+    return Promise.resolve(
+      ok({ kinds, extensions: s.extensions, signers: s.signers } as SupportedResponse),
+    );
   }
 
   let closed = false;

@@ -36,16 +36,24 @@ export function createKeepAliveTransport(
 ): KeepAliveTransport {
   const url = new URL(rpcUrl);
   const isHttps = url.protocol === 'https:';
-  if (!isHttps && url.protocol !== 'http:') throw new Error(`unsupported RPC URL protocol ${url.protocol}`);
+  if (!isHttps && url.protocol !== 'http:')
+    throw new Error(`unsupported RPC URL protocol ${url.protocol}`);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
-  const agentOpts = { keepAlive: true, maxSockets: options.maxSockets ?? 32, keepAliveMsecs: 1_000 };
+  const agentOpts = {
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? 32,
+    keepAliveMsecs: 1_000,
+  };
   const agent = isHttps ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
   const requestFn = isHttps ? https.request : http.request;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (url.username || url.password) {
     headers['authorization'] =
-      'Basic ' + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+      'Basic ' +
+      Buffer.from(
+        `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+      ).toString('base64');
   }
   // URL without credentials, for error messages.
   const target = `${url.protocol}//${url.host}${url.pathname}${url.search}`;
@@ -72,13 +80,25 @@ export function createKeepAliveTransport(
             }
             chunks.push(chunk);
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
           res.on('error', reject);
         },
       );
-      const timer = setTimeout(() => req.destroy(new TimeoutError({ body: JSON.parse(body) as Record<string, unknown>, url: target })), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          req.destroy(
+            new TimeoutError({ body: JSON.parse(body) as Record<string, unknown>, url: target }),
+          ),
+        timeoutMs,
+      );
       req.on('close', () => clearTimeout(timer));
-      req.on('timeout', () => req.destroy(new TimeoutError({ body: JSON.parse(body) as Record<string, unknown>, url: target })));
+      req.on('timeout', () =>
+        req.destroy(
+          new TimeoutError({ body: JSON.parse(body) as Record<string, unknown>, url: target }),
+        ),
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -107,7 +127,12 @@ export function createKeepAliveTransport(
         } catch {
           parsed = undefined;
         }
-        if (res.status < 200 || res.status >= 300 || parsed === undefined || typeof parsed !== 'object') {
+        if (
+          res.status < 200 ||
+          res.status >= 300 ||
+          parsed === undefined ||
+          typeof parsed !== 'object'
+        ) {
           throw new HttpRequestError({
             url: target,
             body: payload,
@@ -115,7 +140,8 @@ export function createKeepAliveTransport(
             details: res.text.slice(0, 200),
           });
         }
-        if (parsed.error) throw new RpcRequestError({ body: payload, error: parsed.error, url: target });
+        if (parsed.error)
+          throw new RpcRequestError({ body: payload, error: parsed.error, url: target });
         return parsed.result;
       },
     },

@@ -37,7 +37,11 @@ export interface FacilitatorServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly error: string, readonly detail?: string) {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly detail?: string,
+  ) {
     super(error);
   }
 }
@@ -78,24 +82,33 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 function reply<T>(res: http.ServerResponse, result: FacilitatorResult<T>): void {
   if (result.kind === 'ok') send(res, 200, result.value);
-  else send(res, 503, { error: 'facilitator_unavailable', failure: result.failure, detail: result.detail });
+  else
+    send(res, 503, {
+      error: 'facilitator_unavailable',
+      failure: result.failure,
+      detail: result.detail,
+    });
 }
 
-export function startFacilitatorServer(options: FacilitatorServerOptions): Promise<FacilitatorServer> {
+export function startFacilitatorServer(
+  options: FacilitatorServerOptions,
+): Promise<FacilitatorServer> {
   const { facilitator } = options;
   const cap = options.maxBodyBytes ?? 64 * 1024;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
     if (path === '/supported' || path === '/healthz') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new HttpError(405, 'method_not_allowed');
       if (path === '/healthz') return send(res, 200, { ok: true });
       return reply(res, await facilitator.supported());
     }
     if (path !== '/verify' && path !== '/settle') throw new HttpError(404, 'not_found');
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed');
     const type = String(req.headers['content-type'] ?? 'application/json').toLowerCase();
-    if (!type.includes('json')) throw new HttpError(415, 'unsupported_media_type', 'send application/json');
+    if (!type.includes('json'))
+      throw new HttpError(415, 'unsupported_media_type', 'send application/json');
     const text = await readBody(req, cap);
     let body: unknown;
     try {
@@ -118,7 +131,11 @@ export function startFacilitatorServer(options: FacilitatorServerOptions): Promi
       }
       if (err instanceof HttpError) {
         if (err.status === 413) res.setHeader('connection', 'close');
-        send(res, err.status, err.detail ? { error: err.error, detail: err.detail } : { error: err.error });
+        send(
+          res,
+          err.status,
+          err.detail ? { error: err.error, detail: err.detail } : { error: err.error },
+        );
       } else {
         send(res, 500, { error: 'internal_error' });
       }

@@ -57,8 +57,16 @@ export class CallAbandonedError extends Error {
 const traces = new AsyncLocalStorage<CallTrace>();
 
 /** Start `fn` with a fresh trace; the trace is observable (and abandonable) while `fn` runs. */
-export function startCallTrace<T>(fn: () => Promise<T>): { readonly trace: CallTrace; readonly done: Promise<T> } {
-  const trace: CallTrace = { hashes: [], receiptTimedOut: false, transportFailure: undefined, abandoned: false };
+export function startCallTrace<T>(fn: () => Promise<T>): {
+  readonly trace: CallTrace;
+  readonly done: Promise<T>;
+} {
+  const trace: CallTrace = {
+    hashes: [],
+    receiptTimedOut: false,
+    transportFailure: undefined,
+    abandoned: false,
+  };
   return { trace, done: traces.run(trace, fn) };
 }
 
@@ -70,7 +78,9 @@ export function currentTrace(): CallTrace {
 }
 
 /** Run `fn` with a fresh trace; returns the result and the trace. */
-export async function withCallTrace<T>(fn: () => Promise<T>): Promise<{ result: T; trace: CallTrace }> {
+export async function withCallTrace<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; trace: CallTrace }> {
   const { trace, done } = startCallTrace(fn);
   return { result: await done, trace };
 }
@@ -94,11 +104,14 @@ export function findTransportFailure(err: unknown): TransportFailure | undefined
 /** Record a transport failure of `err` in the current trace, then rethrow. */
 function noteAndRethrow(err: unknown): never {
   const trace = traces.getStore();
-  if (trace && trace.transportFailure === undefined) trace.transportFailure = findTransportFailure(err);
+  if (trace && trace.transportFailure === undefined)
+    trace.transportFailure = findTransportFailure(err);
   throw err;
 }
 
-function tracked<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+function tracked<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return (...args: A) => fn(...args).catch(noteAndRethrow);
 }
 
@@ -138,7 +151,10 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
     return queue.run(async () => {
       if (trace?.abandoned) throw new CallAbandonedError();
       try {
-        nextNonce ??= await publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' });
+        nextNonce ??= await publicClient.getTransactionCount({
+          address: account.address,
+          blockTag: 'pending',
+        });
         const nonce = nextNonce;
         const hash = await submit(nonce);
         nextNonce = nonce + 1;
@@ -166,16 +182,25 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
 
   const base = {
     address: account.address,
-    readContract: tracked((args: { address: Hex; abi: readonly unknown[]; functionName: string; args?: readonly unknown[] }) =>
-      publicClient.readContract({ ...args, abi: args.abi as Abi, args: args.args ?? [] })),
-    verifyTypedData: tracked((args: {
-      address: Hex;
-      domain: Record<string, unknown>;
-      types: Record<string, unknown>;
-      primaryType: string;
-      message: Record<string, unknown>;
-      signature: Hex;
-    }) => publicClient.verifyTypedData(args as Parameters<typeof publicClient.verifyTypedData>[0])),
+    readContract: tracked(
+      (args: {
+        address: Hex;
+        abi: readonly unknown[];
+        functionName: string;
+        args?: readonly unknown[];
+      }) => publicClient.readContract({ ...args, abi: args.abi as Abi, args: args.args ?? [] }),
+    ),
+    verifyTypedData: tracked(
+      (args: {
+        address: Hex;
+        domain: Record<string, unknown>;
+        types: Record<string, unknown>;
+        primaryType: string;
+        message: Record<string, unknown>;
+        signature: Hex;
+      }) =>
+        publicClient.verifyTypedData(args as Parameters<typeof publicClient.verifyTypedData>[0]),
+    ),
     writeContract: (args: {
       address: Hex;
       abi: readonly unknown[];
@@ -196,10 +221,9 @@ export function createSettlerSigner(deps: SettlerSignerDeps): SettlerSigner {
         }),
       ),
     sendTransaction: (args: { to: Hex; data: Hex }) =>
-      send((nonce) =>
-        walletClient.sendTransaction({ to: args.to, data: args.data, nonce }),
-      ),
-    waitForTransactionReceipt: (args: { hash: Hex; timeout?: number }) => waitForReceipt(args.hash, args.timeout),
+      send((nonce) => walletClient.sendTransaction({ to: args.to, data: args.data, nonce })),
+    waitForTransactionReceipt: (args: { hash: Hex; timeout?: number }) =>
+      waitForReceipt(args.hash, args.timeout),
     // @x402/evm starts this check eagerly and may return early without awaiting it: a rejection
     // would then be unhandled and end the process (the gateway, with `facilitator.local`). On a
     // transport failure answer "no code" instead, with the failure noted: a negative answer with a

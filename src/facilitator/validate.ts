@@ -66,9 +66,10 @@ export function envelopeProblem(body: unknown): string | undefined {
 export function checkRequest(body: unknown): CheckedRequest {
   const problem = envelopeProblem(body);
   if (problem !== undefined) {
-    const reason = isJsonObject(body) && body['x402Version'] !== 1 && body['x402Version'] !== 2
-      ? REASON.invalidX402Version
-      : REASON.invalidPayload;
+    const reason =
+      isJsonObject(body) && body['x402Version'] !== 1 && body['x402Version'] !== 2
+        ? REASON.invalidX402Version
+        : REASON.invalidPayload;
     return { ok: false, reason, message: problem };
   }
   const b = body as Record<string, Record<string, unknown>> & { x402Version: 1 | 2 };
@@ -81,16 +82,22 @@ export function checkRequest(body: unknown): CheckedRequest {
       message: `paymentPayload.x402Version (${String(payload['x402Version'])}) differs from x402Version (${version})`,
     };
   }
-  const reqs = (version === 1 ? PaymentRequirementsV1Schema : PaymentRequirementsV2Schema).safeParse(
-    b['paymentRequirements'],
-  );
+  const reqs = (
+    version === 1 ? PaymentRequirementsV1Schema : PaymentRequirementsV2Schema
+  ).safeParse(b['paymentRequirements']);
   if (!reqs.success) {
-    return { ok: false, reason: REASON.invalidPaymentRequirements, message: zodMessage(reqs.error) };
+    return {
+      ok: false,
+      reason: REASON.invalidPaymentRequirements,
+      message: zodMessage(reqs.error),
+    };
   }
   const pp = (version === 1 ? PaymentPayloadV1Schema : PaymentPayloadV2Schema).safeParse(payload);
-  if (!pp.success) return { ok: false, reason: REASON.invalidPayload, message: zodMessage(pp.error) };
+  if (!pp.success)
+    return { ok: false, reason: REASON.invalidPayload, message: zodMessage(pp.error) };
   const inner = ExactEvmPayloadSchema.safeParse(payload['payload']);
-  if (!inner.success) return { ok: false, reason: REASON.invalidPayload, message: zodMessage(inner.error) };
+  if (!inner.success)
+    return { ok: false, reason: REASON.invalidPayload, message: zodMessage(inner.error) };
   // The original objects are passed on untouched (the schemas' transforms are not applied).
   return { ok: true, request: body as FacilitatorRequest };
 }

@@ -11,7 +11,9 @@ import { SeriesCounter, SeriesHistogram } from './series.js';
 const PREFIX = 'x402_gateway_';
 
 /** Latency buckets in seconds: 1 ms … 30 s (facilitators and upstreams range from loopback to chain). */
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 /** A 0/1 level read when scraped. */
 export interface Level {
@@ -40,7 +42,8 @@ export interface MetricsOptions {
 
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  if (options.defaultMetrics !== false)
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
   const registers = [registry];
   const inFlight = options.inFlight ?? { count: 0 };
   let facilitatorUp = 0;

@@ -71,7 +71,9 @@ class SeriesTree<S> {
   get(values: readonly string[]): S {
     const names = this.labelNames;
     if (values.length !== names.length) {
-      throw new Error(`expected ${names.length} label values (${names.join(', ')}), got ${values.length}`);
+      throw new Error(
+        `expected ${names.length} label values (${names.join(', ')}), got ${values.length}`,
+      );
     }
     let level = this.#root;
     for (let i = 0; i < values.length - 1; i++) {
@@ -172,7 +174,11 @@ function histogramValues(
       cumulative += s.counts[i]!;
       values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: `${name}_bucket` });
     });
-    values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${name}_bucket` });
+    values.push({
+      labels: { ...s.labels, le: '+Inf' },
+      value: s.count,
+      metricName: `${name}_bucket`,
+    });
     values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum` });
     values.push({ labels: { ...s.labels }, value: s.count, metricName: `${name}_count` });
   }

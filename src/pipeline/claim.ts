@@ -22,7 +22,8 @@ export function releaseClaim(ctx: RequestContext, deps: Deps): Awaitable<void> {
     }
     return deps.replay.release(ctx.replayKey);
   }
-  if (state === 'resumed') return deps.replay.markPending(ctx.replayKey, ctx.priorTransaction, ctx.digestOf());
+  if (state === 'resumed')
+    return deps.replay.markPending(ctx.replayKey, ctx.priorTransaction, ctx.digestOf());
 }
 
 /** Settlement outcome unknown: keep the claim, let the same signature resume it. */
@@ -33,11 +34,19 @@ export function keepClaimPending(
 ): Awaitable<void> {
   if (ctx.claim !== 'fresh' && ctx.claim !== 'resumed') return;
   ctx.claim = 'done';
-  return deps.replay.markPending(ctx.replayKey, transaction ?? ctx.priorTransaction, ctx.digestOf());
+  return deps.replay.markPending(
+    ctx.replayKey,
+    transaction ?? ctx.priorTransaction,
+    ctx.digestOf(),
+  );
 }
 
 /** Settled: the authorization is spent; keep the record until validBefore plus margin. */
-export function markClaimSettled(ctx: RequestContext, deps: Deps, transaction: string): Awaitable<void> {
+export function markClaimSettled(
+  ctx: RequestContext,
+  deps: Deps,
+  transaction: string,
+): Awaitable<void> {
   if (ctx.claim !== 'fresh' && ctx.claim !== 'resumed') return;
   ctx.claim = 'done';
   return deps.replay.markSettled(ctx.replayKey, transaction);

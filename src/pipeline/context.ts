@@ -89,7 +89,8 @@ export class RequestContext {
    * cache on a hit and a pending replay record compare it, so most requests never hash.
    */
   readonly digestOf = (): string => {
-    if (this.digest === '') this.digest = verifyDigest(this.headerValue ?? '', this.route?.id ?? '');
+    if (this.digest === '')
+      this.digest = verifyDigest(this.headerValue ?? '', this.route?.id ?? '');
     return this.digest;
   };
 

@@ -10,8 +10,12 @@ import { facilitatorRequest as buildRequest } from '../x402/index.js';
 
 /** Built once per request: verify, settle and a settle retry all send this same object. */
 export function facilitatorRequest(ctx: RequestContext, deps: Deps): FacilitatorRequest {
-  ctx.facilitatorRequest ??= buildRequest(ctx.payload!, ctx.rawPayload, ctx.offer!, ctx.route!.resource, () =>
-    resourceUrl(ctx, deps),
+  ctx.facilitatorRequest ??= buildRequest(
+    ctx.payload!,
+    ctx.rawPayload,
+    ctx.offer!,
+    ctx.route!.resource,
+    () => resourceUrl(ctx, deps),
   );
   return ctx.facilitatorRequest;
 }

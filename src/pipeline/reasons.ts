@@ -30,4 +30,7 @@ export const GATEWAY_REASON = Object.freeze({
 } as const);
 
 /** Prometheus labels for every reason a request can end with: ours as they are, others bounded. */
-export const REASON_LABELS = createReasonLabels([...Object.values(REASON), ...Object.values(GATEWAY_REASON)]);
+export const REASON_LABELS = createReasonLabels([
+  ...Object.values(REASON),
+  ...Object.values(GATEWAY_REASON),
+]);

@@ -40,7 +40,8 @@ export function clientGoneReply(ctx: RequestContext): Reply {
 /** The resource URL of this request: publicUrl (else the request's scheme and Host) + path + query. */
 export function resourceUrl(ctx: RequestContext, deps: Deps): string {
   if (ctx.resourceUrlCache !== undefined) return ctx.resourceUrlCache;
-  const base = deps.config.server.publicUrl ?? `${requestProto(ctx, deps)}://${requestHost(ctx, deps)}`;
+  const base =
+    deps.config.server.publicUrl ?? `${requestProto(ctx, deps)}://${requestHost(ctx, deps)}`;
   ctx.resourceUrlCache = base + ctx.path + ctx.search;
   return ctx.resourceUrlCache;
 }

@@ -19,7 +19,12 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
   let sequence = 0;
   return (req, res) => {
     deps.inFlight.count++;
-    const ctx = new RequestContext(req, res, `${prefix}-${(++sequence).toString(36)}`, performance.now());
+    const ctx = new RequestContext(
+      req,
+      res,
+      `${prefix}-${(++sequence).toString(36)}`,
+      performance.now(),
+    );
     let pending = 2; // pipeline done + response closed
     const done = (): void => {
       if (--pending === 0) observe(ctx, deps);
@@ -33,7 +38,12 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
   };
 }
 
-async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage[], done: () => void): Promise<void> {
+async function runStages(
+  ctx: RequestContext,
+  deps: Deps,
+  stages: readonly Stage[],
+  done: () => void,
+): Promise<void> {
   try {
     for (const stage of stages) {
       if (stage.paidOnly && !ctx.paid) continue;
@@ -48,7 +58,8 @@ async function runStages(ctx: RequestContext, deps: Deps, stages: readonly Stage
     ctx.outcome = 'error';
     ctx.reason = GATEWAY_REASON.internalError;
     ctx.upstream?.discard();
-    if (!ctx.res.headersSent) writeReply(ctx, errorReply(500, GATEWAY_REASON.internalError, 'internal error'));
+    if (!ctx.res.headersSent)
+      writeReply(ctx, errorReply(500, GATEWAY_REASON.internalError, 'internal error'));
     else ctx.res.destroy();
   } finally {
     // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
@@ -90,7 +101,9 @@ function observe(ctx: RequestContext, deps: Deps): void {
   metrics.requests.labels(routeId, ctx.outcome).inc();
   if (ctx.headerValue !== undefined) {
     // No reason (a payment that went through) is `none`, not folded into `other` with unknown ones.
-    metrics.payments.labels(ctx.outcome, ctx.reason === undefined ? 'none' : REASON_LABELS.label(ctx.reason)).inc();
+    metrics.payments
+      .labels(ctx.outcome, ctx.reason === undefined ? 'none' : REASON_LABELS.label(ctx.reason))
+      .inc();
   }
   // One line per request. Payment headers are never logged: only facts derived from them.
   // The line is not even built when the configured level drops it.

@@ -6,8 +6,7 @@
 
 /** Result of parsing a price or an atomic amount. */
 export type PriceParse =
-  | { readonly ok: true; readonly amount: bigint }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly amount: bigint } | { readonly ok: false; readonly message: string };
 
 /** EIP-3009 `value` is a uint256: nothing larger can ever be paid. */
 const MAX_UINT256 = (1n << 256n) - 1n;

@@ -5,7 +5,6 @@ import { compileRoute, insertRoute, newNode, type RouteSlot } from './compile.js
 import { findInTrie, pickFromSlot, splitMatchKey } from './match.js';
 import type { PriceTable, PricedRoute, RouteSpec } from './types.js';
 
-
 /**
  * Build the price table from validated route specs. `match(method, matchKey)` takes the `matchKey` of
  * `canonicalizeTarget` and an upper-case method (HEAD matches as GET); it returns the most specific

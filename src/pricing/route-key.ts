@@ -42,8 +42,7 @@ export interface ParsedRouteKey extends ParsedRoutePattern {
 }
 
 export type RouteKeyParse<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
 /**
  * Characters a literal segment may hold: what a canonical path can carry unencoded (RFC 3986
@@ -108,7 +107,7 @@ export function parseRoutePattern(pattern: string): RouteKeyParse<ParsedRoutePat
             : ch === ':'
               ? '":" may only start a param segment'
               : `character ${JSON.stringify(ch)} is not allowed in a literal segment ` +
-                '(allowed: letters, digits and -._~!$&\'()+,=)';
+                "(allowed: letters, digits and -._~!$&'()+,=)";
         return { ok: false, message: why };
       }
     }

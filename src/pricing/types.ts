@@ -7,8 +7,7 @@ import type { Offer, Resource } from '../x402/index.js';
 
 /** How a priced route's money is collected relative to the upstream response. */
 export type SettleMode =
-  | { readonly mode: 'headers' }
-  | { readonly mode: 'buffer'; readonly maxBufferBytes: number };
+  { readonly mode: 'headers' } | { readonly mode: 'buffer'; readonly maxBufferBytes: number };
 
 /**
  * One route as pricing takes it (config validation produces these from YAML). `amount === 0n`

@@ -103,7 +103,11 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     if (this.#answered) controller.abort(new DiscardedError('already answered'));
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
     if (statusCode < 200 || this.#answered) return; // 1xx: the real answer follows
     this.status = statusCode;
     this.headers = headers;
@@ -171,7 +175,8 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     if (this.#discarded) return;
     this.#discarded = true;
     this.#held = [];
-    if (!this.#ended && !this.#broken) this.#controller?.abort(new DiscardedError('response dropped'));
+    if (!this.#ended && !this.#broken)
+      this.#controller?.abort(new DiscardedError('response dropped'));
   }
 
   // --- internals -----------------------------------------------------------------------------
@@ -213,11 +218,21 @@ function onDeadline(exchange: Exchange): void {
   exchange.abort(new UpstreamTimeoutError('upstream timeout'));
 }
 
-function classify(err: Error, timedOut: boolean, req: IncomingMessage, timeoutMs: number): ForwardResult {
+function classify(
+  err: Error,
+  timedOut: boolean,
+  req: IncomingMessage,
+  timeoutMs: number,
+): ForwardResult {
   if (timedOut || err instanceof UpstreamTimeoutError) {
-    return { kind: 'error', error: 'timeout', detail: `no upstream response within ${timeoutMs} ms` };
+    return {
+      kind: 'error',
+      error: 'timeout',
+      detail: `no upstream response within ${timeoutMs} ms`,
+    };
   }
-  if (err instanceof BodyTooLargeError) return { kind: 'error', error: 'body_too_large', detail: err.message };
+  if (err instanceof BodyTooLargeError)
+    return { kind: 'error', error: 'body_too_large', detail: err.message };
   if (err instanceof ClientGoneError || req.socket.destroyed) {
     return { kind: 'error', error: 'client_gone', detail: 'client connection closed' };
   }

@@ -64,7 +64,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const exchange = new Exchange(req, options.timeoutMs, done);
       res.on('close', exchange.onClientClose);
       pool.dispatch(
-        { method: req.method ?? 'GET', path: basePath + (req.url ?? '/'), headers, body: body ?? null },
+        {
+          method: req.method ?? 'GET',
+          path: basePath + (req.url ?? '/'),
+          headers,
+          body: body ?? null,
+        },
         exchange,
       );
     },

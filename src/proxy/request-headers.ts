@@ -41,7 +41,13 @@ const REWRITE_HEADERS = [
 /** Payment protocol headers (request side) and every client-sent `x-payment-*`. */
 const PAYMENT_HEADERS = ['payment-signature', 'x-payment', 'payment-required', 'payment-response'];
 
-const FORWARDED = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'];
+const FORWARDED = [
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'forwarded',
+];
 
 const DROP_TRUSTED = new Set([...HOP_BY_HOP, ...MET_HERE, ...REWRITE_HEADERS, ...PAYMENT_HEADERS]);
 /** Without trustProxy, client-sent X-Forwarded-* / Forwarded are dropped and replaced by ours. */
@@ -87,7 +93,9 @@ export function upstreamHeaders(
   if (trustProxy) {
     const prior = out['x-forwarded-for'];
     out['x-forwarded-for'] =
-      typeof prior === 'string' && prior !== '' ? `${prior}, ${forwarded.clientIp}` : forwarded.clientIp;
+      typeof prior === 'string' && prior !== ''
+        ? `${prior}, ${forwarded.clientIp}`
+        : forwarded.clientIp;
     out['x-forwarded-host'] ??= forwarded.host;
     out['x-forwarded-proto'] ??= forwarded.proto;
   } else {

@@ -64,7 +64,12 @@ export function reconcileResumed(
   if (NONCE_SPENT.has(outcome.reason) && priorTransaction !== undefined) {
     return {
       kind: 'success',
-      response: { success: true, transaction: priorTransaction, network, payer: outcome.response.payer ?? payer },
+      response: {
+        success: true,
+        transaction: priorTransaction,
+        network,
+        payer: outcome.response.payer ?? payer,
+      },
     };
   }
   return {

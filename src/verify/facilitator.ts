@@ -94,7 +94,8 @@ export class HttpFacilitatorClient implements FacilitatorClient {
       const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
       headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
     }
-    for (const [name, value] of Object.entries(options.headers)) headers[name.toLowerCase()] = value;
+    for (const [name, value] of Object.entries(options.headers))
+      headers[name.toLowerCase()] = value;
     const getHeaders = Object.freeze(headers);
     const postHeaders = Object.freeze({ ...headers, 'content-type': 'application/json' });
 
@@ -228,13 +229,21 @@ class Attempt<T> implements Dispatcher.DispatchHandler {
     if (this.call.done) c.abort(new Error('deadline'));
   }
 
-  onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (statusCode < 200) return; // 1xx: the real reply follows
     this.#responded = true;
     this.#status = statusCode;
     const declared = Number(headers['content-length']);
     if (declared > MAX_REPLY_BYTES) {
-      this.call.fail('bad_response', `reply of ${declared} bytes exceeds ${MAX_REPLY_BYTES}`, statusCode);
+      this.call.fail(
+        'bad_response',
+        `reply of ${declared} bytes exceeds ${MAX_REPLY_BYTES}`,
+        statusCode,
+      );
       c.abort(new Error('reply too large'));
     }
   }
@@ -294,8 +303,7 @@ function unavailable<T>(
   detail: string,
   status?: number,
 ): FacilitatorResult<T> {
-  const d =
-    detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS - 1)}…` : detail;
+  const d = detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS - 1)}…` : detail;
   return status === undefined
     ? { kind: 'unavailable', failure, detail: d }
     : { kind: 'unavailable', failure, detail: d, status };

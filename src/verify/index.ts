@@ -8,4 +8,13 @@ export { HttpFacilitatorClient } from './facilitator.js';
 export { watchFacilitatorSupport } from './readiness.js';
 export { InMemoryReplayGuard } from './replay.js';
 export { replayKey } from './replay-key.js';
-export type { Awaitable, ClaimOutcome, FacilitatorClient, FacilitatorRequest, FacilitatorResult, ReplayGuard, SupportedResponse, VerifyCache } from './types.js';
+export type {
+  Awaitable,
+  ClaimOutcome,
+  FacilitatorClient,
+  FacilitatorRequest,
+  FacilitatorResult,
+  ReplayGuard,
+  SupportedResponse,
+  VerifyCache,
+} from './types.js';

@@ -26,18 +26,24 @@ export function watchFacilitatorSupport(
   const attempt = async (): Promise<void> => {
     const result = await facilitator.supported();
     if (stopped) return;
-    metrics.facilitatorRequests.labels('supported', result.kind === 'ok' ? 'ok' : result.failure).inc();
+    metrics.facilitatorRequests
+      .labels('supported', result.kind === 'ok' ? 'ok' : result.failure)
+      .inc();
     if (result.kind === 'ok') {
       metrics.facilitatorUp.set(1);
       readiness.ready = true;
       readiness.detail = 'ok';
-      for (const problem of unsupportedOffers(result.value, routes)) log.warn(problem, 'facilitator does not support a configured network');
+      for (const problem of unsupportedOffers(result.value, routes))
+        log.warn(problem, 'facilitator does not support a configured network');
       log.info({ kinds: result.value.kinds.length }, 'facilitator /supported answered');
       return;
     }
     metrics.facilitatorUp.set(0);
     readiness.detail = `facilitator /supported failed: ${result.failure}`;
-    log.warn({ failure: result.failure, detail: result.detail, retryInMs: delay }, 'facilitator /supported failed');
+    log.warn(
+      { failure: result.failure, detail: result.detail, retryInMs: delay },
+      'facilitator /supported failed',
+    );
     timer = setTimeout(() => void attempt(), delay);
     timer.unref();
     delay = Math.min(delay * 2, MAX_RETRY_MS);
@@ -58,7 +64,9 @@ export function unsupportedOffers(
   supported: SupportedResponse,
   routes: readonly PricedRoute[],
 ): Array<{ network: string; x402Version: number; routes: string[] }> {
-  const listed = new Set(supported.kinds.filter((k) => k.scheme === 'exact').map((k) => `${k.x402Version}|${k.network}`));
+  const listed = new Set(
+    supported.kinds.filter((k) => k.scheme === 'exact').map((k) => `${k.x402Version}|${k.network}`),
+  );
   const missing = new Map<string, { network: string; x402Version: number; routes: string[] }>();
   for (const route of routes) {
     for (const offer of route.offers) {

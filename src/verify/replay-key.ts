@@ -13,7 +13,10 @@ import type { Offer } from '../x402/index.js';
  * per held record, measured with 200k records (up to a million are held).
  */
 export function replayKey(offer: Offer, from: string, nonce: string): string {
-  return [offer.network.chainId, offer.asset.address.toLowerCase(), from.toLowerCase(), nonce.toLowerCase()].join(
-    ':',
-  );
+  return [
+    offer.network.chainId,
+    offer.asset.address.toLowerCase(),
+    from.toLowerCase(),
+    nonce.toLowerCase(),
+  ].join(':');
 }

@@ -83,7 +83,12 @@ export class InMemoryReplayGuard implements ReplayGuard {
     const held = this.#records.get(key);
     // Absent means released or expired: then no settlement can be outstanding for it any more.
     if (typeof held === 'number') {
-      this.#records.set(key, { state: 'pending', digest, transaction, expiresAtMs: this.#expiresAtMs(held) });
+      this.#records.set(key, {
+        state: 'pending',
+        digest,
+        transaction,
+        expiresAtMs: this.#expiresAtMs(held),
+      });
     } else if (held !== undefined) {
       held.state = 'pending';
       held.digest = digest;

@@ -42,7 +42,11 @@ export function parseVerifyReply(json: unknown): VerifyResponse | undefined {
   if (!isJsonObject(json)) return undefined;
   const { isValid, invalidReason, invalidMessage, payer } = json;
   if (typeof isValid !== 'boolean') return undefined;
-  if (!isOptionalString(invalidReason) || !isOptionalString(invalidMessage) || !isOptionalString(payer)) {
+  if (
+    !isOptionalString(invalidReason) ||
+    !isOptionalString(invalidMessage) ||
+    !isOptionalString(payer)
+  ) {
     return undefined;
   }
   const reply: Writable<VerifyResponse> = { isValid };

@@ -57,7 +57,9 @@ export function decodePaymentHeader(value: string, maxBytes: number): DecodeResu
   const bytes = Buffer.from(value, 'base64');
   if (value.length === 0 || bytes.toString('base64') !== value) {
     return malformed(
-      value.length % 4 !== 0 || !BASE64_RE.test(value) ? 'not padded standard base64' : 'non-canonical base64 padding bits',
+      value.length % 4 !== 0 || !BASE64_RE.test(value)
+        ? 'not padded standard base64'
+        : 'non-canonical base64 padding bits',
     );
   }
 
@@ -81,7 +83,9 @@ export function decodePaymentHeader(value: string, maxBytes: number): DecodeResu
   if (version === 1 || version === 2) {
     const fields = raw as Readonly<Record<string, unknown>>;
     const checked = version === 1 ? checkPayloadV1(fields) : checkPayloadV2(fields);
-    return checked.ok ? { ok: true, payload: checked.value, raw } : malformed(checked.detail.slice(0, MAX_DETAIL_CHARS));
+    return checked.ok
+      ? { ok: true, payload: checked.value, raw }
+      : malformed(checked.detail.slice(0, MAX_DETAIL_CHARS));
   }
   if (typeof version === 'number') {
     return {

@@ -12,4 +12,13 @@ export { REASON } from './reasons.js';
 export { facilitatorRequest } from './requirements.js';
 export { selectOffer } from './select.js';
 export { encodeSettlementHeader } from './settlement.js';
-export type { Offer, PaymentPayload, PaymentRequirementsV1, PaymentRequirementsV2, Resource, SettleResponse, SupportedKind, VerifyResponse } from './types.js';
+export type {
+  Offer,
+  PaymentPayload,
+  PaymentRequirementsV1,
+  PaymentRequirementsV2,
+  Resource,
+  SettleResponse,
+  SupportedKind,
+  VerifyResponse,
+} from './types.js';

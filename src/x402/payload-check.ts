@@ -26,7 +26,8 @@ import type {
 import { isJsonObject, isOptionalString, type Writable } from '../lib/index.js';
 
 /** A checked value, or the path and rule of the first field that broke it. */
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -43,13 +44,16 @@ function checkAuthorization(v: unknown): Checked<ExactEvmAuthorization> {
   const at = 'payload.authorization';
   if (!isJsonObject(v)) return refused(at, 'expected object');
   const { from, to, value, validAfter, validBefore, nonce } = v;
-  if (typeof from !== 'string' || !isHexAddress(from)) return refused(`${at}.from`, 'expected 0x + 40 hex');
-  if (typeof to !== 'string' || !isHexAddress(to)) return refused(`${at}.to`, 'expected 0x + 40 hex');
+  if (typeof from !== 'string' || !isHexAddress(from))
+    return refused(`${at}.from`, 'expected 0x + 40 hex');
+  if (typeof to !== 'string' || !isHexAddress(to))
+    return refused(`${at}.to`, 'expected 0x + 40 hex');
   const uint = 'expected an unsigned decimal integer string';
   if (!isUint(value)) return refused(`${at}.value`, uint);
   if (!isUint(validAfter)) return refused(`${at}.validAfter`, uint);
   if (!isUint(validBefore)) return refused(`${at}.validBefore`, uint);
-  if (typeof nonce !== 'string' || !isBytes32(nonce)) return refused(`${at}.nonce`, 'expected 0x + 64 hex');
+  if (typeof nonce !== 'string' || !isBytes32(nonce))
+    return refused(`${at}.nonce`, 'expected 0x + 64 hex');
   return { ok: true, value: { from, to, value, validAfter, validBefore, nonce } };
 }
 
@@ -89,7 +93,8 @@ export function checkPayloadV2(raw: Json): Checked<PaymentPayloadV2> {
   const { resource, accepted, extensions } = raw;
   let resourceInfo: ResourceInfo | undefined;
   if (resource !== undefined && resource !== null) {
-    if (!isJsonObject(resource) || typeof resource.url !== 'string') return refused('resource', 'expected {url, …}');
+    if (!isJsonObject(resource) || typeof resource.url !== 'string')
+      return refused('resource', 'expected {url, …}');
     const { description, mimeType } = resource;
     if (!isOptionalString(description)) return refused('resource.description', 'expected a string');
     if (!isOptionalString(mimeType)) return refused('resource.mimeType', 'expected a string');
@@ -97,7 +102,12 @@ export function checkPayloadV2(raw: Json): Checked<PaymentPayloadV2> {
     // only then: official clients send strings or nothing).
     resourceInfo =
       description === null || mimeType === null
-        ? { ...resource, url: resource.url, description: description ?? undefined, mimeType: mimeType ?? undefined }
+        ? {
+            ...resource,
+            url: resource.url,
+            description: description ?? undefined,
+            mimeType: mimeType ?? undefined,
+          }
         : (resource as unknown as ResourceInfo);
   }
   if (!isJsonObject(accepted)) return refused('accepted', 'expected object');

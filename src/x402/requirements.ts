@@ -4,7 +4,13 @@
  * The facilitator always gets OUR requirements in the payload version's shape, never the
  * client's `accepted` copy.
  */
-import type { Offer, PaymentPayload, PaymentRequirementsV1, PaymentRequirementsV2, Resource } from './types.js';
+import type {
+  Offer,
+  PaymentPayload,
+  PaymentRequirementsV1,
+  PaymentRequirementsV2,
+  Resource,
+} from './types.js';
 
 /**
  * v1 PaymentRequirements for `offer` at `resourceUrl`. Field order follows x402-express.
@@ -67,7 +73,11 @@ export function facilitatorRequest(
   resourceUrl: () => string,
 ): FacilitatorRequestBody {
   return payload.x402Version === 1
-    ? { x402Version: 1, paymentPayload: raw, paymentRequirements: lastV1Requirements(offer, resource, resourceUrl()) }
+    ? {
+        x402Version: 1,
+        paymentPayload: raw,
+        paymentRequirements: lastV1Requirements(offer, resource, resourceUrl()),
+      }
     : { x402Version: 2, paymentPayload: raw, paymentRequirements: offer.requirementsV2 };
 }
 
@@ -85,7 +95,8 @@ interface LastV1 {
 const lastV1 = new WeakMap<Offer, LastV1>();
 function lastV1Requirements(offer: Offer, resource: Resource, url: string): PaymentRequirementsV1 {
   const last = lastV1.get(offer);
-  if (last !== undefined && last.url === url && last.resource === resource) return last.requirements;
+  if (last !== undefined && last.url === url && last.resource === resource)
+    return last.requirements;
   // Frozen like v2's: the object is shared by every request it serves.
   const requirements = Object.freeze(v1Requirements(offer, resource, url));
   lastV1.set(offer, { resource, url, requirements });

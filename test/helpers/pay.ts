@@ -35,7 +35,8 @@ export async function signFor(
 ): Promise<PaymentHeader> {
   const { version = 2, account = testAccount(0), method = 'GET', ...overrides } = options;
   const challenge = await rawRequest(base, { method, path });
-  if (challenge.status !== 402) throw new Error(`expected 402 for ${path}, got ${challenge.status}`);
+  if (challenge.status !== 402)
+    throw new Error(`expected 402 for ${path}, got ${challenge.status}`);
   if (version === 2) {
     const required = decodeHeader(challenge.headers['payment-required']);
     const accepted = (required.accepts as PaymentRequirementsV2[])[0]!;
@@ -44,7 +45,11 @@ export async function signFor(
       resource: required.resource as { url: string },
       ...overrides,
     });
-    return { name: options.header ?? 'payment-signature', value: encodePaymentHeader(payload), payload };
+    return {
+      name: options.header ?? 'payment-signature',
+      value: encodePaymentHeader(payload),
+      payload,
+    };
   }
   const body = JSON.parse(challenge.body) as { accepts: PaymentRequirementsV1[] };
   const payload = await buildV1Payload(body.accepts[0]!, { account, ...overrides });

@@ -212,5 +212,6 @@ export function tamperSignature<P extends { readonly payload: ExactEvmPayload }>
 
 /** The authorization inside a decoded payment payload (v1 or v2). */
 export function authorizationOf(payload: unknown): { from: Address; nonce: Hex } {
-  return (payload as { payload: { authorization: { from: Address; nonce: Hex } } }).payload.authorization;
+  return (payload as { payload: { authorization: { from: Address; nonce: Hex } } }).payload
+    .authorization;
 }

@@ -63,22 +63,18 @@ const resourceInfoSchema: z.ZodType<ResourceInfo, z.ZodTypeDef, unknown> = z
 const recordSchema = z.record(z.string(), z.unknown());
 
 /** v1 payload: no copy of the requirements; the server matches by scheme + network. */
-export const paymentPayloadV1Schema: z.ZodType<PaymentPayloadV1, z.ZodTypeDef, unknown> = z.object(
-  {
-    x402Version: z.literal(1),
-    scheme: z.string().min(1).max(64),
-    network: z.string().min(1).max(128),
-    payload: exactEvmPayloadSchema,
-  },
-);
+export const paymentPayloadV1Schema: z.ZodType<PaymentPayloadV1, z.ZodTypeDef, unknown> = z.object({
+  x402Version: z.literal(1),
+  scheme: z.string().min(1).max(64),
+  network: z.string().min(1).max(128),
+  payload: exactEvmPayloadSchema,
+});
 
 /** v2 payload: `accepted` is kept whole (every key) because it is matched by deep equality. */
-export const paymentPayloadV2Schema: z.ZodType<PaymentPayloadV2, z.ZodTypeDef, unknown> = z.object(
-  {
-    x402Version: z.literal(2),
-    resource: resourceInfoSchema.nullish().transform((v) => v ?? undefined),
-    accepted: recordSchema,
-    payload: exactEvmPayloadSchema,
-    extensions: recordSchema.nullish().transform((v) => v ?? undefined),
-  },
-);
+export const paymentPayloadV2Schema: z.ZodType<PaymentPayloadV2, z.ZodTypeDef, unknown> = z.object({
+  x402Version: z.literal(2),
+  resource: resourceInfoSchema.nullish().transform((v) => v ?? undefined),
+  accepted: recordSchema,
+  payload: exactEvmPayloadSchema,
+  extensions: recordSchema.nullish().transform((v) => v ?? undefined),
+});

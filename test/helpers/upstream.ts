@@ -33,19 +33,30 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = req.url ?? '';
-      calls.push({ method: req.method ?? '', url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      calls.push({
+        method: req.method ?? '',
+        url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       if (failing > 0) {
         failing--;
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"upstream down for a moment"}');
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":"upstream down for a moment"}');
       } else if (url.startsWith('/v1/fail')) {
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"upstream broke"}');
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":"upstream broke"}');
       } else if (url.startsWith('/v1/missing')) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such thing"}');
       } else if (url.startsWith('/v1/slow')) {
         // also /v1/slow-free (unpriced)
         hanging.add(res);
       } else if (url.startsWith('/v1/big')) {
-        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(65536, 7));
+        res
+          .writeHead(200, { 'content-type': 'application/octet-stream' })
+          .end(Buffer.alloc(65536, 7));
       } else {
         res
           .writeHead(200, {

@@ -71,7 +71,12 @@ export function makeRoute(opts: RouteOptions = {}): PricedRoute {
     mimeType: opts.mimeType ?? 'application/json',
     settle: { mode: 'headers' },
   };
-  const resource = { id: config.id, description: config.description, mimeType: config.mimeType, method: config.method };
+  const resource = {
+    id: config.id,
+    description: config.description,
+    mimeType: config.mimeType,
+    method: config.method,
+  };
   return { spec: config, resource, id: config.id, free: offers.length === 0, offers };
 }
 

@@ -86,7 +86,12 @@ describe('unpaid request to a priced route', () => {
     });
     expect(res.status).toBe(204);
     const allowed = String(res.headers['access-control-allow-headers']).toUpperCase();
-    for (const header of ['PAYMENT-SIGNATURE', 'X-PAYMENT', 'ACCESS-CONTROL-EXPOSE-HEADERS', 'CONTENT-TYPE']) {
+    for (const header of [
+      'PAYMENT-SIGNATURE',
+      'X-PAYMENT',
+      'ACCESS-CONTROL-EXPOSE-HEADERS',
+      'CONTENT-TYPE',
+    ]) {
       expect(allowed).toContain(header);
     }
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
@@ -101,7 +106,9 @@ describe('unpaid request to a priced route', () => {
     ] as const) {
       const res = await rawRequest(h.url, { method, path });
       expect(res.status, `${method} ${path}`).toBe(402);
-      expect(decodeHeader(res.headers['payment-required']).accepts).toMatchObject([{ amount: '500' }]);
+      expect(decodeHeader(res.headers['payment-required']).accepts).toMatchObject([
+        { amount: '500' },
+      ]);
     }
   });
 });
@@ -117,15 +124,28 @@ describe('path spellings of a priced route', () => {
     '//v1/quote',
     '/v1/%2e%2e/v1/quote',
   ];
-  it.each(spellings)('%s is charged like /v1/quote and never reaches the upstream unpaid', async (path) => {
-    const before = h.upstream.calls.length;
-    const res = await rawRequest(h.url, { path });
-    expect(res.status).toBe(402);
-    expect(decodeHeader(res.headers['payment-required']).accepts).toMatchObject([{ amount: '1000' }]);
-    expect(h.upstream.calls.length).toBe(before);
-  });
+  it.each(spellings)(
+    '%s is charged like /v1/quote and never reaches the upstream unpaid',
+    async (path) => {
+      const before = h.upstream.calls.length;
+      const res = await rawRequest(h.url, { path });
+      expect(res.status).toBe(402);
+      expect(decodeHeader(res.headers['payment-required']).accepts).toMatchObject([
+        { amount: '1000' },
+      ]);
+      expect(h.upstream.calls.length).toBe(before);
+    },
+  );
 
-  const refused = ['/v1/quote;x', '\\v1\\quote', '/v1%2Fquote', '/v1/%5Cquote', '/v1/quote%00', '/v1/%C0%AFquote', '/v1/q%FFuote'];
+  const refused = [
+    '/v1/quote;x',
+    '\\v1\\quote',
+    '/v1%2Fquote',
+    '/v1/%5Cquote',
+    '/v1/quote%00',
+    '/v1/%C0%AFquote',
+    '/v1/q%FFuote',
+  ];
   it.each(refused)('%s is refused with 400 and a reason', async (path) => {
     const before = h.upstream.calls.length;
     const res = await rawRequest(h.url, { path });
@@ -167,7 +187,15 @@ describe('free and unpriced routes', () => {
       },
     });
     const seen = h.upstream.calls.at(-1)!.headers;
-    for (const name of ['x-payment', 'payment-signature', 'x-payment-payer', 'x-http-method-override', 'x-original-url', 'x-rewrite-url', 'x-secret']) {
+    for (const name of [
+      'x-payment',
+      'payment-signature',
+      'x-payment-payer',
+      'x-http-method-override',
+      'x-original-url',
+      'x-rewrite-url',
+      'x-secret',
+    ]) {
       expect(seen[name], name).toBeUndefined();
     }
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');

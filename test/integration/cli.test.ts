@@ -8,10 +8,14 @@ import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitat
 
 /** Run the real CLI entry (TypeScript through tsx) and collect its output. */
 function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/cli/main.ts', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', ...nodeArgs, 'src/cli/main.ts', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -72,7 +76,15 @@ describe('x402-gateway CLI', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
-      ['upstream: http://127.0.0.1:1', 'payment: { payTo: "${UNSET_PAY_TO}" }', 'routes:', '  "GET /a": "$0.0000001"', '  "FETCH /b": 1', 'bogus: 1', ''].join('\n'),
+      [
+        'upstream: http://127.0.0.1:1',
+        'payment: { payTo: "${UNSET_PAY_TO}" }',
+        'routes:',
+        '  "GET /a": "$0.0000001"',
+        '  "FETCH /b": 1',
+        'bogus: 1',
+        '',
+      ].join('\n'),
     );
     const run = runCli(['validate', '--config', file]);
     expect(await run.exited).toBe(1);
@@ -84,7 +96,10 @@ describe('x402-gateway CLI', () => {
 
   it('validate exits 0 on a good file', async () => {
     const file = join(dir, 'good.yaml');
-    writeFileSync(file, `upstream: http://127.0.0.1:1\npayment: { payTo: "0x1111111111111111111111111111111111111111" }\nroutes:\n  "GET /a": "$0.01"\n`);
+    writeFileSync(
+      file,
+      `upstream: http://127.0.0.1:1\npayment: { payTo: "0x1111111111111111111111111111111111111111" }\nroutes:\n  "GET /a": "$0.01"\n`,
+    );
     const run = runCli(['validate', '--config', file]);
     expect(await run.exited).toBe(0);
   });
@@ -101,7 +116,12 @@ describe('x402-gateway CLI', () => {
     const preload = new URL('../helpers/fault-on-usr2.mjs', import.meta.url).pathname;
     const { run, url } = await startGateway(
       'fault.yaml',
-      ['upstreamTimeoutMs: 1000', 'routes:', '  "GET /v1/quote": "$0.001"', '  "GET /v1/slow-free": 0'],
+      [
+        'upstreamTimeoutMs: 1000',
+        'routes:',
+        '  "GET /v1/quote": "$0.001"',
+        '  "GET /v1/slow-free": 0',
+      ],
       ['--import', preload],
     );
     // In flight when the fault happens: the upstream never answers, the gateway's deadline does (504).

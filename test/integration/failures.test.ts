@@ -127,7 +127,10 @@ describe('settlement', () => {
     const res = await payWith(h.url, '/v1/quote', payment);
     expect(res.status).toBe(200);
     expect(h.facilitator.calls.settle).toBe(settles + 2);
-    const bodies = h.facilitator.requests.filter((r) => r.path.endsWith('/settle')).slice(-2).map((r) => JSON.stringify(r.body));
+    const bodies = h.facilitator.requests
+      .filter((r) => r.path.endsWith('/settle'))
+      .slice(-2)
+      .map((r) => JSON.stringify(r.body));
     expect(bodies[0]).toBe(bodies[1]);
   });
 
@@ -144,7 +147,8 @@ describe('settlement', () => {
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       const receipt = decodeHeader(res.headers['x-payment-response']);
       expect(receipt).toMatchObject({ success: false, errorReason: 'settlement_pending' });
-      if (mode === 'settle-pending') expect(String(receipt.transaction)).toMatch(/^0x[0-9a-f]{64}$/);
+      if (mode === 'settle-pending')
+        expect(String(receipt.transaction)).toMatch(/^0x[0-9a-f]{64}$/);
 
       h.facilitator.setMode('normal');
       const retry = await payWith(h.url, '/v1/quote', payment);

@@ -8,7 +8,10 @@ describe('limits', () => {
     const h = await startHarness({ serverYaml: '  limits: { maxInFlight: 2 }' });
     try {
       // Two requests hang on the slow upstream (free path: unpriced /v1/slowfree), the third is shed.
-      const slow = [rawRequest(h.url, { path: '/v1/slow-free' }), rawRequest(h.url, { path: '/v1/slow-free' })];
+      const slow = [
+        rawRequest(h.url, { path: '/v1/slow-free' }),
+        rawRequest(h.url, { path: '/v1/slow-free' }),
+      ];
       await new Promise((r) => setTimeout(r, 150));
       const res = await rawRequest(h.url, { path: '/v1/health' });
       expect(res.status).toBe(503);
@@ -25,23 +28,36 @@ describe('limits', () => {
   it.each([
     ['with a Content-Length', {}],
     ['chunked', { 'transfer-encoding': 'chunked' }],
-  ])('a body over maxBodyBytes, %s, gets 413 and never reaches the upstream whole', async (_framing, headers) => {
-    const h = await startHarness({ serverYaml: '  limits: { maxBodyBytes: 16 }' });
-    try {
-      const res = await rawRequest(h.url, { method: 'POST', path: '/anything', headers, body: 'x'.repeat(64) });
-      expect(res.status).toBe(413);
-      expect(JSON.parse(res.body)).toMatchObject({ reason: 'payload_too_large' });
-      expect(h.upstream.calls).toHaveLength(0);
-    } finally {
-      await h.close();
-    }
-  });
+  ])(
+    'a body over maxBodyBytes, %s, gets 413 and never reaches the upstream whole',
+    async (_framing, headers) => {
+      const h = await startHarness({ serverYaml: '  limits: { maxBodyBytes: 16 }' });
+      try {
+        const res = await rawRequest(h.url, {
+          method: 'POST',
+          path: '/anything',
+          headers,
+          body: 'x'.repeat(64),
+        });
+        expect(res.status).toBe(413);
+        expect(JSON.parse(res.body)).toMatchObject({ reason: 'payload_too_large' });
+        expect(h.upstream.calls).toHaveLength(0);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 
   it('a chunked body within maxBodyBytes reaches the upstream whole, even on a GET', async () => {
     const h = await startHarness({ serverYaml: '  limits: { maxBodyBytes: 16 }' });
     try {
       const headers = { 'transfer-encoding': 'chunked' };
-      const res = await rawRequest(h.url, { method: 'GET', path: '/anything', headers, body: 'twelve bytes' });
+      const res = await rawRequest(h.url, {
+        method: 'GET',
+        path: '/anything',
+        headers,
+        body: 'twelve bytes',
+      });
       expect(res.status).toBe(200);
       expect(h.upstream.calls).toHaveLength(1);
       // Framed by a length or chunked, depending on whether it had all arrived when it was sent.
@@ -54,7 +70,10 @@ describe('limits', () => {
   it('oversized request headers get 431 and never reach the upstream', async () => {
     const h = await startHarness({ serverYaml: '  limits: { maxHeaderBytes: 2048 }' });
     try {
-      const res = await rawRequest(h.url, { path: '/v1/health', headers: { 'x-big': 'y'.repeat(4096) } });
+      const res = await rawRequest(h.url, {
+        path: '/v1/health',
+        headers: { 'x-big': 'y'.repeat(4096) },
+      });
       expect(res.status).toBe(431);
       expect(h.upstream.calls).toHaveLength(0);
     } finally {

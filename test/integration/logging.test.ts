@@ -11,7 +11,12 @@ describe('request logs', () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
         done();
       },
     });
@@ -22,7 +27,9 @@ describe('request logs', () => {
       expect(res.status).toBe(200);
       await rawRequest(h.url, { path: '/v1/quote', headers: { 'x-payment': payment.value } });
       await new Promise((r) => setTimeout(r, 50));
-      const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'outcome' in l);
+      const requests = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => 'outcome' in l);
       // signFor's unpaid probe, the paid call, the replay.
       expect(requests.map((r) => r.outcome)).toEqual(['challenge', 'paid', 'replay']);
       const paid = requests[1]!;

@@ -42,15 +42,27 @@ describe('a valid payment', () => {
   });
 
   it('a v1 payload sent in PAYMENT-SIGNATURE is answered in v1 form (by the payload version)', async () => {
-    const payment = await signFor(h.url, '/v1/items/8', { version: 1, header: 'payment-signature' });
+    const payment = await signFor(h.url, '/v1/items/8', {
+      version: 1,
+      header: 'payment-signature',
+    });
     const res = await payWith(h.url, '/v1/items/8', payment);
     expect(res.status).toBe(200);
-    expect(decodeHeader(res.headers['x-payment-response'])).toMatchObject({ network: 'base-sepolia' });
+    expect(decodeHeader(res.headers['x-payment-response'])).toMatchObject({
+      network: 'base-sepolia',
+    });
   });
 
   it('tells the upstream who paid, and never shows it the payment header', async () => {
-    const payment = await signFor(h.url, '/v1/vision', { version: 2, method: 'POST', account: testAccount(1) });
-    const res = await payWith(h.url, '/v1/vision', payment, { method: 'POST', body: '{"img":"x"}' });
+    const payment = await signFor(h.url, '/v1/vision', {
+      version: 2,
+      method: 'POST',
+      account: testAccount(1),
+    });
+    const res = await payWith(h.url, '/v1/vision', payment, {
+      method: 'POST',
+      body: '{"img":"x"}',
+    });
     expect(res.status).toBe(200);
     const seen = h.upstream.calls.at(-1)!;
     expect(seen.method).toBe('POST');
@@ -105,7 +117,9 @@ describe('metrics', () => {
       .reduce((sum, t) => sum + t.value, 0n);
     expect(transferred).toBeGreaterThan(0n);
     expect(revenue).toBe(transferred);
-    expect(text).toMatch(/x402_gateway_requests_total\{route="GET \/v1\/quote",outcome="paid"\} \d+/);
+    expect(text).toMatch(
+      /x402_gateway_requests_total\{route="GET \/v1\/quote",outcome="paid"\} \d+/,
+    );
     expect(text).toMatch(/x402_gateway_payments_total\{outcome="paid",reason="none"\} \d+/);
     expect(text).not.toMatch(/x402_gateway_payments_total\{outcome="paid",reason="other"\}/);
     expect(text).toContain('x402_gateway_in_flight');

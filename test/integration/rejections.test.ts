@@ -33,7 +33,10 @@ describe('undecodable payment headers', () => {
     ['over maxPaymentHeaderBytes (8 KiB)', 'A'.repeat(10_000)],
   ])('%s → 400 invalid_payment_header, no I/O', async (_name, value) => {
     await expectNoIo(async () => {
-      const res = await rawRequest(h.url, { path: '/v1/quote', headers: { 'payment-signature': value } });
+      const res = await rawRequest(h.url, {
+        path: '/v1/quote',
+        headers: { 'payment-signature': value },
+      });
       expect(res.status).toBe(400);
       expect(JSON.parse(res.body)).toMatchObject({ reason: 'invalid_payment_header' });
     });
@@ -45,7 +48,9 @@ describe('well-formed but unacceptable payments → 402 challenge with the reaso
     await expectNoIo(async () => {
       const res = await rawRequest(h.url, {
         path: '/v1/quote',
-        headers: { 'payment-signature': encodePaymentHeader({ x402Version: 3, accepted: {}, payload: {} }) },
+        headers: {
+          'payment-signature': encodePaymentHeader({ x402Version: 3, accepted: {}, payload: {} }),
+        },
       });
       expect(res.status).toBe(402);
       expect(decodeHeader(res.headers['payment-required']).error).toBe('invalid_x402_version');
@@ -56,9 +61,15 @@ describe('well-formed but unacceptable payments → 402 challenge with the reaso
     const payment = await signFor(h.url, '/v1/quote', { version: 1 });
     const payload = { ...(payment.payload as object), network: 'base' };
     await expectNoIo(async () => {
-      const res = await rawRequest(h.url, { path: '/v1/quote', headers: { 'x-payment': encodePaymentHeader(payload) } });
+      const res = await rawRequest(h.url, {
+        path: '/v1/quote',
+        headers: { 'x-payment': encodePaymentHeader(payload) },
+      });
       expect(res.status).toBe(402);
-      expect(JSON.parse(res.body)).toMatchObject({ x402Version: 1, error: 'no_matching_requirements' });
+      expect(JSON.parse(res.body)).toMatchObject({
+        x402Version: 1,
+        error: 'no_matching_requirements',
+      });
     });
   });
 
@@ -67,19 +78,38 @@ describe('well-formed but unacceptable payments → 402 challenge with the reaso
     const p = payment.payload as PaymentPayloadV2;
     const forged = { ...p, accepted: { ...p.accepted, amount: '1' } };
     await expectNoIo(async () => {
-      const res = await rawRequest(h.url, { path: '/v1/quote', headers: { 'payment-signature': encodePaymentHeader(forged) } });
+      const res = await rawRequest(h.url, {
+        path: '/v1/quote',
+        headers: { 'payment-signature': encodePaymentHeader(forged) },
+      });
       expect(res.status).toBe(402);
       expect(decodeHeader(res.headers['payment-required']).error).toBe('no_matching_requirements');
     });
   });
 
   it.each([
-    ['wrong recipient', { to: '0x2222222222222222222222222222222222222222' }, 'invalid_exact_evm_payload_recipient_mismatch'],
+    [
+      'wrong recipient',
+      { to: '0x2222222222222222222222222222222222222222' },
+      'invalid_exact_evm_payload_recipient_mismatch',
+    ],
     ['underpayment', { value: 999n }, 'invalid_exact_evm_payload_authorization_value'],
     ['overpayment', { value: 1001n }, 'invalid_exact_evm_payload_authorization_value'],
-    ['expired authorization', { validBefore: Math.floor(Date.now() / 1000) - 1 }, 'invalid_exact_evm_payload_authorization_valid_before'],
-    ['too little time left to forward and settle', { validBefore: Math.floor(Date.now() / 1000) + 5 }, 'invalid_exact_evm_payload_authorization_valid_before'],
-    ['not yet valid', { validAfter: Math.floor(Date.now() / 1000) + 3600 }, 'invalid_exact_evm_payload_authorization_valid_after'],
+    [
+      'expired authorization',
+      { validBefore: Math.floor(Date.now() / 1000) - 1 },
+      'invalid_exact_evm_payload_authorization_valid_before',
+    ],
+    [
+      'too little time left to forward and settle',
+      { validBefore: Math.floor(Date.now() / 1000) + 5 },
+      'invalid_exact_evm_payload_authorization_valid_before',
+    ],
+    [
+      'not yet valid',
+      { validAfter: Math.floor(Date.now() / 1000) + 3600 },
+      'invalid_exact_evm_payload_authorization_valid_after',
+    ],
   ] as const)('%s', async (_name, overrides, reason) => {
     const payment = await signFor(h.url, '/v1/quote', { version: 2, ...overrides });
     await expectNoIo(async () => {
@@ -100,7 +130,9 @@ describe('verify says invalid', () => {
     const verifies = h.facilitator.calls.verify;
     const first = await rawRequest(h.url, { path: '/v1/quote', headers: header });
     expect(first.status).toBe(402);
-    expect(decodeHeader(first.headers['payment-required']).error).toBe('invalid_exact_evm_payload_signature');
+    expect(decodeHeader(first.headers['payment-required']).error).toBe(
+      'invalid_exact_evm_payload_signature',
+    );
     expect(h.facilitator.calls.verify).toBe(verifies + 1);
     const second = await rawRequest(h.url, { path: '/v1/quote', headers: header });
     expect(second.status).toBe(402);
@@ -116,7 +148,9 @@ describe('verify says invalid', () => {
     const upstream = h.upstream.calls.length;
     const res = await payWith(h.url, '/v1/quote', payment);
     expect(res.status).toBe(402);
-    expect(decodeHeader(res.headers['payment-required']).error).toBe('invalid_exact_evm_insufficient_balance');
+    expect(decodeHeader(res.headers['payment-required']).error).toBe(
+      'invalid_exact_evm_insufficient_balance',
+    );
     expect(h.facilitator.transfers.length).toBe(transfers);
     expect(h.upstream.calls.length).toBe(upstream);
   });

@@ -44,7 +44,9 @@ describe('replays', () => {
     const payment = await signFor(h.url, '/v1/items/99', { version: 2, account: testAccount(4) });
     const upstream = h.upstream.calls.filter((c) => c.url === '/v1/items/99').length;
     const transfers = h.facilitator.transfers.length;
-    const results = await Promise.all(Array.from({ length: 20 }, () => payWith(h.url, '/v1/items/99', payment)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => payWith(h.url, '/v1/items/99', payment)),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 402)).toHaveLength(19);
@@ -57,7 +59,9 @@ describe('replays', () => {
 
   it('20 concurrent distinct payments all settle', async () => {
     const payments = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => signFor(h.url, `/v1/items/d${i}`, { version: (i % 2) + 1 as 1 | 2 })),
+      Array.from({ length: 20 }, (_, i) =>
+        signFor(h.url, `/v1/items/d${i}`, { version: ((i % 2) + 1) as 1 | 2 }),
+      ),
     );
     const transfers = h.facilitator.transfers.length;
     const results = await Promise.all(payments.map((p, i) => payWith(h.url, `/v1/items/d${i}`, p)));

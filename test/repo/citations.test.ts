@@ -8,7 +8,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const SKIP = ['node_modules', 'test/e2e/v1-client', 'test/fixtures', 'bench/reference', 'bench/results'];
+const SKIP = [
+  'node_modules',
+  'test/e2e/v1-client',
+  'test/fixtures',
+  'bench/reference',
+  'bench/results',
+];
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -32,7 +38,8 @@ const text = (file: string) =>
 /** `N` for `## N. Title`, `N.M` for `### N.M Title`. */
 function sectionsOf(doc: string): Set<string> {
   const found = new Set<string>();
-  for (const m of doc.matchAll(/^#{2,3} (\d+(?:\.\d+)?)[. ]/gm)) found.add(m[1]!.replace(/\.$/, ''));
+  for (const m of doc.matchAll(/^#{2,3} (\d+(?:\.\d+)?)[. ]/gm))
+    found.add(m[1]!.replace(/\.$/, ''));
   return found;
 }
 const headingsOf = (doc: string) =>
@@ -66,7 +73,9 @@ describe('citations in comments', () => {
     const bad: string[] = [];
     let cited = 0;
     for (const file of files) {
-      for (const m of text(file).matchAll(/docs\/([\w-]+)\.md((?:[ ,]*(?:and )?§\d+(?:\.\d+)?(?:[–-]§\d+)?)*)/g)) {
+      for (const m of text(file).matchAll(
+        /docs\/([\w-]+)\.md((?:[ ,]*(?:and )?§\d+(?:\.\d+)?(?:[–-]§\d+)?)*)/g,
+      )) {
         const doc = `docs/${m[1]}.md`;
         if (!fs.existsSync(path.join(root, doc))) {
           bad.push(`${file}: ${doc} does not exist`);

@@ -51,7 +51,8 @@ describe('parts.json and the tree', () => {
         owners.set(p, [...(owners.get(p) ?? []), name]);
       }
     }
-    for (const entry of srcEntries) expect(owners.get(entry), `${entry} is in no part`).toHaveLength(1);
+    for (const entry of srcEntries)
+      expect(owners.get(entry), `${entry} is in no part`).toHaveLength(1);
   });
 
   it('every folder of src/ has an index.ts face', () => {

@@ -12,7 +12,8 @@ function walk(dir: string): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
     const rel = `${dir}/${e.name}`;
-    if (e.name === 'node_modules' || rel === 'test/e2e/v1-client' || rel === 'test/fixtures') continue;
+    if (e.name === 'node_modules' || rel === 'test/e2e/v1-client' || rel === 'test/fixtures')
+      continue;
     if (e.isDirectory()) out.push(...walk(rel));
     else out.push(rel);
   }

@@ -30,7 +30,9 @@ async function countingServer() {
   const server = http.createServer((req, res) => {
     seen.requests.push(`${req.method} ${req.url}`);
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ kinds: [{ x402Version: 2, scheme: 'exact', network: 'eip155:84532' }] }));
+    res.end(
+      JSON.stringify({ kinds: [{ x402Version: 2, scheme: 'exact', network: 'eip155:84532' }] }),
+    );
   });
   server.on('connection', () => seen.connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -73,11 +75,12 @@ describe('buildGateway', () => {
     // The counting server answers eth_chainId with garbage: start() fails, naming the key.
     const started = gateway.start();
     await expect(started).rejects.toBeInstanceOf(GatewayStartError);
-    await expect(started).rejects.toThrow(/^facilitator\.local: cannot start the built-in facilitator/);
+    await expect(started).rejects.toThrow(
+      /^facilitator\.local: cannot start the built-in facilitator/,
+    );
     expect(rpc.seen.connections).toBeGreaterThan(0);
     expect(rpc.seen.requests.every((r) => r === 'POST /')).toBe(true);
   });
-
 });
 
 describe('lifecycle', () => {
@@ -102,7 +105,10 @@ describe('lifecycle', () => {
 
   it('starts no later part when one fails, stops the rest, and names the part', async () => {
     const calls: string[] = [];
-    const life = lifecycle([service('a', calls), service('b', calls, true), service('c', calls)], quiet);
+    const life = lifecycle(
+      [service('a', calls), service('b', calls, true), service('c', calls)],
+      quiet,
+    );
     await expect(life.start()).rejects.toThrow(new GatewayStartError('b: b is broken'));
     expect(calls).toEqual(['start a', 'start b', 'stop c', 'stop b', 'stop a']);
   });

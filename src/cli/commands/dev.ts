@@ -35,7 +35,8 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
   });
   const anvilPort = intFlag(values['anvil-port'], 'anvil-port', 8545, 0, 65535);
   const upstreamPort = intFlag(values['upstream-port'], 'upstream-port', 3000, 0, 65535);
-  const configPath = values.config ?? fileURLToPath(new URL('../../../config/dev.yaml', import.meta.url));
+  const configPath =
+    values.config ?? fileURLToPath(new URL('../../../config/dev.yaml', import.meta.url));
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -88,7 +89,9 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     await stopAll();
     return isFault(stoppedBy) ? 1 : 0;
   } catch (error) {
-    process.stderr.write(`x402-gateway dev: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `x402-gateway dev: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     await stopAll();
     return 1;
   }

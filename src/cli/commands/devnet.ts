@@ -9,7 +9,11 @@
  * (or `signal` aborts). DEV ONLY: the printed keys are the public anvil keys.
  */
 import { parseArgs } from 'node:util';
-import { createLocalFacilitator, type FacilitatorServer, startFacilitatorServer } from '../../facilitator/index.js';
+import {
+  createLocalFacilitator,
+  type FacilitatorServer,
+  startFacilitatorServer,
+} from '../../facilitator/index.js';
 import { startDevnet, type Devnet, type DevnetChainId } from '../../devnet/index.js';
 import { intFlag } from '../flags.js';
 import { waitForStop } from '../stop-signal.js';
@@ -29,7 +33,12 @@ export interface DevnetDetails {
   readonly rpcUrl: string;
   readonly chainId: number;
   readonly network: { readonly caip2: string; readonly v1Name: string };
-  readonly usdc: { readonly address: string; readonly name: string; readonly version: string; readonly decimals: number };
+  readonly usdc: {
+    readonly address: string;
+    readonly name: string;
+    readonly version: string;
+    readonly decimals: number;
+  };
   readonly multicall3: string;
   readonly facilitatorUrl?: string;
   readonly settler?: string;
@@ -59,13 +68,21 @@ function parseChain(v: string | undefined): DevnetChainId {
 }
 
 /** Details of a running devnet (plus facilitator) as printed by the command. */
-export function describeDevnet(devnet: Devnet, facilitator?: { url: string; settler: string }): DevnetDetails {
+export function describeDevnet(
+  devnet: Devnet,
+  facilitator?: { url: string; settler: string },
+): DevnetDetails {
   const usdc = devnet.network.usdc!;
   return {
     rpcUrl: devnet.rpcUrl,
     chainId: devnet.chainId,
     network: { caip2: devnet.network.caip2, v1Name: devnet.network.v1Name },
-    usdc: { address: usdc.address, name: usdc.name, version: usdc.version, decimals: usdc.decimals },
+    usdc: {
+      address: usdc.address,
+      name: usdc.name,
+      version: usdc.version,
+      decimals: usdc.decimals,
+    },
     multicall3: devnet.multicall3,
     ...(facilitator ? { facilitatorUrl: facilitator.url, settler: facilitator.settler } : {}),
     accounts: devnet.accounts.map((a) => ({ address: a.address, privateKey: a.privateKey })),
@@ -131,9 +148,16 @@ export async function runDevnetCommand(argv: string[], io: DevnetCommandIo = {})
     let fac: { url: string; settler: string } | undefined;
     if (facilitatorPort !== undefined) {
       const settler = devnet.accounts[DEVNET_SETTLER_INDEX]!;
-      const facilitator = await createLocalFacilitator({ rpcUrl: devnet.rpcUrl, privateKey: settler.privateKey });
+      const facilitator = await createLocalFacilitator({
+        rpcUrl: devnet.rpcUrl,
+        privateKey: settler.privateKey,
+      });
       closeFacilitator = () => facilitator.close();
-      server = await startFacilitatorServer({ facilitator, host: '127.0.0.1', port: facilitatorPort });
+      server = await startFacilitatorServer({
+        facilitator,
+        host: '127.0.0.1',
+        port: facilitatorPort,
+      });
       fac = { url: server.url, settler: settler.address };
     }
     const details = describeDevnet(devnet, fac);

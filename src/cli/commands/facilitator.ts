@@ -29,7 +29,10 @@ export interface FacilitatorCommandIo {
 }
 
 /** Run the command; resolves with the exit code (0 after a clean shutdown, 2 on usage errors, 1 on failure). */
-export async function runFacilitatorCommand(argv: string[], io: FacilitatorCommandIo = {}): Promise<number> {
+export async function runFacilitatorCommand(
+  argv: string[],
+  io: FacilitatorCommandIo = {},
+): Promise<number> {
   const out = io.stdout ?? process.stdout;
   const err = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
@@ -63,14 +66,21 @@ export async function runFacilitatorCommand(argv: string[], io: FacilitatorComma
     }
     if (!values.rpc) throw new Error('--rpc is required');
     const key = values.key ?? env[values['key-env'] ?? 'X402_FACILITATOR_KEY'];
-    if (!key) throw new Error(`--key or env ${values['key-env'] ?? 'X402_FACILITATOR_KEY'} is required`);
+    if (!key)
+      throw new Error(`--key or env ${values['key-env'] ?? 'X402_FACILITATOR_KEY'} is required`);
     opts = {
       rpc: values.rpc,
       key,
       port: intFlag(values.port, 'port', 4021, 0, 65535),
       host: values.host ?? '127.0.0.1',
       networks: values.network,
-      receiptTimeoutMs: intFlag(values['receipt-timeout-ms'], 'receipt-timeout-ms', 60_000, 100, 3_600_000),
+      receiptTimeoutMs: intFlag(
+        values['receipt-timeout-ms'],
+        'receipt-timeout-ms',
+        60_000,
+        100,
+        3_600_000,
+      ),
     };
   } catch (e) {
     err.write(`${(e as Error).message}\n\n${FACILITATOR_USAGE}`);

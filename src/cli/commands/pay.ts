@@ -41,7 +41,9 @@ export async function runPayCommand(argv: readonly string[]): Promise<number> {
   let key = values.key;
   if (key === undefined) {
     if (!(await isDevnetRpc(rpc))) {
-      process.stderr.write(`pay: no --key, and ${rpc} is not a local devnet: refusing to pick a key\n`);
+      process.stderr.write(
+        `pay: no --key, and ${rpc} is not a local devnet: refusing to pick a key\n`,
+      );
       return 2;
     }
     key = ANVIL_PRIVATE_KEYS[0];
@@ -54,7 +56,10 @@ export async function runPayCommand(argv: readonly string[]): Promise<number> {
   }
   const account = privateKeyToAccount(key);
   const client = new x402HTTPClient(registerExactEvmScheme(new x402Client(), { signer: account }));
-  const init: RequestInit = { method: values.method, ...(values.data === undefined ? {} : { body: values.data }) };
+  const init: RequestInit = {
+    method: values.method,
+    ...(values.data === undefined ? {} : { body: values.data }),
+  };
 
   const first = await fetch(url, init);
   if (first.status !== 402) {
@@ -71,7 +76,11 @@ export async function runPayCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write('pay: the 402 offers nothing to pay\n');
     return 1;
   }
-  const amount = BigInt('amount' in offer ? String(offer.amount) : String((offer as { maxAmountRequired?: string }).maxAmountRequired));
+  const amount = BigInt(
+    'amount' in offer
+      ? String(offer.amount)
+      : String((offer as { maxAmountRequired?: string }).maxAmountRequired),
+  );
   process.stdout.write(
     `price: ${amount} atomic units of ${offer.asset} on ${offer.network} to ${offer.payTo} (x402 v${required.x402Version})\n`,
   );
@@ -89,7 +98,12 @@ export async function runPayCommand(argv: readonly string[]): Promise<number> {
   const chain = createPublicClient({ transport: http(rpc, { timeout: 5000 }) });
   const balance = (): Promise<bigint | undefined> =>
     chain
-      .readContract({ address: offer.asset as Address, abi: erc20Abi, functionName: 'balanceOf', args: [account.address] })
+      .readContract({
+        address: offer.asset as Address,
+        abi: erc20Abi,
+        functionName: 'balanceOf',
+        args: [account.address],
+      })
       .catch(() => undefined);
   const before = await balance();
 
@@ -97,7 +111,8 @@ export async function runPayCommand(argv: readonly string[]): Promise<number> {
   const paid = await fetch(url, { ...init, headers: client.encodePaymentSignatureHeader(payload) });
   const text = await paid.text();
   process.stdout.write(`status: ${paid.status}\nbody: ${text}\n`);
-  const receiptHeader = paid.headers.get('payment-response') ?? paid.headers.get('x-payment-response');
+  const receiptHeader =
+    paid.headers.get('payment-response') ?? paid.headers.get('x-payment-response');
   if (receiptHeader !== null) {
     const receipt: unknown = JSON.parse(Buffer.from(receiptHeader, 'base64').toString('utf8'));
     process.stdout.write(`settlement: ${JSON.stringify(receipt)}\n`);

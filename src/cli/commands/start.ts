@@ -23,13 +23,18 @@ export async function runStartCommand(args: readonly string[]): Promise<number> 
     gateway = await startGateway(result.config);
   } catch (error) {
     // e.g. an anvil test key pointed at a real chain, an RPC that does not answer, a port in use.
-    process.stderr.write(`x402-gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `x402-gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
   process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
   const log = gateway.log;
   const stoppedBy = await waitForStop(undefined, (fault, error) => {
-    log.error({ fault, err: error }, 'bug: a fault escaped every handler; draining in-flight requests, then exiting');
+    log.error(
+      { fault, err: error },
+      'bug: a fault escaped every handler; draining in-flight requests, then exiting',
+    );
   });
   log.info({ signal: stoppedBy }, 'shutting down');
   try {

@@ -12,13 +12,19 @@ export const admit: Stage = {
     if (deps.inFlight.count > limits.maxInFlight) {
       ctx.outcome = 'overloaded';
       ctx.reason = GATEWAY_REASON.overloaded;
-      return errorReply(503, GATEWAY_REASON.overloaded, 'too many requests in flight', { 'retry-after': '1' });
+      return errorReply(503, GATEWAY_REASON.overloaded, 'too many requests in flight', {
+        'retry-after': '1',
+      });
     }
     const length = ctx.req.headers['content-length'];
     if (length !== undefined && Number(length) > limits.maxBodyBytes) {
       ctx.outcome = 'bad_request';
       ctx.reason = GATEWAY_REASON.payloadTooLarge;
-      return errorReply(413, GATEWAY_REASON.payloadTooLarge, `request body over ${limits.maxBodyBytes} bytes`);
+      return errorReply(
+        413,
+        GATEWAY_REASON.payloadTooLarge,
+        `request body over ${limits.maxBodyBytes} bytes`,
+      );
     }
     return undefined;
   },

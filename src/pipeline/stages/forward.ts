@@ -39,7 +39,9 @@ export const forward: Stage = {
     return new Promise<StageResult>((resolve) => {
       deps.forwarder.forward(req, ctx.res, body, (result) => {
         ctx.upstreamMs = performance.now() - started;
-        deps.metrics.upstreamDuration.labels(ctx.route?.id ?? 'unpriced').observe(ctx.upstreamMs / 1000);
+        deps.metrics.upstreamDuration
+          .labels(ctx.route?.id ?? 'unpriced')
+          .observe(ctx.upstreamMs / 1000);
         if (result.kind === 'response') {
           ctx.upstream = result.response;
           resolve(undefined);
@@ -91,7 +93,8 @@ async function upstreamFailed(
  */
 function requestBody(req: IncomingMessage, maxBytes: number): Readable | undefined {
   const length = req.headers['content-length'];
-  if (length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined)) return undefined;
+  if (length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined))
+    return undefined;
   return req.pipe(new ByteLimit(maxBytes));
 }
 

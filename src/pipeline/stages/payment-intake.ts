@@ -4,7 +4,13 @@
  */
 import type { Stage } from '../stage.js';
 import { challengeReply, errorReply } from '../replies.js';
-import { decodePaymentHeader, HEADER, precheck as localCheck, REASON, selectOffer } from '../../x402/index.js';
+import {
+  decodePaymentHeader,
+  HEADER,
+  precheck as localCheck,
+  REASON,
+  selectOffer,
+} from '../../x402/index.js';
 import { replayKey } from '../../verify/index.js';
 
 /** Stage 3: PAYMENT-SIGNATURE wins over X-PAYMENT; neither → the 402 challenge. */
@@ -39,7 +45,11 @@ export const decode: Stage = {
         return challengeReply(ctx, deps, decoded.reason);
       }
       ctx.outcome = 'bad_request';
-      return errorReply(400, REASON.invalidPaymentHeader, 'payment header is not a valid x402 payload');
+      return errorReply(
+        400,
+        REASON.invalidPaymentHeader,
+        'payment header is not a valid x402 payload',
+      );
     }
     ctx.payload = decoded.payload;
     ctx.rawPayload = decoded.raw;

@@ -20,7 +20,9 @@ export const respond: Stage = {
       // A paid response is the payer's alone: shared caches must not serve it to someone else.
       const cc = headers['cache-control'];
       headers['cache-control'] =
-        typeof cc === 'string' && cc !== '' && !/\bprivate\b/i.test(cc) ? `${cc}, private` : (cc ?? 'private');
+        typeof cc === 'string' && cc !== '' && !/\bprivate\b/i.test(cc)
+          ? `${cc}, private`
+          : (cc ?? 'private');
     }
     if (ctx.outcome === 'pending') ctx.outcome = 'served';
     res.writeHead(upstream.status, headers);

@@ -64,4 +64,3 @@ function preflight(ctx: RequestContext, requestedMethod: string): Reply {
     body: '',
   };
 }
-

@@ -9,9 +9,19 @@ import type { Stage } from '../stage.js';
 import { keepClaimPending, markClaimSettled, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
-import { classifySettlement, reconcileResumed, type SettleOutcome, shouldSettle } from '../../settle/index.js';
+import {
+  classifySettlement,
+  reconcileResumed,
+  type SettleOutcome,
+  shouldSettle,
+} from '../../settle/index.js';
 import type { FacilitatorResult } from '../../verify/index.js';
-import { CORS_EXPOSE_HEADERS, encodeSettlementHeader, REASON, type SettleResponse } from '../../x402/index.js';
+import {
+  CORS_EXPOSE_HEADERS,
+  encodeSettlementHeader,
+  REASON,
+  type SettleResponse,
+} from '../../x402/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
 
 export const settle: Stage = {
@@ -31,7 +41,10 @@ export const settle: Stage = {
       if (typeof body === 'string') {
         await releaseClaim(ctx, deps);
         ctx.outcome = 'upstream_error';
-        ctx.reason = body === 'too_large' ? GATEWAY_REASON.upstreamResponseTooLarge : GATEWAY_REASON.upstreamUnavailable;
+        ctx.reason =
+          body === 'too_large'
+            ? GATEWAY_REASON.upstreamResponseTooLarge
+            : GATEWAY_REASON.upstreamUnavailable;
         return errorReply(502, ctx.reason, 'upstream response could not be buffered');
       }
       ctx.bufferedBody = body;
@@ -44,7 +57,12 @@ export const settle: Stage = {
 
     let outcome = await settleWithRetry(ctx, deps);
     if (ctx.claim === 'resumed') {
-      outcome = reconcileResumed(outcome, ctx.priorTransaction, ctx.offer!.network.caip2, ctx.payer);
+      outcome = reconcileResumed(
+        outcome,
+        ctx.priorTransaction,
+        ctx.offer!.network.caip2,
+        ctx.payer,
+      );
     }
     deps.metrics.settlements.labels(outcome.kind === 'unknown' ? 'pending' : outcome.kind).inc();
     const version = ctx.payload!.x402Version;
@@ -95,11 +113,16 @@ export const settle: Stage = {
           },
           offer,
         );
-        return errorReply(503, REASON.settlementPending, 'settlement not confirmed yet: retry with the same payment', {
-          'retry-after': '5',
-          'access-control-expose-headers': CORS_EXPOSE_HEADERS,
-          [header.name]: header.value,
-        });
+        return errorReply(
+          503,
+          REASON.settlementPending,
+          'settlement not confirmed yet: retry with the same payment',
+          {
+            'retry-after': '5',
+            'access-control-expose-headers': CORS_EXPOSE_HEADERS,
+            [header.name]: header.value,
+          },
+        );
       }
     }
   },
@@ -109,11 +132,15 @@ export const settle: Stage = {
 async function settleWithRetry(ctx: RequestContext, deps: Deps): Promise<SettleOutcome> {
   const request = facilitatorRequest(ctx, deps);
   const started = performance.now();
-  let outcome = classifySettlement(observeSettle(deps, await deps.facilitator.settle(request), started));
+  let outcome = classifySettlement(
+    observeSettle(deps, await deps.facilitator.settle(request), started),
+  );
   if (outcome.kind === 'unknown' && outcome.saidPending) {
     const first = outcome;
     const again = performance.now();
-    const retried = classifySettlement(observeSettle(deps, await deps.facilitator.settle(request), again));
+    const retried = classifySettlement(
+      observeSettle(deps, await deps.facilitator.settle(request), again),
+    );
     // Keep the tx hash we learnt if the retry knows none.
     outcome =
       retried.kind === 'unknown' && retried.transaction === undefined
@@ -131,6 +158,8 @@ function observeSettle(
   started: number,
 ): FacilitatorResult<SettleResponse> {
   deps.metrics.facilitatorDuration.labels('settle').observe((performance.now() - started) / 1000);
-  deps.metrics.facilitatorRequests.labels('settle', result.kind === 'ok' ? 'ok' : result.failure).inc();
+  deps.metrics.facilitatorRequests
+    .labels('settle', result.kind === 'ok' ? 'ok' : result.failure)
+    .inc();
   return result;
 }

@@ -16,7 +16,8 @@ export const claim: Stage = {
   name: 'claim',
   paidOnly: true,
   run(ctx, deps) {
-    const expiresAtMs = (boundedValidBefore(ctx.auth!.validBefore, deps) + deps.config.replay.marginSeconds) * 1000;
+    const expiresAtMs =
+      (boundedValidBefore(ctx.auth!.validBefore, deps) + deps.config.replay.marginSeconds) * 1000;
     const outcome = deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
     // An in-memory guard answers at once: no promise, no microtask on every paid request.
     return outcome instanceof Promise
@@ -72,13 +73,18 @@ export const verify: Stage = {
       const answer = await deps.facilitator.verify(facilitatorRequest(ctx, deps));
       ctx.verifyMs = performance.now() - started;
       metrics.facilitatorDuration.labels('verify').observe(ctx.verifyMs / 1000);
-      metrics.facilitatorRequests.labels('verify', answer.kind === 'ok' ? 'ok' : answer.failure).inc();
+      metrics.facilitatorRequests
+        .labels('verify', answer.kind === 'ok' ? 'ok' : answer.failure)
+        .inc();
       if (answer.kind === 'unavailable') {
         metrics.facilitatorUp.set(0);
         await releaseClaim(ctx, deps);
         ctx.outcome = 'facilitator_unavailable';
         ctx.reason = REASON.facilitatorUnavailable;
-        deps.log.warn({ reqId: ctx.id, failure: answer.failure, detail: answer.detail }, 'verify failed');
+        deps.log.warn(
+          { reqId: ctx.id, failure: answer.failure, detail: answer.detail },
+          'verify failed',
+        );
         return errorReply(503, REASON.facilitatorUnavailable, 'payment facilitator unavailable', {
           'retry-after': '2',
         });

@@ -56,19 +56,32 @@ describe('local facilitator on the devnet', () => {
     expect(s.transaction).toMatch(/^0x[0-9a-f]{64}$/);
     expect(s.network).toBe('eip155:84532');
     expect(s.payer).toBe(payer.address);
-    const receipt = await publicClient(net.devnet).getTransactionReceipt({ hash: s.transaction as `0x${string}` });
+    const receipt = await publicClient(net.devnet).getTransactionReceipt({
+      hash: s.transaction as `0x${string}`,
+    });
     expect(receipt.status).toBe('success');
-    expect(receipt.from.toLowerCase()).toBe(account(net.devnet, SETTLER_INDEX).address.toLowerCase());
+    expect(receipt.from.toLowerCase()).toBe(
+      account(net.devnet, SETTLER_INDEX).address.toLowerCase(),
+    );
 
     expect(await balanceOf(net.devnet, payTo)).toBe(12_345n);
     expect(await balanceOf(net.devnet, payer.address)).toBe(before - 12_345n);
-    expect(await authorizationState(net.devnet, payer.address, signed.authorization.nonce)).toBe(true);
+    expect(await authorizationState(net.devnet, payer.address, signed.authorization.nonce)).toBe(
+      true,
+    );
 
     // Replay: refused with the official nonce reason, nothing moves, nothing broadcast.
     const replay = await settleOf(net.facilitator.settle(request));
-    expect(replay).toMatchObject({ success: false, errorReason: 'invalid_exact_evm_nonce_already_used', transaction: '' });
+    expect(replay).toMatchObject({
+      success: false,
+      errorReason: 'invalid_exact_evm_nonce_already_used',
+      transaction: '',
+    });
     const again = await verifyOf(net.facilitator.verify(request));
-    expect(again).toMatchObject({ isValid: false, invalidReason: 'invalid_exact_evm_nonce_already_used' });
+    expect(again).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_exact_evm_nonce_already_used',
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(12_345n);
     expect(await balanceOf(net.devnet, payer.address)).toBe(before - 12_345n);
   });
@@ -78,13 +91,19 @@ describe('local facilitator on the devnet', () => {
     const payTo = freshAddress();
     const signed = await signDevnetAuthorization(net.devnet, payer, { to: payTo, value: 777n });
     const request = requestV1(requirementsV1(net.devnet, payTo, 777n), signed);
-    expect(await verifyOf(net.facilitator.verify(request))).toEqual({ isValid: true, payer: payer.address });
+    expect(await verifyOf(net.facilitator.verify(request))).toEqual({
+      isValid: true,
+      payer: payer.address,
+    });
     const s = await settleOf(net.facilitator.settle(request));
     expect(s).toMatchObject({ success: true, network: 'base-sepolia', payer: payer.address });
     expect(s.transaction).toMatch(/^0x[0-9a-f]{64}$/);
     expect(await balanceOf(net.devnet, payTo)).toBe(777n);
     const replay = await settleOf(net.facilitator.settle(request));
-    expect(replay).toMatchObject({ success: false, errorReason: 'invalid_exact_evm_nonce_already_used' });
+    expect(replay).toMatchObject({
+      success: false,
+      errorReason: 'invalid_exact_evm_nonce_already_used',
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(777n);
   });
 
@@ -109,7 +128,10 @@ describe('local facilitator on the devnet', () => {
   it('refuses a payment to another recipient than payTo', async () => {
     const payer = account(net.devnet, 3);
     const payTo = freshAddress();
-    const signed = await signDevnetAuthorization(net.devnet, payer, { to: freshAddress(), value: 100n });
+    const signed = await signDevnetAuthorization(net.devnet, payer, {
+      to: freshAddress(),
+      value: 100n,
+    });
     const request = requestV2(requirementsV2(net.devnet, payTo, 100n), signed);
     expect(await verifyOf(net.facilitator.verify(request))).toMatchObject({
       isValid: false,
@@ -154,7 +176,10 @@ describe('local facilitator on the devnet', () => {
       isValid: false,
       invalidReason: 'invalid_exact_evm_authorization_value',
     });
-    expect(await settleOf(net.facilitator.settle(v2))).toMatchObject({ success: false, transaction: '' });
+    expect(await settleOf(net.facilitator.settle(v2))).toMatchObject({
+      success: false,
+      transaction: '',
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(0n);
   });
 
@@ -172,13 +197,27 @@ describe('local facilitator on the devnet', () => {
     const payer = account(net.devnet, 3);
     const payTo = freshAddress();
     const { request } = await paymentV2(net.devnet, payer, payTo, 100n);
-    const broken = JSON.parse(JSON.stringify(request)) as { paymentPayload: { payload: { authorization: { value: string } } } };
+    const broken = JSON.parse(JSON.stringify(request)) as {
+      paymentPayload: { payload: { authorization: { value: string } } };
+    };
     broken.paymentPayload.payload.authorization.value = 'lots';
-    expect(await verifyOf(net.facilitator.verify(broken as never))).toMatchObject({ isValid: false, invalidReason: 'invalid_payload' });
-    const mainnet = { ...request, paymentRequirements: { ...requirementsV2(net.devnet, payTo, 100n), network: 'eip155:8453' } };
-    expect(await verifyOf(net.facilitator.verify(mainnet as never))).toMatchObject({ isValid: false, invalidReason: 'invalid_network' });
+    expect(await verifyOf(net.facilitator.verify(broken as never))).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_payload',
+    });
+    const mainnet = {
+      ...request,
+      paymentRequirements: { ...requirementsV2(net.devnet, payTo, 100n), network: 'eip155:8453' },
+    };
+    expect(await verifyOf(net.facilitator.verify(mainnet as never))).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_network',
+    });
     const v3 = { ...request, x402Version: 3 };
-    expect(await verifyOf(net.facilitator.verify(v3 as never))).toMatchObject({ isValid: false, invalidReason: 'invalid_x402_version' });
+    expect(await verifyOf(net.facilitator.verify(v3 as never))).toMatchObject({
+      isValid: false,
+      invalidReason: 'invalid_x402_version',
+    });
     expect(await settleOf(net.facilitator.settle(broken as never))).toMatchObject({
       success: false,
       errorReason: 'invalid_payload',
@@ -190,9 +229,13 @@ describe('local facilitator on the devnet', () => {
     const payees = Array.from({ length: 10 }, () => freshAddress());
     const payers = [4, 5, 6, 7, 8].map((i) => account(net.devnet, i));
     const requests = await Promise.all(
-      payees.map((payTo, i) => paymentV2(net.devnet, payers[i % payers.length]!, payTo, BigInt(1_000 + i))),
+      payees.map((payTo, i) =>
+        paymentV2(net.devnet, payers[i % payers.length]!, payTo, BigInt(1_000 + i)),
+      ),
     );
-    const results = await Promise.all(requests.map(({ request }) => settleOf(net.facilitator.settle(request))));
+    const results = await Promise.all(
+      requests.map(({ request }) => settleOf(net.facilitator.settle(request))),
+    );
     for (const r of results) expect(r).toMatchObject({ success: true });
     expect(new Set(results.map((r) => r.transaction)).size).toBe(10);
     const balances = await Promise.all(payees.map((p) => balanceOf(net.devnet, p)));
@@ -202,7 +245,10 @@ describe('local facilitator on the devnet', () => {
   it('settles one of two concurrent settles of the same payment; the other is refused, one transfer', async () => {
     const payTo = freshAddress();
     const { request } = await paymentV2(net.devnet, account(net.devnet, 8), payTo, 321n);
-    const [a, b] = await Promise.all([settleOf(net.facilitator.settle(request)), settleOf(net.facilitator.settle(request))]);
+    const [a, b] = await Promise.all([
+      settleOf(net.facilitator.settle(request)),
+      settleOf(net.facilitator.settle(request)),
+    ]);
     expect([a.success, b.success].sort()).toEqual([false, true]);
     expect((a.success ? b : a).errorReason).toBe('invalid_exact_evm_nonce_already_used');
     expect(await balanceOf(net.devnet, payTo)).toBe(321n);
@@ -210,9 +256,17 @@ describe('local facilitator on the devnet', () => {
 
   it('reports an unreachable RPC as unavailable, never as an invalid payment', async () => {
     // Construction needs the chain id: build against a live devnet, then kill that devnet.
-    const lonely = await startDevnetFixture({ chainId: 84532, facilitator: { settlerIndex: 8, rpcTimeoutMs: 1_000 } });
+    const lonely = await startDevnetFixture({
+      chainId: 84532,
+      facilitator: { settlerIndex: 8, rpcTimeoutMs: 1_000 },
+    });
     try {
-      const { request } = await paymentV2(lonely.devnet, account(lonely.devnet, 1), freshAddress(), 10n);
+      const { request } = await paymentV2(
+        lonely.devnet,
+        account(lonely.devnet, 1),
+        freshAddress(),
+        10n,
+      );
       await lonely.devnet.stop();
       const v = await lonely.facilitator.verify(request);
       expect(v).toMatchObject({ kind: 'unavailable', failure: 'network' });

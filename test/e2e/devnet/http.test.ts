@@ -34,7 +34,11 @@ describe('facilitator HTTP server', () => {
     const res = await fetch(`${net.facilitatorServer.url}/supported`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    const body = (await res.json()) as { kinds: unknown[]; signers: Record<string, string[]>; extensions: unknown[] };
+    const body = (await res.json()) as {
+      kinds: unknown[];
+      signers: Record<string, string[]>;
+      extensions: unknown[];
+    };
     expect(body.kinds).toEqual([
       { x402Version: 2, scheme: 'exact', network: 'eip155:84532' },
       { x402Version: 1, scheme: 'exact', network: 'base-sepolia' },
@@ -47,52 +51,102 @@ describe('facilitator HTTP server', () => {
     const payer = account(net.devnet, 1);
     const payTo = freshAddress();
     const { request } = await paymentV2(net.devnet, payer, payTo, 4_321n);
-    expect(await post('/verify', request)).toEqual({ status: 200, body: { isValid: true, payer: payer.address } });
+    expect(await post('/verify', request)).toEqual({
+      status: 200,
+      body: { isValid: true, payer: payer.address },
+    });
     const settled = await post('/settle', request);
     expect(settled.status).toBe(200);
-    expect(settled.body).toMatchObject({ success: true, network: 'eip155:84532', payer: payer.address });
+    expect(settled.body).toMatchObject({
+      success: true,
+      network: 'eip155:84532',
+      payer: payer.address,
+    });
     expect(settled.body['transaction']).toMatch(/^0x[0-9a-f]{64}$/);
     expect(await balanceOf(net.devnet, payTo)).toBe(4_321n);
     const replay = await post('/settle', request);
-    expect(replay).toMatchObject({ status: 200, body: { success: false, errorReason: 'invalid_exact_evm_nonce_already_used', transaction: '' } });
+    expect(replay).toMatchObject({
+      status: 200,
+      body: {
+        success: false,
+        errorReason: 'invalid_exact_evm_nonce_already_used',
+        transaction: '',
+      },
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(4_321n);
   });
 
   it('serves v1 requests', async () => {
     const payTo = freshAddress();
-    const signed = await signDevnetAuthorization(net.devnet, account(net.devnet, 2), { to: payTo, value: 50n });
+    const signed = await signDevnetAuthorization(net.devnet, account(net.devnet, 2), {
+      to: payTo,
+      value: 50n,
+    });
     const request = requestV1(requirementsV1(net.devnet, payTo, 50n), signed);
     expect((await post('/verify', request)).body).toMatchObject({ isValid: true });
-    expect((await post('/settle', request)).body).toMatchObject({ success: true, network: 'base-sepolia' });
+    expect((await post('/settle', request)).body).toMatchObject({
+      success: true,
+      network: 'base-sepolia',
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(50n);
   });
 
   it('answers 400 with a reason for bad JSON and malformed envelopes, 413 past the cap, 404/405 otherwise', async () => {
-    expect(await post('/verify', '{"x402Version":')).toMatchObject({ status: 400, body: { error: 'invalid_json' } });
-    expect(await post('/verify', '[]')).toMatchObject({ status: 400, body: { error: 'invalid_request', detail: 'body must be a JSON object' } });
-    expect(await post('/settle', { x402Version: 7, paymentPayload: {}, paymentRequirements: {} })).toMatchObject({
+    expect(await post('/verify', '{"x402Version":')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_json' },
+    });
+    expect(await post('/verify', '[]')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', detail: 'body must be a JSON object' },
+    });
+    expect(
+      await post('/settle', { x402Version: 7, paymentPayload: {}, paymentRequirements: {} }),
+    ).toMatchObject({
       status: 400,
       body: { error: 'invalid_request', detail: 'x402Version must be 1 or 2' },
     });
-    expect(await post('/verify', { x402Version: 2, paymentPayload: {} })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await post('/verify', { x402Version: 2, paymentPayload: {} })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
     const big = JSON.stringify({ x402Version: 2, pad: 'x'.repeat(70 * 1024) });
-    const tooBig = await fetch(`${net.facilitatorServer.url}/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const tooBig = await fetch(`${net.facilitatorServer.url}/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
     expect(tooBig.status).toBe(413);
     expect((await fetch(`${net.facilitatorServer.url}/nope`)).status).toBe(404);
     expect((await fetch(`${net.facilitatorServer.url}/verify`)).status).toBe(405);
-    const text = await fetch(`${net.facilitatorServer.url}/verify`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const text = await fetch(`${net.facilitatorServer.url}/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(text.status).toBe(415);
     // Well-formed envelope, semantically bad payload: a structured refusal (200), as in-process.
     const { request } = await paymentV2(net.devnet, account(net.devnet, 3), freshAddress(), 1n);
-    const bad = JSON.parse(JSON.stringify(request)) as { paymentPayload: { payload: { signature: string } } };
+    const bad = JSON.parse(JSON.stringify(request)) as {
+      paymentPayload: { payload: { signature: string } };
+    };
     bad.paymentPayload.payload.signature = 'nope';
-    expect(await post('/verify', bad)).toMatchObject({ status: 200, body: { isValid: false, invalidReason: 'invalid_payload' } });
+    expect(await post('/verify', bad)).toMatchObject({
+      status: 200,
+      body: { isValid: false, invalidReason: 'invalid_payload' },
+    });
   });
 
   it('is usable by the official @x402/core HTTPFacilitatorClient', async () => {
-    const client = new HTTPFacilitatorClient({ url: net.facilitatorServer.url + '/', timeoutMs: 10_000 });
+    const client = new HTTPFacilitatorClient({
+      url: net.facilitatorServer.url + '/',
+      timeoutMs: 10_000,
+    });
     const supported = await client.getSupported();
-    expect(supported.kinds.map((k) => `${k.x402Version}:${k.network}`)).toEqual(['2:eip155:84532', '1:base-sepolia']);
+    expect(supported.kinds.map((k) => `${k.x402Version}:${k.network}`)).toEqual([
+      '2:eip155:84532',
+      '1:base-sepolia',
+    ]);
     const payTo = freshAddress();
     const { request } = await paymentV2(net.devnet, account(net.devnet, 4), payTo, 99n);
     const payload = request.paymentPayload as PaymentPayload;
@@ -106,9 +160,20 @@ describe('facilitator HTTP server', () => {
     const abort = new AbortController();
     let url = '';
     const out: string[] = [];
-    const stdout = { write: (s: string) => (out.push(s), true) } as unknown as NodeJS.WritableStream;
+    const stdout = {
+      write: (s: string) => (out.push(s), true),
+    } as unknown as NodeJS.WritableStream;
     const exit = runFacilitatorCommand(
-      ['--rpc', net.devnet.rpcUrl, '--port', '0', '--host', '127.0.0.1', '--receipt-timeout-ms', '5000'],
+      [
+        '--rpc',
+        net.devnet.rpcUrl,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--receipt-timeout-ms',
+        '5000',
+      ],
       {
         stdout,
         signal: abort.signal,
@@ -126,10 +191,14 @@ describe('facilitator HTTP server', () => {
 
   it('the facilitator CLI refuses bad arguments with usage (exit 2)', async () => {
     const err: string[] = [];
-    const stderr = { write: (s: string) => (err.push(s), true) } as unknown as NodeJS.WritableStream;
+    const stderr = {
+      write: (s: string) => (err.push(s), true),
+    } as unknown as NodeJS.WritableStream;
     expect(await runFacilitatorCommand(['--port', '1'], { stderr, env: {} })).toBe(2);
     expect(err.join('')).toContain('--rpc is required');
     expect(await runFacilitatorCommand(['--rpc', net.devnet.rpcUrl], { stderr, env: {} })).toBe(2);
-    expect(await runFacilitatorCommand(['--rpc', net.devnet.rpcUrl, '--bogus'], { stderr, env: {} })).toBe(2);
+    expect(
+      await runFacilitatorCommand(['--rpc', net.devnet.rpcUrl, '--bogus'], { stderr, env: {} }),
+    ).toBe(2);
   });
 });

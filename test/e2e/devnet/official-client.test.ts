@@ -23,7 +23,9 @@ const net = useDevnet({ chainId: 84532, facilitator: {} });
 
 function officialClient(payerIndex: number): x402Client {
   const client = new x402Client();
-  registerExactEvmScheme(client, { signer: privateKeyToAccount(account(net.devnet, payerIndex).privateKey) });
+  registerExactEvmScheme(client, {
+    signer: privateKeyToAccount(account(net.devnet, payerIndex).privateKey),
+  });
   return client;
 }
 
@@ -40,27 +42,53 @@ describe('official @x402 client against the built-in facilitator', () => {
     } as unknown as PaymentRequired;
     const payload = await officialClient(1).createPaymentPayload(paymentRequired);
     expect(payload.x402Version).toBe(2);
-    const request: FacilitatorRequest = { x402Version: 2, paymentPayload: payload, paymentRequirements: requirements };
+    const request: FacilitatorRequest = {
+      x402Version: 2,
+      paymentPayload: payload,
+      paymentRequirements: requirements,
+    };
 
-    expect(await net.facilitator.verify(request)).toEqual({ kind: 'ok', status: 200, value: { isValid: true, payer: payer.address } });
+    expect(await net.facilitator.verify(request)).toEqual({
+      kind: 'ok',
+      status: 200,
+      value: { isValid: true, payer: payer.address },
+    });
     const before = await balanceOf(net.devnet, payer.address);
     const settled = await net.facilitator.settle(request);
-    expect(settled).toMatchObject({ kind: 'ok', value: { success: true, network: 'eip155:84532', payer: payer.address } });
+    expect(settled).toMatchObject({
+      kind: 'ok',
+      value: { success: true, network: 'eip155:84532', payer: payer.address },
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(2_500n);
     expect(await balanceOf(net.devnet, payer.address)).toBe(before - 2_500n);
-    const nonce = (payload.payload as { authorization: { nonce: `0x${string}` } }).authorization.nonce;
+    const nonce = (payload.payload as { authorization: { nonce: `0x${string}` } }).authorization
+      .nonce;
     expect(await authorizationState(net.devnet, payer.address, nonce)).toBe(true);
   });
 
   it('v1: the official client answers a v1 402 body with a v1 payload the facilitator settles', async () => {
     const payTo = freshAddress();
     const requirements: PaymentRequirementsV1 = requirementsV1(net.devnet, payTo, 1_500n);
-    const paymentRequired = { x402Version: 1, error: 'X-PAYMENT header is required', accepts: [requirements] } as unknown as PaymentRequired;
+    const paymentRequired = {
+      x402Version: 1,
+      error: 'X-PAYMENT header is required',
+      accepts: [requirements],
+    } as unknown as PaymentRequired;
     const payload = await officialClient(2).createPaymentPayload(paymentRequired);
     expect(payload.x402Version).toBe(1);
-    const request: FacilitatorRequest = { x402Version: 1, paymentPayload: payload, paymentRequirements: requirements };
-    expect(await net.facilitator.verify(request)).toMatchObject({ kind: 'ok', value: { isValid: true } });
-    expect(await net.facilitator.settle(request)).toMatchObject({ kind: 'ok', value: { success: true, network: 'base-sepolia' } });
+    const request: FacilitatorRequest = {
+      x402Version: 1,
+      paymentPayload: payload,
+      paymentRequirements: requirements,
+    };
+    expect(await net.facilitator.verify(request)).toMatchObject({
+      kind: 'ok',
+      value: { isValid: true },
+    });
+    expect(await net.facilitator.settle(request)).toMatchObject({
+      kind: 'ok',
+      value: { success: true, network: 'base-sepolia' },
+    });
     expect(await balanceOf(net.devnet, payTo)).toBe(1_500n);
   });
 });

@@ -17,7 +17,11 @@ import {
 const net = useDevnet({ chainId: 8453, mining: false, facilitator: { receiptTimeoutMs: 400 } });
 
 async function mineBlock(): Promise<void> {
-  await createTestClient({ mode: 'anvil', chain: net.devnet.chain, transport: http(net.devnet.rpcUrl) }).mine({ blocks: 1 });
+  await createTestClient({
+    mode: 'anvil',
+    chain: net.devnet.chain,
+    transport: http(net.devnet.rpcUrl),
+  }).mine({ blocks: 1 });
 }
 
 describe('settlement whose receipt does not arrive in time', () => {
@@ -28,7 +32,11 @@ describe('settlement whose receipt does not arrive in time', () => {
     const first = await net.facilitator.settle(request);
     expect(first.kind).toBe('ok');
     if (first.kind !== 'ok') return;
-    expect(first.value).toMatchObject({ success: false, errorReason: 'settlement_pending', network: 'eip155:8453' });
+    expect(first.value).toMatchObject({
+      success: false,
+      errorReason: 'settlement_pending',
+      network: 'eip155:8453',
+    });
     const hash = first.value.transaction as Hex;
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
     // Broadcast but not mined: nothing moved yet.
@@ -39,7 +47,9 @@ describe('settlement whose receipt does not arrive in time', () => {
     const retry = await net.facilitator.settle(request);
     expect(retry).toMatchObject({ kind: 'ok', value: { success: true, transaction: hash } });
     expect(await balanceOf(net.devnet, payTo)).toBe(5_000n);
-    expect(await authorizationState(net.devnet, payer.address, signed.authorization.nonce)).toBe(true);
+    expect(await authorizationState(net.devnet, payer.address, signed.authorization.nonce)).toBe(
+      true,
+    );
   });
 
   it('v1: also answers settlement_pending with the hash (not a raw error) and reconciles on retry', async () => {
@@ -49,12 +59,19 @@ describe('settlement whose receipt does not arrive in time', () => {
     const request = requestV1(requirementsV1(net.devnet, payTo, 3_000n), signed);
     const first = await net.facilitator.settle(request);
     if (first.kind !== 'ok') throw new Error('unavailable');
-    expect(first.value).toMatchObject({ success: false, errorReason: 'settlement_pending', network: 'base' });
+    expect(first.value).toMatchObject({
+      success: false,
+      errorReason: 'settlement_pending',
+      network: 'base',
+    });
     const hash = first.value.transaction;
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
     // Still pending on a retry before mining: same hash, no second broadcast.
     const stillPending = await net.facilitator.settle(request);
-    expect(stillPending).toMatchObject({ kind: 'ok', value: { success: false, errorReason: 'settlement_pending', transaction: hash } });
+    expect(stillPending).toMatchObject({
+      kind: 'ok',
+      value: { success: false, errorReason: 'settlement_pending', transaction: hash },
+    });
 
     await mineBlock();
     const retry = await net.facilitator.settle(request);

@@ -8,8 +8,21 @@ import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from '@
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import type { Address, Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authorizationState, balanceOf, newPayer, transfersTo, type Payer } from '../../helpers/devnet.js';
-import { MODES, PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import {
+  authorizationState,
+  balanceOf,
+  newPayer,
+  transfersTo,
+  type Payer,
+} from '../../helpers/devnet.js';
+import {
+  MODES,
+  PRICE,
+  revenueOnMetrics,
+  upstreamCalls,
+  useGatewaySuite,
+  type Stack,
+} from '../../helpers/gateway-stack.js';
 import { authorizationOf } from '../../helpers/payments.js';
 import { decodeHeader } from '../../helpers/raw-http.js';
 import { loadV1Client, type V1FetchModule } from '../../helpers/v1-client.js';
@@ -58,7 +71,12 @@ async function expectSettled(
   expect(await authorizationState(suite.devnet, payer.address, nonce)).toBe(true);
   const transfers = await transfersTo(suite.devnet, stack.payTo);
   expect(transfers).toHaveLength(before.transfers + 1);
-  expect(transfers.at(-1)).toEqual({ from: payer.address, to: stack.payTo, value: price, transactionHash: tx });
+  expect(transfers.at(-1)).toEqual({
+    from: payer.address,
+    to: stack.payTo,
+    value: price,
+    transactionHash: tx,
+  });
 }
 
 async function snapshot(stack: Stack, payer: Address) {
@@ -96,7 +114,9 @@ describe.each(MODES)('official clients through the gateway (facilitator %s)', (m
     expect(res.status).toBe(200);
     const receipt = decodePaymentResponseHeader(res.headers.get('x-payment-response')!);
     expect(receipt).toMatchObject({ success: true, network: 'base-sepolia', payer: payer.address });
-    expect(sent).toEqual([expect.objectContaining({ x402Version: 1, scheme: 'exact', network: 'base-sepolia' })]);
+    expect(sent).toEqual([
+      expect.objectContaining({ x402Version: 1, scheme: 'exact', network: 'base-sepolia' }),
+    ]);
     await expectSettled(stack(), payer, sent[0], PRICE.item, before, receipt.transaction as Hex);
   });
 
@@ -112,13 +132,18 @@ describe.each(MODES)('official clients through the gateway (facilitator %s)', (m
     expect(await res.json()).toMatchObject({ ok: true, url: '/v1/items/x402-fetch' });
     const receipt = v1.decodeXPaymentResponse(res.headers.get('x-payment-response')!);
     expect(receipt).toMatchObject({ success: true, network: 'base-sepolia', payer: payer.address });
-    expect(sent).toEqual([expect.objectContaining({ x402Version: 1, scheme: 'exact', network: 'base-sepolia' })]);
+    expect(sent).toEqual([
+      expect.objectContaining({ x402Version: 1, scheme: 'exact', network: 'base-sepolia' }),
+    ]);
     expect(upstreamCalls(stack(), '/v1/items/x402-fetch')).toBe(calls + 1);
     await expectSettled(stack(), payer, sent[0], PRICE.item, before, receipt.transaction);
   });
 
   it('the revenue counter on /metrics equals the transfers to payTo on-chain', async () => {
-    const onChain = (await transfersTo(suite.devnet, stack().payTo)).reduce((sum, t) => sum + t.value, 0n);
+    const onChain = (await transfersTo(suite.devnet, stack().payTo)).reduce(
+      (sum, t) => sum + t.value,
+      0n,
+    );
     expect(onChain).toBe(PRICE.quote + 2n * PRICE.item);
     expect(await balanceOf(suite.devnet, stack().payTo)).toBe(onChain);
     expect(await revenueOnMetrics(stack())).toBe(onChain);

@@ -10,7 +10,13 @@ import { loadConfigText } from '../../../src/config/index.js';
 import { ANVIL_PRIVATE_KEYS } from '../../../src/devnet/devnet.js';
 import { GatewayStartError, startGateway } from '../../../src/server.js';
 import { authorizationState, balanceOf, newPayer, transfersTo } from '../../helpers/devnet.js';
-import { PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import {
+  PRICE,
+  revenueOnMetrics,
+  upstreamCalls,
+  useGatewaySuite,
+  type Stack,
+} from '../../helpers/gateway-stack.js';
 import { payWith, signFor } from '../../helpers/pay.js';
 import { authorizationOf } from '../../helpers/payments.js';
 import { decodeHeader } from '../../helpers/raw-http.js';
@@ -23,7 +29,11 @@ const suite = useGatewaySuite({
 const stack = (): Stack => suite.stack('local');
 
 async function mineBlock(): Promise<void> {
-  await createTestClient({ mode: 'anvil', chain: suite.devnet.chain, transport: http(suite.devnet.rpcUrl) }).mine({ blocks: 1 });
+  await createTestClient({
+    mode: 'anvil',
+    chain: suite.devnet.chain,
+    transport: http(suite.devnet.rpcUrl),
+  }).mine({ blocks: 1 });
 }
 
 describe('facilitator.local', () => {
@@ -46,13 +56,18 @@ describe('facilitator.local', () => {
     await mineBlock();
     const served = await payWith(stack().url, path, payment);
     expect(served.status).toBe(200);
-    expect(decodeHeader(served.headers['payment-response'])).toMatchObject({ success: true, transaction: hash });
+    expect(decodeHeader(served.headers['payment-response'])).toMatchObject({
+      success: true,
+      transaction: hash,
+    });
     expect(upstreamCalls(stack(), path)).toBe(2); // the body was withheld the first time
     expect(await transfersTo(suite.devnet, stack().payTo)).toEqual([
       { from: payer.address, to: stack().payTo, value: PRICE.item, transactionHash: hash },
     ]);
     expect(await balanceOf(suite.devnet, payer.address)).toBe(10_000n - PRICE.item);
-    expect(await authorizationState(suite.devnet, payer.address, authorizationOf(payment.payload).nonce)).toBe(true);
+    expect(
+      await authorizationState(suite.devnet, payer.address, authorizationOf(payment.payload).nonce),
+    ).toBe(true);
     expect(await revenueOnMetrics(stack())).toBe(PRICE.item);
   });
 

@@ -6,8 +6,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PaymentRequirementsV1 } from '../../../src/x402/types.js';
-import { authorizationState, balanceOf, freshAddress, newPayer, transfersTo, type Payer } from '../../helpers/devnet.js';
-import { MODES, PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import {
+  authorizationState,
+  balanceOf,
+  freshAddress,
+  newPayer,
+  transfersTo,
+  type Payer,
+} from '../../helpers/devnet.js';
+import {
+  MODES,
+  PRICE,
+  revenueOnMetrics,
+  upstreamCalls,
+  useGatewaySuite,
+  type Stack,
+} from '../../helpers/gateway-stack.js';
 import { payWith, signFor, type PaymentHeader } from '../../helpers/pay.js';
 import { authorizationOf, buildV1Payload, encodePaymentHeader } from '../../helpers/payments.js';
 import { rawRequest } from '../../helpers/raw-http.js';
@@ -16,7 +30,12 @@ const suite = useGatewaySuite();
 const stacks = suite.stacks;
 
 /** A v1 payment for `path` that declares another network than the offer's. */
-async function v1OnNetwork(url: string, path: string, payer: Payer, network: string): Promise<PaymentHeader> {
+async function v1OnNetwork(
+  url: string,
+  path: string,
+  payer: Payer,
+  network: string,
+): Promise<PaymentHeader> {
   const challenge = await rawRequest(url, { path });
   const offer = (JSON.parse(challenge.body) as { accepts: PaymentRequirementsV1[] }).accepts[0]!;
   const payload = await buildV1Payload(offer, { account: payer.account, network });
@@ -43,7 +62,8 @@ const CASES: readonly Case[] = [
   {
     name: 'underpayment',
     funds: 10_000n,
-    sign: (url, path, payer) => signFor(url, path, { account: payer.account, value: PRICE.item - 1n }),
+    sign: (url, path, payer) =>
+      signFor(url, path, { account: payer.account, value: PRICE.item - 1n }),
     reason: 'invalid_exact_evm_payload_authorization_value',
   },
   {
@@ -56,7 +76,11 @@ const CASES: readonly Case[] = [
     name: 'expired authorization',
     funds: 10_000n,
     sign: (url, path, payer) =>
-      signFor(url, path, { account: payer.account, validAfter: now() - 600, validBefore: now() - 5 }),
+      signFor(url, path, {
+        account: payer.account,
+        validAfter: now() - 600,
+        validBefore: now() - 5,
+      }),
     reason: 'invalid_exact_evm_payload_authorization_valid_before',
   },
   {

@@ -6,7 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { authorizationState, balanceOf, newPayer, transfersTo } from '../../helpers/devnet.js';
-import { MODES, PRICE, revenueOnMetrics, upstreamCalls, useGatewaySuite, type Stack } from '../../helpers/gateway-stack.js';
+import {
+  MODES,
+  PRICE,
+  revenueOnMetrics,
+  upstreamCalls,
+  useGatewaySuite,
+  type Stack,
+} from '../../helpers/gateway-stack.js';
 import { payWith, signFor } from '../../helpers/pay.js';
 import { authorizationOf } from '../../helpers/payments.js';
 
@@ -44,7 +51,9 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
     const payeeBefore = await balanceOf(suite.devnet, stack().payTo);
     const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
 
-    const answers = await Promise.all(Array.from({ length: 20 }, () => payWith(stack().url, path, payment)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => payWith(stack().url, path, payment)),
+    );
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     for (const refused of answers.filter((a) => a.status !== 200)) {
@@ -65,9 +74,13 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
     const payeeBefore = await balanceOf(suite.devnet, stack().payTo);
     const transfers = (await transfersTo(suite.devnet, stack().payTo)).length;
     const payments = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => signFor(stack().url, `/v1/quote?n=${i}`, { account: payer.account })),
+      Array.from({ length: 20 }, (_, i) =>
+        signFor(stack().url, `/v1/quote?n=${i}`, { account: payer.account }),
+      ),
     );
-    const answers = await Promise.all(payments.map((p, i) => payWith(stack().url, `/v1/quote?n=${i}`, p)));
+    const answers = await Promise.all(
+      payments.map((p, i) => payWith(stack().url, `/v1/quote?n=${i}`, p)),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
     expect(await balanceOf(suite.devnet, payer.address)).toBe(0n);
     expect(await balanceOf(suite.devnet, stack().payTo)).toBe(payeeBefore + 20n * PRICE.quote);
@@ -75,7 +88,9 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
     expect(after).toHaveLength(transfers + 20);
     expect(new Set(after.slice(transfers).map((t) => t.transactionHash)).size).toBe(20);
     for (const p of payments) {
-      expect(await authorizationState(suite.devnet, payer.address, authorizationOf(p.payload).nonce)).toBe(true);
+      expect(
+        await authorizationState(suite.devnet, payer.address, authorizationOf(p.payload).nonce),
+      ).toBe(true);
     }
   });
 
@@ -104,7 +119,10 @@ describe.each(MODES)('payments settle exactly once (facilitator %s)', (mode) => 
   });
 
   it('the revenue counter on /metrics equals the transfers to payTo on-chain', async () => {
-    const onChain = (await transfersTo(suite.devnet, stack().payTo)).reduce((sum, t) => sum + t.value, 0n);
+    const onChain = (await transfersTo(suite.devnet, stack().payTo)).reduce(
+      (sum, t) => sum + t.value,
+      0n,
+    );
     expect(onChain).toBe(3n * PRICE.item + 20n * PRICE.quote);
     expect(await revenueOnMetrics(stack())).toBe(onChain);
   });

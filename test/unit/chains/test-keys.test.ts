@@ -22,7 +22,9 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: 'Geth/v1.14.0-stable/linux-amd64/go1.22' }));
+      res.end(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, result: 'Geth/v1.14.0-stable/linux-amd64/go1.22' }),
+      );
     });
   });
   await new Promise<void>((r) => fakeNode.listen(0, '127.0.0.1', r));
@@ -49,10 +51,22 @@ describe('anvil test keys', () => {
 
 describe('devnet detection', () => {
   it('accepts only loopback URLs as candidates', () => {
-    for (const u of ['http://127.0.0.1:8545', 'http://127.1.2.3:1', 'http://localhost:8545', 'http://[::1]:8545']) {
+    for (const u of [
+      'http://127.0.0.1:8545',
+      'http://127.1.2.3:1',
+      'http://localhost:8545',
+      'http://[::1]:8545',
+    ]) {
       expect(isLoopbackRpcUrl(u), u).toBe(true);
     }
-    for (const u of ['http://10.0.0.1:8545', 'https://mainnet.base.org', 'http://127.0.0.1.evil.com', 'http://128.0.0.1', 'ws://127.0.0.1:8545', 'nonsense']) {
+    for (const u of [
+      'http://10.0.0.1:8545',
+      'https://mainnet.base.org',
+      'http://127.0.0.1.evil.com',
+      'http://128.0.0.1',
+      'ws://127.0.0.1:8545',
+      'nonsense',
+    ]) {
       expect(isLoopbackRpcUrl(u), u).toBe(false);
     }
   });
@@ -64,14 +78,20 @@ describe('devnet detection', () => {
 
   it('refuses an anvil key against a remote or non-anvil RPC, with a clear error', async () => {
     const key = ANVIL_PRIVATE_KEYS[0]!;
-    await expect(assertTestKeyAllowed(key, 'https://mainnet.base.org/v1/secret-api-key')).rejects.toThrow(TestKeyRefusedError);
-    await expect(assertTestKeyAllowed(key, 'https://mainnet.base.org/v1/secret-api-key')).rejects.toThrow(
-      /well-known anvil test key #0.*https:\/\/mainnet\.base\.org(?!\/v1)/,
+    await expect(
+      assertTestKeyAllowed(key, 'https://mainnet.base.org/v1/secret-api-key'),
+    ).rejects.toThrow(TestKeyRefusedError);
+    await expect(
+      assertTestKeyAllowed(key, 'https://mainnet.base.org/v1/secret-api-key'),
+    ).rejects.toThrow(/well-known anvil test key #0.*https:\/\/mainnet\.base\.org(?!\/v1)/);
+    await expect(assertTestKeyAllowed(key, fakeUrl)).rejects.toThrow(
+      /only allowed with a local anvil devnet/,
     );
-    await expect(assertTestKeyAllowed(key, fakeUrl)).rejects.toThrow(/only allowed with a local anvil devnet/);
   });
 
   it('lets any other key through without probing', async () => {
-    await expect(assertTestKeyAllowed(`0x${'22'.repeat(32)}`, 'https://mainnet.base.org')).resolves.toBeUndefined();
+    await expect(
+      assertTestKeyAllowed(`0x${'22'.repeat(32)}`, 'https://mainnet.base.org'),
+    ).resolves.toBeUndefined();
   });
 });

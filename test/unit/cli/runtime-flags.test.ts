@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RUNTIME_NODE_FLAGS } from '../../../src/cli/runtime-flags.js';
 
-const read = (file: string) => fs.readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
+const read = (file: string) =>
+  fs.readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
 const flags = RUNTIME_NODE_FLAGS.join(' ');
 
 describe('runtime Node flags', () => {
@@ -25,6 +26,7 @@ describe('runtime Node flags', () => {
   });
 
   it('are options node accepts', () => {
-    for (const f of RUNTIME_NODE_FLAGS) expect(process.allowedNodeEnvironmentFlags.has(f.split('=')[0]!)).toBe(true);
+    for (const f of RUNTIME_NODE_FLAGS)
+      expect(process.allowedNodeEnvironmentFlags.has(f.split('=')[0]!)).toBe(true);
   });
 });

@@ -72,7 +72,9 @@ routes:
   it('deep-freezes the result', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.server.limits)).toBe(true);
-    expect(config.facilitator.kind === 'http' && Object.isFrozen(config.facilitator.headers)).toBe(true);
+    expect(config.facilitator.kind === 'http' && Object.isFrozen(config.facilitator.headers)).toBe(
+      true,
+    );
     expect(Object.isFrozen(config.routes)).toBe(true);
     expect(Object.isFrozen(config.routes[0]?.asset)).toBe(true);
     expect(() => {
@@ -229,7 +231,10 @@ routes: {}
       { HOST: 'backend', TOKEN: 's3cret' },
     );
     expect(c.upstream).toBe('http://backend:3000');
-    expect(c.facilitator).toMatchObject({ kind: 'http', headers: { Authorization: 'Bearer s3cret' } });
+    expect(c.facilitator).toMatchObject({
+      kind: 'http',
+      headers: { Authorization: 'Bearer s3cret' },
+    });
   });
 
   it('reports every unset variable with its key and line', () => {
@@ -323,12 +328,7 @@ routes:
   });
 
   it('does not carry payment.asset over to a route on another network without USDC', () => {
-    const p = problems(
-      base(
-        '  "GET /a":\n    price: "$1"\n    network: polygon',
-        SEPOLIA_ASSET,
-      ),
-    );
+    const p = problems(base('  "GET /a":\n    price: "$1"\n    network: polygon', SEPOLIA_ASSET));
     expect(p.map((x) => x.path)).toEqual(['routes.GET /a.asset']);
     expect(p[0]?.message).toContain('polygon (eip155:137) has no built-in USDC');
   });
@@ -401,7 +401,10 @@ describe('loadConfigText: facilitator.local (the built-in facilitator)', () => {
 
   it('resolves to kind local with the shared deadlines and its own defaults', () => {
     const c = load(
-      base('  "GET /a": "$1"', local('    privateKey: "${SETTLER_KEY}"\n', '  settleTimeoutMs: 12000\n')),
+      base(
+        '  "GET /a": "$1"',
+        local('    privateKey: "${SETTLER_KEY}"\n', '  settleTimeoutMs: 12000\n'),
+      ),
       { ...env, SETTLER_KEY: KEY },
     );
     expect(c.facilitator).toEqual({
@@ -443,7 +446,9 @@ describe('loadConfigText: facilitator.local (the built-in facilitator)', () => {
     expect(p).toEqual([
       expect.objectContaining({
         path: 'facilitator.local.receiptTimeoutMs',
-        message: expect.stringContaining('must be below facilitator.settleTimeoutMs (15000 ms)') as unknown,
+        message: expect.stringContaining(
+          'must be below facilitator.settleTimeoutMs (15000 ms)',
+        ) as unknown,
       }),
     ]);
   });
@@ -461,7 +466,10 @@ describe('loadConfigText: facilitator.local (the built-in facilitator)', () => {
   it('names the unset variable of the key', () => {
     const p = problems(base('  "GET /a": "$1"', local('    privateKey: "${SETTLER_KEY}"\n')));
     expect(p).toEqual([
-      expect.objectContaining({ path: 'facilitator.local.privateKey', message: 'environment variable SETTLER_KEY is not set' }),
+      expect.objectContaining({
+        path: 'facilitator.local.privateKey',
+        message: 'environment variable SETTLER_KEY is not set',
+      }),
     ]);
   });
 });

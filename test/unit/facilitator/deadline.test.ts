@@ -87,7 +87,10 @@ describe('built-in facilitator deadlines', () => {
 describe('within', () => {
   it('passes the value or the rejection that comes first, or says late', async () => {
     await expect(within(50, Promise.resolve(1))).resolves.toEqual({ kind: 'done', value: 1 });
-    await expect(within(undefined, Promise.resolve(2))).resolves.toEqual({ kind: 'done', value: 2 });
+    await expect(within(undefined, Promise.resolve(2))).resolves.toEqual({
+      kind: 'done',
+      value: 2,
+    });
     await expect(within(50, Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     const slow = new Promise((_, reject) => setTimeout(() => reject(new Error('too late')), 80));
     await expect(within(10, slow)).resolves.toEqual({ kind: 'late' });

@@ -22,7 +22,8 @@ beforeAll(async () => {
         res.end(JSON.stringify(o));
       };
       if (method === 'eth_chainId') return json({ jsonrpc: '2.0', id, result: '0x14a34' });
-      if (method === 'eth_blockNumber') return json({ jsonrpc: '2.0', id, error: { code: -32000, message: 'header not found' } });
+      if (method === 'eth_blockNumber')
+        return json({ jsonrpc: '2.0', id, error: { code: -32000, message: 'header not found' } });
       if (method === 'eth_gasPrice') return json({ oops: true }, 502);
       if (method === 'eth_syncing') return; // never answers
       return json({ jsonrpc: '2.0', id, error: { code: -32601, message: 'method not found' } });
@@ -57,13 +58,17 @@ describe('keep-alive JSON-RPC transport', () => {
     expect(httpErr).toBeInstanceOf(HttpRequestError);
     expect(findTransportFailure(httpErr)).toMatchObject({ failure: 'http_error' });
 
-    const slow = await client.request({ method: 'eth_syncing' as 'eth_chainId' }).catch((e: unknown) => e);
+    const slow = await client
+      .request({ method: 'eth_syncing' as 'eth_chainId' })
+      .catch((e: unknown) => e);
     expect(slow).toBeInstanceOf(TimeoutError);
     expect(findTransportFailure(slow)).toMatchObject({ failure: 'timeout' });
     t.close();
 
     const dead = createKeepAliveTransport('http://127.0.0.1:1');
-    const refused = await createPublicClient({ transport: dead.transport }).getChainId().catch((e: unknown) => e);
+    const refused = await createPublicClient({ transport: dead.transport })
+      .getChainId()
+      .catch((e: unknown) => e);
     expect(findTransportFailure(refused)).toMatchObject({ failure: 'network' });
     dead.close();
   });

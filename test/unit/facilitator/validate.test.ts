@@ -20,7 +20,11 @@ const reqV2 = {
 };
 const v2 = {
   x402Version: 2,
-  paymentPayload: { x402Version: 2, accepted: reqV2, payload: { signature: `0x${'ab'.repeat(65)}`, authorization: auth } },
+  paymentPayload: {
+    x402Version: 2,
+    accepted: reqV2,
+    payload: { signature: `0x${'ab'.repeat(65)}`, authorization: auth },
+  },
   paymentRequirements: reqV2,
 };
 const reqV1 = {
@@ -37,7 +41,12 @@ const reqV1 = {
 };
 const v1 = {
   x402Version: 1,
-  paymentPayload: { x402Version: 1, scheme: 'exact', network: 'base-sepolia', payload: v2.paymentPayload.payload },
+  paymentPayload: {
+    x402Version: 1,
+    scheme: 'exact',
+    network: 'base-sepolia',
+    payload: v2.paymentPayload.payload,
+  },
   paymentRequirements: reqV1,
 };
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
@@ -52,10 +61,23 @@ describe('facilitator request checks', () => {
   });
 
   it('name the spec reason for each malformed part', () => {
-    expect(checkRequest({ ...v2, x402Version: 3 })).toMatchObject({ ok: false, reason: 'invalid_x402_version' });
-    expect(checkRequest({ ...v2, paymentPayload: { ...v2.paymentPayload, x402Version: 1 } })).toMatchObject({ ok: false, reason: 'invalid_x402_version' });
-    expect(checkRequest({ ...v2, paymentRequirements: { ...reqV2, amount: '' } })).toMatchObject({ ok: false, reason: 'invalid_payment_requirements' });
-    expect(checkRequest({ ...v1, paymentRequirements: { ...reqV1, network: 'eip155:8453', maxAmountRequired: undefined } })).toMatchObject({
+    expect(checkRequest({ ...v2, x402Version: 3 })).toMatchObject({
+      ok: false,
+      reason: 'invalid_x402_version',
+    });
+    expect(
+      checkRequest({ ...v2, paymentPayload: { ...v2.paymentPayload, x402Version: 1 } }),
+    ).toMatchObject({ ok: false, reason: 'invalid_x402_version' });
+    expect(checkRequest({ ...v2, paymentRequirements: { ...reqV2, amount: '' } })).toMatchObject({
+      ok: false,
+      reason: 'invalid_payment_requirements',
+    });
+    expect(
+      checkRequest({
+        ...v1,
+        paymentRequirements: { ...reqV1, network: 'eip155:8453', maxAmountRequired: undefined },
+      }),
+    ).toMatchObject({
       ok: false,
       reason: 'invalid_payment_requirements',
     });
@@ -68,7 +90,10 @@ describe('facilitator request checks', () => {
     ] as const) {
       const b = clone(v2);
       (b.paymentPayload.payload.authorization as Record<string, string>)[field] = bad;
-      expect(checkRequest(b), `${field}=${bad}`).toMatchObject({ ok: false, reason: 'invalid_payload' });
+      expect(checkRequest(b), `${field}=${bad}`).toMatchObject({
+        ok: false,
+        reason: 'invalid_payload',
+      });
     }
     const noSig = clone(v2);
     (noSig.paymentPayload.payload as { signature?: string }).signature = undefined;
@@ -83,7 +108,11 @@ describe('facilitator request checks', () => {
     expect(envelopeProblem(null)).toBe('body must be a JSON object');
     expect(envelopeProblem([])).toBe('body must be a JSON object');
     expect(envelopeProblem({ x402Version: '2' })).toBe('x402Version must be 1 or 2');
-    expect(envelopeProblem({ x402Version: 2, paymentPayload: 'x', paymentRequirements: {} })).toBe('paymentPayload must be an object');
-    expect(envelopeProblem({ x402Version: 2, paymentPayload: {} })).toBe('paymentRequirements must be an object');
+    expect(envelopeProblem({ x402Version: 2, paymentPayload: 'x', paymentRequirements: {} })).toBe(
+      'paymentPayload must be an object',
+    );
+    expect(envelopeProblem({ x402Version: 2, paymentPayload: {} })).toBe(
+      'paymentRequirements must be an object',
+    );
   });
 });

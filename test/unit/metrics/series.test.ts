@@ -11,7 +11,11 @@ async function samples(registry: Registry): Promise<string[]> {
     .map((line) => {
       const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
       if (m === null) throw new Error(`unparsable line: ${line}`);
-      const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter(Boolean).sort().join(',');
+      const labels = (m[2] ?? '')
+        .split(/,(?=[a-z_]+=")/)
+        .filter(Boolean)
+        .sort()
+        .join(',');
       return `${m[1]}{${labels}} ${m[3]}`;
     })
     .sort();
@@ -21,8 +25,18 @@ describe('SeriesCounter', () => {
   it('exports what a prom-client Counter exports for the same increments', async () => {
     const ours = new Registry();
     const theirs = new Registry();
-    const a = new SeriesCounter({ name: 'x_total', help: 'h', labelNames: ['route', 'outcome'], registry: ours });
-    const b = new Counter({ name: 'x_total', help: 'h', labelNames: ['route', 'outcome'], registers: [theirs] });
+    const a = new SeriesCounter({
+      name: 'x_total',
+      help: 'h',
+      labelNames: ['route', 'outcome'],
+      registry: ours,
+    });
+    const b = new Counter({
+      name: 'x_total',
+      help: 'h',
+      labelNames: ['route', 'outcome'],
+      registers: [theirs],
+    });
     const incs: [string, string, number][] = [
       ['GET /a', 'paid', 1],
       ['GET /a', 'paid', 1],
@@ -49,7 +63,12 @@ describe('SeriesCounter', () => {
   });
 
   it('refuses a wrong number of label values', () => {
-    const c = new SeriesCounter({ name: 'z_total', help: 'h', labelNames: ['a', 'b'], registry: new Registry() });
+    const c = new SeriesCounter({
+      name: 'z_total',
+      help: 'h',
+      labelNames: ['a', 'b'],
+      registry: new Registry(),
+    });
     expect(() => c.labels('only-one')).toThrow(/expected 2 label values/);
   });
 });
@@ -59,8 +78,20 @@ describe('SeriesHistogram', () => {
     const buckets = [0.001, 0.01, 0.1, 1];
     const ours = new Registry();
     const theirs = new Registry();
-    const a = new SeriesHistogram({ name: 'd_seconds', help: 'h', labelNames: ['op'], buckets, registry: ours });
-    const b = new Histogram({ name: 'd_seconds', help: 'h', labelNames: ['op'], buckets, registers: [theirs] });
+    const a = new SeriesHistogram({
+      name: 'd_seconds',
+      help: 'h',
+      labelNames: ['op'],
+      buckets,
+      registry: ours,
+    });
+    const b = new Histogram({
+      name: 'd_seconds',
+      help: 'h',
+      labelNames: ['op'],
+      buckets,
+      registers: [theirs],
+    });
     // Edges included: a value equal to a bound counts in that bucket; above the last only in +Inf.
     const observations: [string, number][] = [
       ['verify', 0.0005],
@@ -81,7 +112,13 @@ describe('SeriesHistogram', () => {
 
   it('is reset by the registry', async () => {
     const registry = new Registry();
-    const h = new SeriesHistogram({ name: 'r_seconds', help: 'h', labelNames: ['op'], buckets: [1], registry });
+    const h = new SeriesHistogram({
+      name: 'r_seconds',
+      help: 'h',
+      labelNames: ['op'],
+      buckets: [1],
+      registry,
+    });
     h.labels('x').observe(0.5);
     registry.resetMetrics();
     expect(await samples(registry)).toContain('r_seconds_count{op="x"} 0');

@@ -37,7 +37,12 @@ async function recordingUpstream(): Promise<{ url: string; seen: Promise<Seen> }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      report({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      report({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.end('ok');
     });
   });
@@ -79,7 +84,9 @@ function call(url: string, init: http.RequestOptions = {}, body?: string | strin
     const req = http.request(url, init, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }),
+      );
       res.on('error', (e) => resolve({ error: e.message }));
     });
     req.on('error', (e) => resolve({ error: e.message }));
@@ -114,7 +121,11 @@ describe('createForwarder', () => {
   it('streams a body with a Content-Length as is', async () => {
     const upstream = await recordingUpstream();
     const { url } = await front(upstream.url, 1_000, (req) => req);
-    await call(`${url}/post`, { method: 'POST', headers: { 'content-length': '11' } }, 'hello world');
+    await call(
+      `${url}/post`,
+      { method: 'POST', headers: { 'content-length': '11' } },
+      'hello world',
+    );
     const seen = await upstream.seen;
     expect(seen.headers['content-length']).toBe('11');
     expect(seen.body).toBe('hello world');
@@ -124,7 +135,10 @@ describe('createForwarder', () => {
     const upstream = await recordingUpstream();
     const { url } = await front(upstream.url, 1_000, (req) => req.pipe(new PassThrough()));
     // The second part comes later, so the body cannot be measured up front: it must go chunked.
-    const client = http.request(`${url}/get`, { method: 'GET', headers: { 'transfer-encoding': 'chunked' } });
+    const client = http.request(`${url}/get`, {
+      method: 'GET',
+      headers: { 'transfer-encoding': 'chunked' },
+    });
     client.on('response', (r) => r.resume());
     client.on('error', () => undefined); // the servers close at the end of the test
     client.write('part one, ');
@@ -209,7 +223,9 @@ async function held(target: string) {
   const forwarder = createForwarder({ target, timeoutMs: 5_000 });
   closers.push(() => void forwarder.close());
   let report!: (h: { response: UpstreamResponse; res: http.ServerResponse }) => void;
-  const answer = new Promise<{ response: UpstreamResponse; res: http.ServerResponse }>((r) => (report = r));
+  const answer = new Promise<{ response: UpstreamResponse; res: http.ServerResponse }>(
+    (r) => (report = r),
+  );
   const url = await listen((req, res) => {
     delete req.headers.connection;
     forwarder.forward(req, res, undefined, (result) => {
@@ -227,8 +243,13 @@ async function bodyUpstream(size: number, endless = false) {
   const closed = new Promise<boolean>((r) => (upstreamClosed = r));
   const url = await listen((_req, res) => {
     res.on('close', () => upstreamClosed(res.writableFinished));
-    res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'X-Custom': 'yes' });
-    for (let sent = 0; sent < size; sent += 1024) res.write('x'.repeat(Math.min(1024, size - sent)));
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'set-cookie': ['a=1', 'b=2'],
+      'X-Custom': 'yes',
+    });
+    for (let sent = 0; sent < size; sent += 1024)
+      res.write('x'.repeat(Math.min(1024, size - sent)));
     if (!endless) res.end();
   });
   return { url, closed };

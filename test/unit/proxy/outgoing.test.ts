@@ -25,6 +25,8 @@ describe('responseHeaders', () => {
   });
 
   it('with the usual Connection value keeps everything else', () => {
-    expect(responseHeaders({ connection: 'Keep-Alive', 'x-kept': 'yes' })).toEqual({ 'x-kept': 'yes' });
+    expect(responseHeaders({ connection: 'Keep-Alive', 'x-kept': 'yes' })).toEqual({
+      'x-kept': 'yes',
+    });
   });
 });

@@ -2,7 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { upstreamHeaders } from '../../../src/proxy/request-headers.js';
 
-const facts = { clientIp: '10.0.0.7', host: 'api.example.com', proto: 'https' as const, requestId: 'r-1' };
+const facts = {
+  clientIp: '10.0.0.7',
+  host: 'api.example.com',
+  proto: 'https' as const,
+  requestId: 'r-1',
+};
 
 function clientHeaders(): IncomingHttpHeaders {
   return {
@@ -27,7 +32,12 @@ function clientHeaders(): IncomingHttpHeaders {
 describe('upstreamHeaders', () => {
   it('drops payment, hop-by-hop, rewrite and client X-Forwarded headers, then sets ours', () => {
     const client = clientHeaders();
-    const headers = upstreamHeaders(client, facts, { payer: '0xabc', amount: '1000', network: 'eip155:84532' }, false);
+    const headers = upstreamHeaders(
+      client,
+      facts,
+      { payer: '0xabc', amount: '1000', network: 'eip155:84532' },
+      false,
+    );
     // The client's object is read, not changed.
     expect(client).toEqual(clientHeaders());
     expect(headers).toEqual({
@@ -56,7 +66,12 @@ describe('upstreamHeaders', () => {
   });
 
   it('tells an unpaid request nothing about payers', () => {
-    const headers = upstreamHeaders({ host: 'h', 'x-payment-amount': '1' }, facts, undefined, false);
+    const headers = upstreamHeaders(
+      { host: 'h', 'x-payment-amount': '1' },
+      facts,
+      undefined,
+      false,
+    );
     expect(Object.keys(headers).filter((k) => k.startsWith('x-payment'))).toEqual([]);
   });
 });

@@ -121,8 +121,16 @@ describe('HttpFacilitatorClient wire format', () => {
     const srv = await scripted((_q, res) => reply(res, 200, { isValid: true }));
     const c = client(srv.url);
     const shared = exampleRequirementV2();
-    const first: FacilitatorRequest = { x402Version: 2, paymentPayload: { n: 1, s: 'a"\\\u2028' }, paymentRequirements: shared };
-    const second: FacilitatorRequest = { x402Version: 2, paymentPayload: { n: 2 }, paymentRequirements: shared };
+    const first: FacilitatorRequest = {
+      x402Version: 2,
+      paymentPayload: { n: 1, s: 'a"\\\u2028' },
+      paymentRequirements: shared,
+    };
+    const second: FacilitatorRequest = {
+      x402Version: 2,
+      paymentPayload: { n: 2 },
+      paymentRequirements: shared,
+    };
     const v1: FacilitatorRequest = {
       x402Version: 1,
       paymentPayload: { x402Version: 1 },
@@ -140,7 +148,9 @@ describe('HttpFacilitatorClient wire format', () => {
       },
     };
     for (const r of [first, second, first, v1]) await c.verify(r);
-    expect(srv.seen.map((x) => x.body)).toEqual([first, second, first, v1].map((r) => JSON.stringify(r)));
+    expect(srv.seen.map((x) => x.body)).toEqual(
+      [first, second, first, v1].map((r) => JSON.stringify(r)),
+    );
   });
 
   it('posts settle to /settle and gets supported with GET /supported', async () => {
@@ -281,7 +291,8 @@ describe('HttpFacilitatorClient deadlines and sockets', () => {
 
   it('retries verify once when a reused keep-alive socket turns out to be closed', async () => {
     const srv = await scripted((q, res, s) => {
-      if (s.socketRequestIndex === 2) q.socket.destroy(); // server dropped the idle socket
+      if (s.socketRequestIndex === 2)
+        q.socket.destroy(); // server dropped the idle socket
       else reply(res, 200, { isValid: true });
     });
     const c = client(srv.url, { maxSockets: 1 });

@@ -4,7 +4,10 @@ import { BASE, makeOffer, makeRoute } from '../../helpers/x402-fixtures.js';
 
 describe('unsupportedOffers', () => {
   const sepoliaRoute = makeRoute();
-  const baseRoute = { ...makeRoute({ offers: [makeOffer({ network: BASE })] }), id: 'GET /v1/base' };
+  const baseRoute = {
+    ...makeRoute({ offers: [makeOffer({ network: BASE })] }),
+    id: 'GET /v1/base',
+  };
 
   it('reports nothing when every configured network is listed for both versions', () => {
     const supported = {

@@ -15,7 +15,11 @@ describe('replayKey', () => {
   it('collides for differently-cased copies of one authorization', () => {
     const nonce = `0x${'aB'.repeat(32)}`;
     expect(replayKey(offer, OTHER_ADDRESS.toLowerCase(), nonce)).toBe(
-      replayKey(offer, OTHER_ADDRESS.toUpperCase().replace('0X', '0x'), nonce.toUpperCase().replace('0X', '0x')),
+      replayKey(
+        offer,
+        OTHER_ADDRESS.toUpperCase().replace('0X', '0x'),
+        nonce.toUpperCase().replace('0X', '0x'),
+      ),
     );
   });
 

@@ -56,7 +56,10 @@ describe('InMemoryReplayGuard', () => {
     const { guard } = makeGuard();
     guard.claim('k', () => 'd1', T0 + 60_000);
     guard.markPending('k', undefined, 'd1');
-    const outcomes = [guard.claim('k', () => 'd1', T0 + 60_000), guard.claim('k', () => 'd1', T0 + 60_000)];
+    const outcomes = [
+      guard.claim('k', () => 'd1', T0 + 60_000),
+      guard.claim('k', () => 'd1', T0 + 60_000),
+    ];
     expect(outcomes.map((o) => o.kind).sort()).toEqual(['resumed', 'used']);
     expect(outcomes.find((o) => o.kind === 'resumed')).toEqual({
       kind: 'resumed',
@@ -122,7 +125,10 @@ describe('InMemoryReplayGuard', () => {
     guard.markPending('k', '0xabc', 'd1');
     expect(guard.size()).toBe(1);
     expect(guard.claim('k', () => 'd2', T0 + 60_000)).toEqual({ kind: 'used' });
-    expect(guard.claim('k', () => 'd1', T0 + 60_000)).toEqual({ kind: 'resumed', transaction: '0xabc' });
+    expect(guard.claim('k', () => 'd1', T0 + 60_000)).toEqual({
+      kind: 'resumed',
+      transaction: '0xabc',
+    });
   });
 
   it('answers the claim synchronously, with no promise to await', () => {
@@ -181,7 +187,9 @@ describe('InMemoryReplayGuard', () => {
 
   it('gives exactly one claimed among many back-to-back claims of one key', () => {
     const { guard } = makeGuard();
-    const outcomes = Array.from({ length: 50 }, (_, i) => guard.claim('k', () => `d${i % 2}`, T0 + 60_000));
+    const outcomes = Array.from({ length: 50 }, (_, i) =>
+      guard.claim('k', () => `d${i % 2}`, T0 + 60_000),
+    );
     expect(outcomes.filter((o) => o.kind === 'claimed')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'used')).toHaveLength(49);
   });
@@ -220,7 +228,8 @@ describe('InMemoryReplayGuard', () => {
 
   it('sweeps expired settled payments from every shard of its map', () => {
     const { guard, clock } = makeGuard(10_000);
-    const hexKey = (i: number): string => `84532:0xasset:0xfrom:0x${i.toString(16).padStart(64, '0')}`;
+    const hexKey = (i: number): string =>
+      `84532:0xasset:0xfrom:0x${i.toString(16).padStart(64, '0')}`;
     for (let i = 0; i < 1_000; i++) {
       guard.claim(hexKey(i), () => 'd', T0 + 1_000);
       guard.markSettled(hexKey(i), '0x1');

@@ -40,7 +40,7 @@ describe('parseVerifyReply', () => {
     expect(parseVerifyReply({ isValid: false, invalidMessage: ['m'] })).toBeUndefined();
   });
 
-  it('returns a new object, not the facilitator\'s', () => {
+  it("returns a new object, not the facilitator's", () => {
     const body = { isValid: true, payer: '0xabc', extra: 1 };
     const r = parseVerifyReply(body);
     expect(r).not.toBe(body);
@@ -68,13 +68,21 @@ describe('parseSettleReply', () => {
   it('rejects a reply without network or without a boolean success', () => {
     expect(parseSettleReply({ success: true, transaction: '0x1' })).toBeUndefined();
     expect(parseSettleReply({ transaction: '0x1', network: 'base' })).toBeUndefined();
-    expect(parseSettleReply({ success: 'true', transaction: '0x1', network: 'base' })).toBeUndefined();
+    expect(
+      parseSettleReply({ success: 'true', transaction: '0x1', network: 'base' }),
+    ).toBeUndefined();
     expect(parseSettleReply({ success: true, transaction: '0x1', network: 8453 })).toBeUndefined();
     expect(parseSettleReply([])).toBeUndefined();
   });
 
   it('reads a null transaction as "" and null optional fields as absent', () => {
-    const r = parseSettleReply({ success: false, transaction: null, network: 'base', errorReason: null, payer: null });
+    const r = parseSettleReply({
+      success: false,
+      transaction: null,
+      network: 'base',
+      errorReason: null,
+      payer: null,
+    });
     expect(r).toEqual({ success: false, transaction: '', network: 'base' });
     expect(r && ('errorReason' in r || 'payer' in r)).toBe(false);
   });
@@ -84,8 +92,20 @@ describe('parseSettleReply', () => {
     expect(parseSettleReply({ success: false, errorReason: 7, network: 'base' })).toBeUndefined();
     expect(parseSettleReply({ success: false, errorMessage: {}, network: 'base' })).toBeUndefined();
     expect(
-      parseSettleReply({ success: false, errorReason: 'r', errorMessage: 'm', network: 'base', extra: true }),
-    ).toEqual({ success: false, errorReason: 'r', errorMessage: 'm', transaction: '', network: 'base' });
+      parseSettleReply({
+        success: false,
+        errorReason: 'r',
+        errorMessage: 'm',
+        network: 'base',
+        extra: true,
+      }),
+    ).toEqual({
+      success: false,
+      errorReason: 'r',
+      errorMessage: 'm',
+      transaction: '',
+      network: 'base',
+    });
   });
 });
 

@@ -31,7 +31,8 @@ describe('ShardedMap', () => {
     }
     const walked = new Map<string, number>();
     const cursor = sharded.cursor();
-    for (let entry = cursor.next(); entry !== undefined; entry = cursor.next()) walked.set(entry[0], entry[1]);
+    for (let entry = cursor.next(); entry !== undefined; entry = cursor.next())
+      walked.set(entry[0], entry[1]);
     expect(walked).toEqual(plain);
   });
 

@@ -21,7 +21,14 @@ import { precheck } from '../../../src/x402/precheck.js';
 import { facilitatorRequest } from '../../../src/x402/requirements.js';
 import { selectOffer } from '../../../src/x402/select.js';
 import type { ExactEvmPayload } from '../../../src/x402/types.js';
-import { acceptsOf, BASE, BASE_SEPOLIA, jsonObject, makeOffer, makeRoute } from '../../helpers/x402-fixtures.js';
+import {
+  acceptsOf,
+  BASE,
+  BASE_SEPOLIA,
+  jsonObject,
+  makeOffer,
+  makeRoute,
+} from '../../helpers/x402-fixtures.js';
 
 const URL_ = 'https://gw.example.com/v1/quote?sym=ETH';
 const MAX_HEADER_BYTES = 8192;
@@ -106,7 +113,13 @@ describe('a payment created by the official client for our challenge', () => {
     expect(checked.value).toBe(1000n);
     expect(await signatureMatchesOffer(offer, decoded.payload.payload)).toBe(true);
 
-    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => URL_);
+    const request = facilitatorRequest(
+      decoded.payload,
+      decoded.raw,
+      offer,
+      route.resource,
+      () => URL_,
+    );
     expect(request).toEqual({
       x402Version: 2,
       paymentPayload: decoded.raw,
@@ -116,10 +129,9 @@ describe('a payment created by the official client for our challenge', () => {
 
   it('v2: the second offer is selected when the client picks it', async () => {
     const picky = new x402HTTPClient(
-      new x402Client((_v, reqs) => reqs.find((r) => r.network === 'eip155:8453') ?? reqs[0]!).register(
-        'eip155:*',
-        new ExactEvmScheme(account),
-      ),
+      new x402Client(
+        (_v, reqs) => reqs.find((r) => r.network === 'eip155:8453') ?? reqs[0]!,
+      ).register('eip155:*', new ExactEvmScheme(account)),
     );
     const required = picky.getPaymentRequiredResponse((n) => responseHeaders.get(n), body);
     const payment = await picky.createPaymentPayload(required);
@@ -148,7 +160,11 @@ describe('a payment created by the official client for our challenge', () => {
 
     const decoded = decodePaymentHeader(value, MAX_HEADER_BYTES);
     if (!decoded.ok) throw new Error(`${decoded.reason}: ${decoded.detail}`);
-    expect(decoded.payload).toMatchObject({ x402Version: 1, scheme: 'exact', network: 'base-sepolia' });
+    expect(decoded.payload).toMatchObject({
+      x402Version: 1,
+      scheme: 'exact',
+      network: 'base-sepolia',
+    });
 
     const offer = selectOffer(decoded.payload, route.offers);
     expect(offer).toBe(sepolia);
@@ -159,7 +175,13 @@ describe('a payment created by the official client for our challenge', () => {
     expect(await signatureMatchesOffer(offer, decoded.payload.payload)).toBe(true);
 
     // The facilitator gets our own v1 requirement: the one the client read from the body.
-    const request = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => URL_);
+    const request = facilitatorRequest(
+      decoded.payload,
+      decoded.raw,
+      offer,
+      route.resource,
+      () => URL_,
+    );
     const v1Accepts = acceptsOf(rendered.body);
     expect(request).toEqual({
       x402Version: 1,
@@ -168,9 +190,21 @@ describe('a payment created by the official client for our challenge', () => {
     });
 
     // The requirement object is shared while the resource URL stays the same, rebuilt when it changes.
-    const again = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => URL_);
+    const again = facilitatorRequest(
+      decoded.payload,
+      decoded.raw,
+      offer,
+      route.resource,
+      () => URL_,
+    );
     expect(again.paymentRequirements).toBe(request.paymentRequirements);
-    const elsewhere = facilitatorRequest(decoded.payload, decoded.raw, offer, route.resource, () => `${URL_}?other`);
+    const elsewhere = facilitatorRequest(
+      decoded.payload,
+      decoded.raw,
+      offer,
+      route.resource,
+      () => `${URL_}?other`,
+    );
     expect(elsewhere.paymentRequirements).not.toBe(request.paymentRequirements);
     expect(elsewhere.paymentRequirements).toMatchObject({ resource: `${URL_}?other` });
     expect(Object.isFrozen(elsewhere.paymentRequirements)).toBe(true);
@@ -178,7 +212,9 @@ describe('a payment created by the official client for our challenge', () => {
 
   it('v1: the client signs maxTimeoutSeconds of validity, so a longer required margin is refused', async () => {
     const http = officialHttpClient();
-    const payment = await http.createPaymentPayload(http.getPaymentRequiredResponse(() => null, body));
+    const payment = await http.createPaymentPayload(
+      http.getPaymentRequiredResponse(() => null, body),
+    );
     const decoded = decodePaymentHeader(
       http.encodePaymentSignatureHeader(payment)['X-PAYMENT'] ?? '',
       MAX_HEADER_BYTES,

@@ -66,7 +66,10 @@ describe('createChallenge', () => {
           resource: URL_,
           description: 'Quote API',
           mimeType: 'application/json',
-          outputSchema: { input: { type: 'http', method: 'GET', discoverable: true }, output: null },
+          outputSchema: {
+            input: { type: 'http', method: 'GET', discoverable: true },
+            output: null,
+          },
           payTo: PAY_TO,
           maxTimeoutSeconds: 120,
           asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
@@ -147,12 +150,17 @@ describe('createChallenge', () => {
 });
 
 describe('challenge parsed by the official @x402/core client', () => {
-  const route = makeRoute({ offers: [makeOffer({ network: BASE_SEPOLIA }), makeOffer({ network: BASE })] });
+  const route = makeRoute({
+    offers: [makeOffer({ network: BASE_SEPOLIA }), makeOffer({ network: BASE })],
+  });
   const rendered = challengeOf(route).render(URL_, undefined);
 
   it('reads the PAYMENT-REQUIRED header as a valid v2 PaymentRequired', () => {
     const headers = new Headers({ [PAYMENT_REQUIRED]: rendered.headerValue });
-    const pr = officialClient().getPaymentRequiredResponse((n) => headers.get(n), jsonObject(rendered.body));
+    const pr = officialClient().getPaymentRequiredResponse(
+      (n) => headers.get(n),
+      jsonObject(rendered.body),
+    );
     expect(pr.x402Version).toBe(2);
     const checked = PaymentRequiredV2Schema.safeParse(pr);
     expect(checked.success).toBe(true);

@@ -12,7 +12,13 @@ import {
 
 describe('headers', () => {
   it('are lower-case names as node exposes them', () => {
-    expect([PAYMENT_SIGNATURE, X_PAYMENT, PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE]).toEqual([
+    expect([
+      PAYMENT_SIGNATURE,
+      X_PAYMENT,
+      PAYMENT_REQUIRED,
+      PAYMENT_RESPONSE,
+      X_PAYMENT_RESPONSE,
+    ]).toEqual([
       'payment-signature',
       'x-payment',
       'payment-required',

@@ -31,8 +31,22 @@ describe('isHexString / isHexAddress / isBytes32', () => {
   });
 
   it('agree with the regexes on lengths, prefixes and astral characters', () => {
-    const cases = ['', '0', '0x', '0X', 'x0', '0x0', '0X' + ADDRESS.slice(2), ADDRESS + '0', ADDRESS.slice(0, -1),
-      NONCE + 'a', NONCE.slice(0, -1), '0x' + '😀'.repeat(20), ' ' + ADDRESS.slice(1), ADDRESS + '\n'];
+    const cases = [
+      '',
+      '0',
+      '0x',
+      '0X',
+      'x0',
+      '0x0',
+      '0X' + ADDRESS.slice(2),
+      ADDRESS + '0',
+      ADDRESS.slice(0, -1),
+      NONCE + 'a',
+      NONCE.slice(0, -1),
+      '0x' + '😀'.repeat(20),
+      ' ' + ADDRESS.slice(1),
+      ADDRESS + '\n',
+    ];
     for (const s of cases) {
       expect(isHexString(s), JSON.stringify(s)).toBe(HEX_RE.test(s));
       expect(isHexAddress(s), JSON.stringify(s)).toBe(ADDRESS_RE.test(s));

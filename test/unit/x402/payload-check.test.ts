@@ -15,13 +15,16 @@ interface Vector {
   readonly expect: { readonly ok: boolean };
 }
 const vectors = (
-  JSON.parse(readFileSync(new URL('../../fixtures/x402/payment-headers.json', import.meta.url), 'utf8')) as {
+  JSON.parse(
+    readFileSync(new URL('../../fixtures/x402/payment-headers.json', import.meta.url), 'utf8'),
+  ) as {
     vectors: Vector[];
   }
 ).vectors;
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every path to a value inside `doc` (objects only; arrays are leaves). */
 function paths(doc: Json, prefix: string[] = []): string[][] {

@@ -24,12 +24,28 @@ function auth(overrides: Partial<ExactEvmAuthorization> = {}): ExactEvmAuthoriza
   };
 }
 
-function v1(a: ExactEvmAuthorization = auth(), network = 'base-sepolia', scheme = 'exact'): PaymentPayloadV1 {
-  return { x402Version: 1, scheme, network, payload: { signature: `0x${'ab'.repeat(65)}`, authorization: a } };
+function v1(
+  a: ExactEvmAuthorization = auth(),
+  network = 'base-sepolia',
+  scheme = 'exact',
+): PaymentPayloadV1 {
+  return {
+    x402Version: 1,
+    scheme,
+    network,
+    payload: { signature: `0x${'ab'.repeat(65)}`, authorization: a },
+  };
 }
 
-function v2(a: ExactEvmAuthorization = auth(), accepted: Record<string, unknown> = { ...offer.requirementsV2 }): PaymentPayloadV2 {
-  return { x402Version: 2, accepted, payload: { signature: `0x${'ab'.repeat(65)}`, authorization: a } };
+function v2(
+  a: ExactEvmAuthorization = auth(),
+  accepted: Record<string, unknown> = { ...offer.requirementsV2 },
+): PaymentPayloadV2 {
+  return {
+    x402Version: 2,
+    accepted,
+    payload: { signature: `0x${'ab'.repeat(65)}`, authorization: a },
+  };
 }
 
 describe('precheck', () => {
@@ -71,7 +87,9 @@ describe('precheck', () => {
   });
 
   it('accepts validAfter equal to now and refuses it one second later', () => {
-    expect(precheck(v1(auth({ validAfter: String(NOW) })), offer, NOW, MIN_REMAINING).ok).toBe(true);
+    expect(precheck(v1(auth({ validAfter: String(NOW) })), offer, NOW, MIN_REMAINING).ok).toBe(
+      true,
+    );
     expect(precheck(v1(auth({ validAfter: String(NOW + 1) })), offer, NOW, MIN_REMAINING)).toEqual({
       ok: false,
       reason: 'invalid_exact_evm_payload_authorization_valid_after',
@@ -97,11 +115,16 @@ describe('precheck', () => {
 
   it('handles a uint256-sized validBefore without overflow', () => {
     const max = (2n ** 256n - 1n).toString();
-    expect(precheck(v1(auth({ validBefore: max })), offer, NOW, MIN_REMAINING)).toMatchObject({ ok: true });
+    expect(precheck(v1(auth({ validBefore: max })), offer, NOW, MIN_REMAINING)).toMatchObject({
+      ok: true,
+    });
   });
 
   it('refuses a v1 payload for another network or scheme', () => {
-    expect(precheck(v1(auth(), 'base'), offer, NOW, MIN_REMAINING)).toEqual({ ok: false, reason: 'invalid_network' });
+    expect(precheck(v1(auth(), 'base'), offer, NOW, MIN_REMAINING)).toEqual({
+      ok: false,
+      reason: 'invalid_network',
+    });
     expect(precheck(v1(auth(), 'base-sepolia', 'upto'), offer, NOW, MIN_REMAINING)).toEqual({
       ok: false,
       reason: 'invalid_scheme',
@@ -110,7 +133,9 @@ describe('precheck', () => {
 
   it('refuses a v2 payload whose accepted names another network, scheme or asset', () => {
     const req = offer.requirementsV2;
-    expect(precheck(v2(auth(), { ...req, network: BASE.caip2 }), offer, NOW, MIN_REMAINING)).toEqual({
+    expect(
+      precheck(v2(auth(), { ...req, network: BASE.caip2 }), offer, NOW, MIN_REMAINING),
+    ).toEqual({
       ok: false,
       reason: 'invalid_network',
     });
@@ -118,7 +143,9 @@ describe('precheck', () => {
       ok: false,
       reason: 'invalid_scheme',
     });
-    expect(precheck(v2(auth(), { ...req, asset: BASE.usdc?.address }), offer, NOW, MIN_REMAINING)).toEqual({
+    expect(
+      precheck(v2(auth(), { ...req, asset: BASE.usdc?.address }), offer, NOW, MIN_REMAINING),
+    ).toEqual({
       ok: false,
       reason: 'asset_mismatch',
     });

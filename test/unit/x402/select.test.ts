@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { selectOffer } from '../../../src/x402/select.js';
 import type { PaymentPayloadV1, PaymentPayloadV2 } from '../../../src/x402/types.js';
-import { BASE, BASE_SEPOLIA, jsonObject, makeOffer, OTHER_ADDRESS } from '../../helpers/x402-fixtures.js';
+import {
+  BASE,
+  BASE_SEPOLIA,
+  jsonObject,
+  makeOffer,
+  OTHER_ADDRESS,
+} from '../../helpers/x402-fixtures.js';
 
 const sepolia = makeOffer({ network: BASE_SEPOLIA });
 const base = makeOffer({ network: BASE, amount: 2500n });

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ARTIFACT_PATH, generateArtifactSource } from '../../../../contracts/build.js';
-import { EIP3009_TOKEN_ARTIFACT, MULTICALL3_ARTIFACT } from '../../../../src/devnet/artifacts/contracts.js';
+import {
+  EIP3009_TOKEN_ARTIFACT,
+  MULTICALL3_ARTIFACT,
+} from '../../../../src/devnet/artifacts/contracts.js';
 
 describe('committed devnet contract artifact', () => {
   it('matches a fresh compile of contracts/*.sol with the pinned solc (run `npx tsx contracts/build.ts` if not)', () => {
@@ -13,7 +16,10 @@ describe('committed devnet contract artifact', () => {
     const fns = new Set(
       EIP3009_TOKEN_ARTIFACT.abi
         .filter((e) => e.type === 'function')
-        .map((e) => `${e.name}(${(e as unknown as { inputs: readonly { type: string }[] }).inputs.map((i) => i.type).join(',')})`),
+        .map(
+          (e) =>
+            `${e.name}(${(e as unknown as { inputs: readonly { type: string }[] }).inputs.map((i) => i.type).join(',')})`,
+        ),
     );
     for (const sig of [
       'transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)',
@@ -37,7 +43,9 @@ describe('committed devnet contract artifact', () => {
     const events = EIP3009_TOKEN_ARTIFACT.abi.filter((e) => e.type === 'event').map((e) => e.name);
     expect(events).toEqual(expect.arrayContaining(['Transfer', 'AuthorizationUsed', 'Approval']));
     const mc = MULTICALL3_ARTIFACT.abi.filter((e) => e.type === 'function').map((e) => e.name);
-    expect(mc).toEqual(expect.arrayContaining(['aggregate', 'aggregate3', 'tryAggregate', 'getEthBalance']));
+    expect(mc).toEqual(
+      expect.arrayContaining(['aggregate', 'aggregate3', 'tryAggregate', 'getEthBalance']),
+    );
     expect(EIP3009_TOKEN_ARTIFACT.deployedBytecode).toMatch(/^0x[0-9a-f]+$/);
   });
 });

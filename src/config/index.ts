@@ -6,4 +6,4 @@
 export { DEFAULTS } from './defaults.js';
 export { loadConfigFile, loadConfigText } from './load.js';
 export { formatProblems } from './problems.js';
-export type { ConfigProblem, GatewayConfig, HostPort, LogConfig } from './types.js';
+export type { ConfigProblem, GatewayConfig, HostPort, LogConfig, ServerConfig } from './types.js';

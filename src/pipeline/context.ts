@@ -47,6 +47,10 @@ export class RequestContext {
   path = '';
   search = '';
   matchKey = '';
+  /** The host the client addressed (request-facts.ts), set by `route`; never the upstream's. */
+  host = '';
+  /** The scheme the client used, set by `route`. */
+  proto: 'http' | 'https' = 'http';
   route: PricedRoute | undefined = undefined;
   /** True once the route asks for money: runs the paid-only stages. */
   paid = false;

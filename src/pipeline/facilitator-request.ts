@@ -4,7 +4,7 @@
  */
 import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
-import { resourceUrl } from './replies.js';
+import { resourceUrl } from './request-facts.js';
 import type { FacilitatorRequest } from '../verify/index.js';
 import { facilitatorRequest as buildRequest } from '../x402/index.js';
 

@@ -4,6 +4,7 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestContext } from './context.js';
+import { resourceUrl } from './request-facts.js';
 import type { Deps } from './deps.js';
 import type { Reply } from './stage.js';
 import { CORS_EXPOSE_HEADERS, HEADER } from '../x402/index.js';
@@ -35,37 +36,6 @@ export function clientGoneReply(ctx: RequestContext): Reply {
   ctx.outcome = 'client_gone';
   ctx.reason = GATEWAY_REASON.clientGone;
   return errorReply(499, GATEWAY_REASON.clientGone, 'client closed the connection');
-}
-
-/** The resource URL of this request: publicUrl (else the request's scheme and Host) + path + query. */
-export function resourceUrl(ctx: RequestContext, deps: Deps): string {
-  if (ctx.resourceUrlCache !== undefined) return ctx.resourceUrlCache;
-  const base =
-    deps.config.server.publicUrl ?? `${requestProto(ctx, deps)}://${requestHost(ctx, deps)}`;
-  ctx.resourceUrlCache = base + ctx.path + ctx.search;
-  return ctx.resourceUrlCache;
-}
-
-export function requestProto(ctx: RequestContext, deps: Deps): 'http' | 'https' {
-  if (deps.config.server.trustProxy) {
-    const fwd = ctx.req.headers['x-forwarded-proto'];
-    if (typeof fwd === 'string') {
-      const first = fwd.split(',')[0]?.trim().toLowerCase();
-      if (first === 'https' || first === 'http') return first;
-    }
-  }
-  return 'encrypted' in ctx.req.socket && ctx.req.socket.encrypted === true ? 'https' : 'http';
-}
-
-export function requestHost(ctx: RequestContext, deps: Deps): string {
-  if (deps.config.server.trustProxy) {
-    const fwd = ctx.req.headers['x-forwarded-host'];
-    if (typeof fwd === 'string' && fwd !== '') return fwd.split(',')[0]!.trim();
-  }
-  const host = ctx.req.headers.host;
-  if (host !== undefined && host !== '') return host;
-  const { host: h, port } = deps.config.server.listen;
-  return `${h}:${port}`;
 }
 
 /**

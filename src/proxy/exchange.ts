@@ -7,7 +7,7 @@
  * upstream socket. Most API responses fit, so they are never paused and resumed, which cost ~1.5 µs
  * per request. A class with methods rather than a nest of closures: one is made per forwarded request.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 
 export type ForwardResult =
@@ -76,7 +76,8 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
   #reader: Reader | undefined = undefined;
 
   constructor(
-    private readonly req: IncomingMessage,
+    /** The client's response: its socket tells whether the client is still there. */
+    private readonly res: ServerResponse,
     private readonly timeoutMs: number,
     private readonly done: (result: ForwardResult) => void,
   ) {
@@ -93,7 +94,7 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     if (reason instanceof UpstreamTimeoutError) this.#timedOut = true;
     if (this.#controller !== undefined) this.#controller.abort(reason);
     // Still queued for a connection: answer now; onRequestStart aborts it when it gets one.
-    else this.#answer(classify(reason, this.#timedOut, this.req, this.timeoutMs));
+    else this.#answer(classify(reason, this.#timedOut, this.res, this.timeoutMs));
   }
 
   // --- undici's side -------------------------------------------------------------------------
@@ -137,7 +138,7 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (!this.#answered) {
-      this.#answer(classify(err, this.#timedOut, this.req, this.timeoutMs));
+      this.#answer(classify(err, this.#timedOut, this.res, this.timeoutMs));
       return;
     }
     this.#broken = true;
@@ -221,7 +222,7 @@ function onDeadline(exchange: Exchange): void {
 function classify(
   err: Error,
   timedOut: boolean,
-  req: IncomingMessage,
+  res: ServerResponse,
   timeoutMs: number,
 ): ForwardResult {
   if (timedOut || err instanceof UpstreamTimeoutError) {
@@ -233,7 +234,7 @@ function classify(
   }
   if (err instanceof BodyTooLargeError)
     return { kind: 'error', error: 'body_too_large', detail: err.message };
-  if (err instanceof ClientGoneError || req.socket.destroyed) {
+  if (err instanceof ClientGoneError || res.destroyed || res.socket?.destroyed === true) {
     return { kind: 'error', error: 'client_gone', detail: 'client connection closed' };
   }
   const code = (err as NodeJS.ErrnoException).code ?? 'unknown';

@@ -9,24 +9,36 @@
  * bodyless request through six stream listeners; node's agent copies its options and rebuilds its
  * pool keys on every request. Everything else sees the `Forwarder` seam.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { Exchange, type ForwardResult } from './exchange.js';
 
 export { BodyTooLargeError, type ForwardResult, type UpstreamResponse } from './exchange.js';
 
+/**
+ * What to send upstream: a plain description built by the pipeline. The client's request object is
+ * never the description (and never mutated), so what the client sent stays readable after forward.
+ */
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Canonical path and query, starting with `/`; the target's base path is prepended. */
+  readonly path: string;
+  /** Headers for the upstream, a fresh object the forwarder owns (it sets `host`). */
+  readonly headers: IncomingHttpHeaders;
+}
+
 export interface Forwarder {
   /**
-   * Send `req` (its current `method`, `url` and `headers`) to the upstream with `body` (undefined
-   * for none), and call `done` once: when the upstream's status and headers arrive (the body then
+   * Send `request` to the upstream with `body` (undefined for none) for the client whose response
+   * is `res`, and call `done` once: when the upstream's status and headers arrive (the body then
    * waits for one consumer: see exchange.ts), or with the reason it failed. If the client leaves
    * first, the upstream request is abandoned and `done` gets `client_gone`; if it leaves before the
    * body is consumed, the upstream connection is dropped.
    * A callback, not a promise: this is on every request, and a promise costs an allocation and a tick.
    */
   forward(
-    req: IncomingMessage,
+    request: UpstreamRequest,
     res: ServerResponse,
     body: Readable | undefined,
     done: (result: ForwardResult) => void,
@@ -58,18 +70,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const host = target.host;
 
   return {
-    forward(req, res, body, done) {
-      const headers = req.headers;
+    forward(request, res, body, done) {
+      const headers = request.headers;
       headers.host = host;
-      const exchange = new Exchange(req, options.timeoutMs, done);
+      const exchange = new Exchange(res, options.timeoutMs, done);
       res.on('close', exchange.onClientClose);
       pool.dispatch(
-        {
-          method: req.method ?? 'GET',
-          path: basePath + (req.url ?? '/'),
-          headers,
-          body: body ?? null,
-        },
+        { method: request.method, path: basePath + request.path, headers, body: body ?? null },
         exchange,
       );
     },

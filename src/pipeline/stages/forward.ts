@@ -8,8 +8,13 @@ import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
 import { releaseClaim } from '../claim.js';
-import { clientGoneReply, errorReply, requestHost, requestProto } from '../replies.js';
-import { BodyTooLargeError, type ForwardResult, upstreamHeaders } from '../../proxy/index.js';
+import { clientGoneReply, errorReply } from '../replies.js';
+import {
+  BodyTooLargeError,
+  type ForwardResult,
+  upstreamHeaders,
+  type UpstreamRequest,
+} from '../../proxy/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
 
 export const forward: Stage = {
@@ -19,25 +24,31 @@ export const forward: Stage = {
     const { req } = ctx;
     if (ctx.clientGone) return clientLeft(ctx, deps);
     const offer = ctx.offer;
-    const host = requestHost(ctx, deps);
-    const proto = requestProto(ctx, deps);
     // Read from the client's framing headers, which the cleaned set drops (Transfer-Encoding is hop-by-hop).
     const body = requestBody(req, deps.config.server.limits.maxBodyBytes);
-    // The forwarder sends `req.headers`: the client's own are replaced by the cleaned set.
-    req.headers = upstreamHeaders(
-      req.headers,
-      { clientIp: req.socket.remoteAddress ?? '', host, proto, requestId: ctx.id },
-      ctx.paid && offer !== undefined
-        ? { payer: ctx.payer ?? '', amount: offer.amountText, network: offer.network.caip2 }
-        : undefined,
-      deps.config.server.trustProxy,
-    );
-    // The upstream sees the canonical spelling, so no variant of a priced path reaches it unpaid.
-    req.url = ctx.path + ctx.search;
+    // A description of the upstream request; the client's `req` stays as the client sent it.
+    const request: UpstreamRequest = {
+      method: req.method ?? 'GET',
+      // The upstream sees the canonical spelling, so no variant of a priced path reaches it unpaid.
+      path: ctx.path + ctx.search,
+      headers: upstreamHeaders(
+        req.headers,
+        {
+          clientIp: req.socket.remoteAddress ?? '',
+          host: ctx.host,
+          proto: ctx.proto,
+          requestId: ctx.id,
+        },
+        ctx.paid && offer !== undefined
+          ? { payer: ctx.payer ?? '', amount: offer.amountText, network: offer.network.caip2 }
+          : undefined,
+        deps.config.server.trustProxy,
+      ),
+    };
 
     const started = performance.now();
     return new Promise<StageResult>((resolve) => {
-      deps.forwarder.forward(req, ctx.res, body, (result) => {
+      deps.forwarder.forward(request, ctx.res, body, (result) => {
         ctx.upstreamMs = performance.now() - started;
         deps.metrics.upstreamDuration
           .labels(ctx.route?.id ?? 'unpriced')

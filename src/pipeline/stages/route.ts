@@ -8,6 +8,7 @@ import { errorReply } from '../replies.js';
 import { canonicalizeTarget } from '../../pricing/index.js';
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../x402/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
+import { clientHost, clientProto } from '../request-facts.js';
 
 export const route: Stage = {
   name: 'route',
@@ -22,6 +23,8 @@ export const route: Stage = {
     ctx.path = target.path;
     ctx.search = target.search;
     ctx.matchKey = target.matchKey;
+    ctx.host = clientHost(ctx.req, deps.config.server);
+    ctx.proto = clientProto(ctx.req, deps.config.server);
     const method = ctx.req.method ?? 'GET';
 
     const preflightMethod = ctx.req.headers['access-control-request-method'];

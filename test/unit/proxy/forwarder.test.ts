@@ -62,12 +62,13 @@ async function front(target: string, timeoutMs: number, bodyOf: BodyOf = () => u
   const outcome = new Promise<{ result: ForwardResult; ms: number }>((r) => (report = r));
   const url = await listen((req, res) => {
     const started = performance.now();
-    req.url = `/api${req.url ?? ''}`;
     const body = bodyOf(req);
     // Hop-by-hop: the gateway's cleaned headers (request-headers.ts) never carry the client's.
-    delete req.headers['transfer-encoding'];
-    delete req.headers.connection;
-    forwarder.forward(req, res, body, (result) => {
+    const headers = { ...req.headers };
+    delete headers['transfer-encoding'];
+    delete headers.connection;
+    const request = { method: req.method ?? 'GET', path: `/api${req.url ?? ''}`, headers };
+    forwarder.forward(request, res, body, (result) => {
       report({ result, ms: performance.now() - started });
       if (result.kind === 'response') {
         res.writeHead(result.response.status);
@@ -227,8 +228,10 @@ async function held(target: string) {
     (r) => (report = r),
   );
   const url = await listen((req, res) => {
-    delete req.headers.connection;
-    forwarder.forward(req, res, undefined, (result) => {
+    const headers = { ...req.headers };
+    delete headers.connection;
+    const request = { method: req.method ?? 'GET', path: req.url ?? '/', headers };
+    forwarder.forward(request, res, undefined, (result) => {
       if (result.kind !== 'response') throw new Error(`expected a response, got ${result.error}`);
       report({ response: result.response, res });
     });

@@ -1,9 +1,12 @@
 /**
  * What a settlement attempt means for the money. Only `success` serves the body; only `declined`
- * proves nothing moved; everything else is `unknown` and keeps the claim.
+ * proves nothing moved; everything else is `unknown` and keeps the claim: a timeout, a 5xx, an
+ * unparseable body, a reason that is not a listed pre-broadcast refusal (declines.ts), or a failure
+ * that carries a transaction hash all mean "the money may have moved".
  */
 import type { FacilitatorResult } from '../verify/index.js';
 import type { SettleResponse } from '../x402/index.js';
+import { PRE_BROADCAST_REFUSALS } from './declines.js';
 
 export const SETTLEMENT_PENDING = 'settlement_pending';
 
@@ -22,61 +25,47 @@ export type SettleOutcome =
 export function classifySettlement(result: FacilitatorResult<SettleResponse>): SettleOutcome {
   if (result.kind === 'unavailable') {
     // Timeout, 5xx or garbage: the facilitator may have broadcast the transfer. Never assume not.
-    return {
-      kind: 'unknown',
-      reason: SETTLEMENT_PENDING,
-      transaction: undefined,
-      detail: result.detail,
-      saidPending: false,
-    };
+    return unknown(undefined, result.detail, false);
   }
   const response = result.value;
-  if (response.success && response.transaction !== '') return { kind: 'success', response };
-  const reason = response.errorReason ?? 'unexpected_settle_error';
-  if (response.success || reason === SETTLEMENT_PENDING) {
-    // success without a tx hash is not evidence of payment; pending is non-terminal (CDP, #1062).
-    return {
-      kind: 'unknown',
-      reason: SETTLEMENT_PENDING,
-      transaction: response.transaction === '' ? undefined : response.transaction,
-      detail: reason,
-      saidPending: reason === SETTLEMENT_PENDING,
-    };
+  const transaction = response.transaction === '' ? undefined : response.transaction;
+  if (response.success) {
+    // success without a tx hash is not evidence of payment.
+    return transaction !== undefined
+      ? { kind: 'success', response }
+      : unknown(undefined, 'success without a transaction', false);
   }
+  const reason = response.errorReason ?? 'unexpected_settle_error';
+  // Pending is non-terminal (CDP answers it with HTTP 500, #1062): worth one identical retry.
+  if (reason === SETTLEMENT_PENDING) return unknown(transaction, reason, true);
+  if (result.status >= 500) return unknown(transaction, `HTTP ${result.status}: ${reason}`, false);
+  if (transaction !== undefined)
+    return unknown(transaction, `failed with a transaction: ${reason}`, false);
+  if (!PRE_BROADCAST_REFUSALS.has(reason))
+    return unknown(undefined, `not a pre-broadcast refusal: ${reason}`, false);
   return { kind: 'declined', reason, response };
 }
 
-/** Reasons meaning "this authorization's nonce is already spent on-chain". */
-const NONCE_SPENT = new Set(['invalid_exact_evm_nonce_already_used', 'duplicate_settlement']);
+function unknown(
+  transaction: string | undefined,
+  detail: string,
+  saidPending: boolean,
+): SettleOutcome {
+  return { kind: 'unknown', reason: SETTLEMENT_PENDING, transaction, detail, saidPending };
+}
 
 /**
  * A retry of a settlement whose first broadcast is unknown must never answer with a fresh 402 (that
- * would invite a second payment). If the facilitator now says the nonce is spent and we know the
- * earlier tx hash, that broadcast landed: success. Any other refusal stays unknown.
+ * would invite a second payment), and a refusal is no proof that we were paid either: "nonce already
+ * used" is what the facilitator says when the earlier broadcast landed, but also when the payer
+ * spent the nonce elsewhere (a cancelAuthorization, or a second authorization to someone else) and
+ * our transaction reverted. So a refusal of a resumed settlement stays `unknown` (503
+ * settlement_pending, claim kept) until the chain is read; a success is accepted as it is.
  */
 export function reconcileResumed(
   outcome: SettleOutcome,
   priorTransaction: string | undefined,
-  network: string,
-  payer: string | undefined,
 ): SettleOutcome {
   if (outcome.kind !== 'declined') return outcome;
-  if (NONCE_SPENT.has(outcome.reason) && priorTransaction !== undefined) {
-    return {
-      kind: 'success',
-      response: {
-        success: true,
-        transaction: priorTransaction,
-        network,
-        payer: outcome.response.payer ?? payer,
-      },
-    };
-  }
-  return {
-    kind: 'unknown',
-    reason: SETTLEMENT_PENDING,
-    transaction: priorTransaction,
-    detail: `retry refused: ${outcome.reason}`,
-    saidPending: false,
-  };
+  return unknown(priorTransaction, `retry refused: ${outcome.reason}`, false);
 }

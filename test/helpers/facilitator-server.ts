@@ -28,8 +28,12 @@ export type TestFacilitatorMode =
   | 'settle-timeout'
   /** /settle answers HTTP 500 with a plain-text body. */
   | 'settle-500'
-  /** /settle answers `{success:false, errorReason:'invalid_transaction_state'}`, no money moves. */
+  /** /settle refuses before any broadcast (`insufficient balance`): no money moves. */
   | 'settle-decline'
+  /** /settle answers `{success:false, errorReason:'invalid_transaction_state'}`, no money moves. */
+  | 'settle-fail-unlisted'
+  /** /settle moves the money, then answers HTTP 500 `{success:false, errorReason:'insufficient_funds'}`. */
+  | 'settle-500-failure-body'
   /** /settle moves the money but answers HTTP 500 `settlement_pending` + tx hash, every time. */
   | 'settle-pending'
   /** Like settle-pending on the first call; the identical retry succeeds with the same hash. */
@@ -325,16 +329,26 @@ export async function startTestFacilitator(
       });
     }
     const { ctx } = v;
-    if (mode === 'settle-decline') {
+    if (mode === 'settle-decline' || mode === 'settle-fail-unlisted') {
       return json(200, {
         success: false,
-        errorReason: REASONS.transactionState,
+        errorReason:
+          mode === 'settle-decline' ? REASONS.insufficientBalance : REASONS.transactionState,
         transaction: '',
         network: ctx.network,
         payer: ctx.from,
       });
     }
     const transaction = execute(ctx);
+    if (mode === 'settle-500-failure-body') {
+      return json(500, {
+        success: false,
+        errorReason: 'insufficient_funds',
+        transaction: '',
+        network: ctx.network,
+        payer: ctx.from,
+      });
+    }
     if (mode === 'settle-pending' || mode === 'settle-pending-once') {
       pending.set(ctx.nonceKey, { signature: ctx.signature, transaction });
       return pendingReply(transaction, ctx.network, ctx.from);

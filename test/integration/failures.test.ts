@@ -105,9 +105,38 @@ describe('settlement', () => {
     expect(res.body).not.toContain('"ok":true');
     expect(decodeHeader(res.headers['payment-response'])).toMatchObject({
       success: false,
-      errorReason: 'invalid_transaction_state',
+      errorReason: 'invalid_exact_evm_insufficient_balance',
     });
     expect(h.facilitator.transfers.length).toBe(transfers);
+  });
+
+  it('a refusal that is not a pre-broadcast one → 503 settlement_pending, claim kept, never a 402', async () => {
+    const payment = await signFor(h.url, '/v1/quote', { version: 2 });
+    h.facilitator.setMode('settle-fail-unlisted');
+    const res = await payWith(h.url, '/v1/quote', payment);
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body)).toMatchObject({ reason: 'settlement_pending' });
+    expect(res.body).not.toContain('"ok":true');
+    // The claim is kept: the same signature resumes the settlement, and settles once it can.
+    h.facilitator.setMode('normal');
+    const retry = await payWith(h.url, '/v1/quote', payment);
+    expect(retry.status).toBe(200);
+  });
+
+  it('a 5xx with a failure body after the transfer moved → 503 settlement_pending, never a 402 or a free pass', async () => {
+    const payment = await signFor(h.url, '/v1/quote', { version: 2 });
+    h.facilitator.setMode('settle-500-failure-body');
+    const transfers = h.facilitator.transfers.length;
+    const res = await payWith(h.url, '/v1/quote', payment);
+    expect(h.facilitator.transfers.length).toBe(transfers + 1);
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body)).toMatchObject({ reason: 'settlement_pending' });
+    // The facilitator now refuses it as spent: that is no proof we were paid, so still pending.
+    h.facilitator.setMode('normal');
+    const retry = await payWith(h.url, '/v1/quote', payment);
+    expect(retry.status).toBe(503);
+    expect(JSON.parse(retry.body)).toMatchObject({ reason: 'settlement_pending' });
+    expect(retry.body).not.toContain('"ok":true');
   });
 
   it('after a declined settlement the same payment is verified afresh, not served from the cache', async () => {

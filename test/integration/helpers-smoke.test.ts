@@ -315,14 +315,28 @@ describe('failure modes map to FacilitatorResult', () => {
     expect(facilitator.transfers.length).toBe(before);
   });
 
-  it('settle-decline: ok with success false and invalid_transaction_state', async () => {
-    facilitator.setMode('settle-decline');
+  it.each([
+    ['settle-decline', REASONS.insufficientBalance],
+    ['settle-fail-unlisted', REASONS.transactionState],
+  ] as const)('%s: ok with success false and %s, nothing moved', async (mode, reason) => {
+    facilitator.setMode(mode);
     const before = facilitator.transfers.length;
     expect(await client.settle(await v2Request())).toMatchObject({
       kind: 'ok',
-      value: { success: false, errorReason: REASONS.transactionState, transaction: '' },
+      value: { success: false, errorReason: reason, transaction: '' },
     });
     expect(facilitator.transfers.length).toBe(before);
+  });
+
+  it('settle-500-failure-body: ok with HTTP 500 and a failure body, after the transfer moved', async () => {
+    facilitator.setMode('settle-500-failure-body');
+    const before = facilitator.transfers.length;
+    expect(await client.settle(await v2Request())).toMatchObject({
+      kind: 'ok',
+      status: 500,
+      value: { success: false, errorReason: 'insufficient_funds' },
+    });
+    expect(facilitator.transfers.length).toBe(before + 1);
   });
 
   it('settle-pending: ok with HTTP 500 settlement_pending and a tx hash, every time', async () => {

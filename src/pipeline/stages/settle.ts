@@ -57,12 +57,7 @@ export const settle: Stage = {
 
     let outcome = await settleWithRetry(ctx, deps);
     if (ctx.claim === 'resumed') {
-      outcome = reconcileResumed(
-        outcome,
-        ctx.priorTransaction,
-        ctx.offer!.network.caip2,
-        ctx.payer,
-      );
+      outcome = reconcileResumed(outcome, ctx.priorTransaction);
     }
     deps.metrics.settlements.labels(outcome.kind === 'unknown' ? 'pending' : outcome.kind).inc();
     const version = ctx.payload!.x402Version;

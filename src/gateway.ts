@@ -6,6 +6,8 @@
  * `start()` then brings the parts up in a fixed order, and `stop()` takes them down in reverse:
  *
  *   1. facilitator   the built-in one guards its key and reads the chain id (an HTTP one: nothing)
+ *      chain readers the built-in facilitator's RPC reads its own chain unless `rpcUrls` names it;
+ *                    every priced network without an RPC is warned about
  *   2. stores        open the replay store (in memory today; the ledger and shared stores go here)
  *   3. state         rebuild what the stores hold (nothing yet: the ledger's recovery goes here)
  *   4. periodic      the facilitator `/supported` watcher that makes the gateway ready
@@ -15,6 +17,7 @@
  * server.ts listens only after `start()` has resolved, and calls `stop()` after draining.
  */
 import type { Logger } from 'pino';
+import { createChainReader, type ChainReader } from './chains/index.js';
 import type { GatewayConfig } from './config/index.js';
 import { buildLocalFacilitator } from './facilitator/index.js';
 import { createAccessLog, createLogger } from './log/index.js';
@@ -86,9 +89,13 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     if (!route.free) challenges.set(route, createChallenge(route.resource, route.offers));
   }
 
-  const facilitator = options.facilitator
-    ? { client: options.facilitator, start: () => Promise.resolve() }
+  const facilitator: BuiltFacilitator = options.facilitator
+    ? { client: options.facilitator, start: () => Promise.resolve(), chain: () => undefined }
     : buildFacilitator(config);
+  const chains = new Map<string, ChainReader>();
+  for (const [network, rpcUrl] of Object.entries(config.rpcUrls)) {
+    chains.set(network, createChainReader({ rpcUrl }));
+  }
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
   const forwarder = createForwarder({
     target: config.upstream,
@@ -99,6 +106,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     prices,
     challenges,
     facilitator: facilitator.client,
+    chains,
     replay,
     verifyCache: new LruVerifyCache({
       maxEntries: config.verifyCache.maxEntries,
@@ -127,7 +135,29 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   );
 
   const services: readonly Service[] = [
-    { name: 'facilitator', start: facilitator.start, stop: () => facilitator.client.close() },
+    {
+      name: 'facilitator',
+      start: () => facilitator.start(),
+      stop: () => facilitator.client.close(),
+    },
+    {
+      name: 'chain readers',
+      start: () => {
+        const own = facilitator.chain();
+        if (own !== undefined && !chains.has(own.network)) {
+          chains.set(own.network, createChainReader({ rpcUrl: own.rpcUrl }));
+        }
+        const priced = new Set(prices.routes.flatMap((r) => r.offers.map((o) => o.network.caip2)));
+        for (const network of priced) {
+          if (chains.has(network)) continue;
+          log.warn(
+            { network },
+            'no rpcUrls entry for a priced network: a settlement a facilitator leaves unknown stays settlement_pending',
+          );
+        }
+      },
+      stop: () => undefined,
+    },
     // In memory: nothing to open or close (it sweeps expired records as it goes, with no timer).
     { name: 'replay store', start: () => undefined, stop: () => undefined },
     { name: 'forwarder', start: () => undefined, stop: () => forwarder.close() },
@@ -187,10 +217,14 @@ export function lifecycle(
 }
 
 /** The configured facilitator: the client the stages call, and what start() must do for it. */
-function buildFacilitator(config: GatewayConfig): {
-  client: FacilitatorClient;
+interface BuiltFacilitator {
+  readonly client: FacilitatorClient;
   start(): Promise<void>;
-} {
+  /** The built-in facilitator's chain (CAIP-2) and RPC, once started; undefined for others. */
+  chain(): { readonly network: string; readonly rpcUrl: string } | undefined;
+}
+
+function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
   const f = config.facilitator;
   if (f.kind === 'local') {
     const local = buildLocalFacilitator({
@@ -203,18 +237,23 @@ function buildFacilitator(config: GatewayConfig): {
       // An RPC call never outlives the settle deadline.
       rpcTimeoutMs: Math.min(10_000, f.settleTimeoutMs),
     });
+    let started = false;
     return {
       client: local,
+      chain: () => (started ? { network: `eip155:${local.chainId}`, rpcUrl: f.rpcUrl } : undefined),
       start: () =>
-        local.start().catch((err: unknown) => {
-          const why = err instanceof Error ? err.message : String(err);
-          throw new GatewayStartError(
-            `facilitator.local: cannot start the built-in facilitator: ${why}`,
-            {
-              cause: err,
-            },
-          );
-        }),
+        local.start().then(
+          () => {
+            started = true;
+          },
+          (err: unknown) => {
+            const why = err instanceof Error ? err.message : String(err);
+            throw new GatewayStartError(
+              `facilitator.local: cannot start the built-in facilitator: ${why}`,
+              { cause: err },
+            );
+          },
+        ),
     };
   }
   const client = new HttpFacilitatorClient({
@@ -225,5 +264,5 @@ function buildFacilitator(config: GatewayConfig): {
     headers: { ...f.headers },
     maxSockets: f.maxSockets,
   });
-  return { client, start: () => Promise.resolve() };
+  return { client, start: () => Promise.resolve(), chain: () => undefined };
 }

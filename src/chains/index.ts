@@ -23,3 +23,9 @@ export {
   isWellKnownTestKey,
   TestKeyRefusedError,
 } from './test-keys.js';
+export {
+  createChainReader,
+  type ChainReader,
+  type TransferQuery,
+  type TransferVerdict,
+} from './transfer-check.js';

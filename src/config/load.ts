@@ -13,6 +13,7 @@ import {
   logSchema,
   paymentSchema,
   replaySchema,
+  rpcUrlsSchema,
   REQUIRED_TOP_LEVEL_KEYS,
   serverSchema,
   TOP_LEVEL_KEYS,
@@ -166,6 +167,7 @@ export function loadConfigText(
   const verifyCache = section(sink, verifyCacheSchema, ['verifyCache'], raw.verifyCache ?? {});
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
   const log = section(sink, logSchema, ['log'], raw.log ?? {});
+  const rpcUrls = section(sink, rpcUrlsSchema, ['rpcUrls'], raw.rpcUrls ?? {});
   const routes =
     raw.routes === undefined
       ? []
@@ -189,7 +191,8 @@ export function loadConfigText(
     unpriced === undefined ||
     verifyCache === undefined ||
     replay === undefined ||
-    log === undefined
+    log === undefined ||
+    rpcUrls === undefined
   ) {
     return fail(sink, sourceName);
   }
@@ -203,6 +206,7 @@ export function loadConfigText(
     verifyCache,
     replay,
     log,
+    rpcUrls,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -9,6 +9,7 @@ import type { HostPort } from './types.js';
 import { address, hostPort, httpUrl, network, positiveInt } from './fields.js';
 import { facilitatorSchema } from './facilitator.js';
 import { DEFAULTS } from './defaults.js';
+import { findNetwork } from '../chains/index.js';
 
 export { DEFAULTS };
 
@@ -101,6 +102,34 @@ export const logSchema = z
 
 export const unpricedSchema = z.enum(['forward', 'deny']).default(DEFAULTS.unpriced);
 
+/**
+ * `rpcUrls`: a JSON-RPC URL per network (v1 name or CAIP-2 id), resolved to CAIP-2 keys. The chain
+ * is read to settle what a facilitator's answer left unknown; without one, such a payment stays
+ * `settlement_pending`.
+ */
+export const rpcUrlsSchema = z
+  .record(z.string(), z.unknown(), {
+    invalid_type_error:
+      'must be a mapping of network to JSON-RPC URL, e.g. { base: "${BASE_RPC_URL}" }',
+  })
+  .default({})
+  // Keys and URLs are checked in one pass so every bad entry is reported, not just the first kind.
+  .transform((urls, ctx): Readonly<Record<string, string>> => {
+    const byCaip2: Record<string, string> = {};
+    const problem = (name: string, message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message });
+    for (const [name, value] of Object.entries(urls)) {
+      const url = httpUrl.safeParse(value);
+      if (!url.success) problem(name, url.error.issues[0]?.message ?? 'must be an http(s) URL');
+      const info = findNetwork(name);
+      if (info === undefined) problem(name, `unknown network "${name}"`);
+      else if (byCaip2[info.caip2] !== undefined) {
+        problem(name, `names the same network as another key (${info.caip2})`);
+      } else if (url.success) byCaip2[info.caip2] = url.data;
+    }
+    return byCaip2;
+  });
+
 /** The upstream: an http(s) origin plus optional base path; no query or fragment. */
 export const upstreamSchema = httpUrl;
 
@@ -165,6 +194,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'verifyCache',
   'replay',
   'log',
+  'rpcUrls',
   'routes',
 ]);
 export const REQUIRED_TOP_LEVEL_KEYS: readonly string[] = Object.freeze(['upstream', 'routes']);

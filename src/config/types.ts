@@ -112,6 +112,11 @@ export interface GatewayConfig {
   readonly verifyCache: VerifyCacheConfig;
   readonly replay: ReplayConfig;
   readonly log: LogConfig;
+  /**
+   * JSON-RPC URL per network, keyed by CAIP-2 (`eip155:8453`), to read the chain when a
+   * facilitator's answer leaves a settlement unknown. Empty by default.
+   */
+  readonly rpcUrls: Readonly<Record<string, string>>;
 }
 
 /** One thing wrong with a config file: where (key path and YAML line) and what. */

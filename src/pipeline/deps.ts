@@ -3,6 +3,7 @@
  * Stages never read globals or process.env.
  */
 import type { Logger } from 'pino';
+import type { ChainReader } from '../chains/index.js';
 import type { AccessLog } from '../log/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
@@ -21,6 +22,8 @@ export interface Deps {
   /** Precomputed 402 challenge of every priced route. */
   readonly challenges: ReadonlyMap<PricedRoute, Challenge>;
   readonly facilitator: FacilitatorClient;
+  /** A chain reader per network (CAIP-2) that has an RPC: `rpcUrls`, or the built-in facilitator's. */
+  readonly chains: ReadonlyMap<string, ChainReader>;
   readonly replay: ReplayGuard;
   readonly verifyCache: VerifyCache;
   readonly forwarder: Forwarder;

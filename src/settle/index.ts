@@ -3,5 +3,6 @@
  *
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export { classifySettlement, reconcileResumed, type SettleOutcome } from './outcome.js';
+export { checkSuccess, classifySettlement, type SettleOutcome } from './outcome.js';
 export { shouldSettle } from './policy.js';
+export { resolveResumed, type ResumedPayment } from './resumed.js';

@@ -13,6 +13,11 @@ export const SETTLEMENT_PENDING = 'settlement_pending';
 export type SettleOutcome =
   | { readonly kind: 'success'; readonly response: SettleResponse }
   | { readonly kind: 'declined'; readonly reason: string; readonly response: SettleResponse }
+  /**
+   * The chain proves the transfer did not happen and cannot any more (a resumed settlement only):
+   * nothing is served, and the payment is spent.
+   */
+  | { readonly kind: 'failed'; readonly detail: string; readonly response: SettleResponse }
   | {
       readonly kind: 'unknown';
       readonly reason: string;
@@ -66,6 +71,45 @@ export function reconcileResumed(
   outcome: SettleOutcome,
   priorTransaction: string | undefined,
 ): SettleOutcome {
-  if (outcome.kind !== 'declined') return outcome;
-  return unknown(priorTransaction, `retry refused: ${outcome.reason}`, false);
+  if (outcome.kind === 'declined') {
+    return unknown(priorTransaction, `retry refused: ${outcome.reason}`, false);
+  }
+  // Still unknown: keep naming the hash the first attempt gave, if this one gave none.
+  if (
+    outcome.kind === 'unknown' &&
+    outcome.transaction === undefined &&
+    priorTransaction !== undefined
+  ) {
+    return { ...outcome, transaction: priorTransaction };
+  }
+  return outcome;
+}
+
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * A facilitator's success is accepted only when it is sane for this payment: a transaction hash, the
+ * offer's network (in either wire form), and, when it names one, our payer. Anything else may be a
+ * confused or hostile facilitator: `unknown`, never served on its word.
+ */
+export function checkSuccess(
+  outcome: SettleOutcome,
+  offer: { readonly network: { readonly caip2: string; readonly v1Name: string } },
+  payer: string,
+): SettleOutcome {
+  if (outcome.kind !== 'success') return outcome;
+  const r = outcome.response;
+  const problem = !TX_HASH.test(r.transaction)
+    ? 'not a transaction hash'
+    : r.network !== offer.network.caip2 && r.network !== offer.network.v1Name
+      ? `network ${r.network}`
+      : r.payer !== undefined && r.payer !== '' && r.payer.toLowerCase() !== payer.toLowerCase()
+        ? `payer ${r.payer}`
+        : undefined;
+  if (problem === undefined) return outcome;
+  return unknown(
+    TX_HASH.test(r.transaction) ? r.transaction : undefined,
+    `success with ${problem}`,
+    false,
+  );
 }

@@ -11,8 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import {
   createPublicClient,
+  createWalletClient,
   getAddress,
   http,
+  parseAbi,
   parseAbiItem,
   type Address,
   type Hex,
@@ -35,7 +37,7 @@ import {
 } from '../../src/facilitator/index.js';
 import type { FacilitatorRequest } from '../../src/verify/types.js';
 import type { PaymentRequirementsV1, PaymentRequirementsV2 } from '../../src/x402/types.js';
-import type { SignedAuthorization } from './eip3009.js';
+import { eip3009Domain, signCancelAuthorization, type SignedAuthorization } from './eip3009.js';
 import { signAuthorization } from './payments.js';
 
 export type { Devnet, DevnetAccount, SignedAuthorization };
@@ -379,4 +381,43 @@ export async function paymentV2(
 ): Promise<{ request: FacilitatorRequest; signed: SignedAuthorization }> {
   const signed = await signDevnetAuthorization(devnet, payer, { to: payTo, value, ...o });
   return { request: requestV2(requirementsV2(devnet, payTo, value), signed), signed };
+}
+
+const CANCEL_ABI = parseAbi([
+  'function cancelAuthorization(address authorizer, bytes32 nonce, bytes signature)',
+]);
+
+/**
+ * Land `payer`'s cancelAuthorization of `nonce` (sent and paid for by anvil account `senderIndex`)
+ * with a high priority fee, so that in the next block it goes before a settlement of that nonce.
+ * Returns the transaction hash; the caller mines.
+ */
+export async function cancelAuthorization(
+  devnet: Devnet,
+  payer: LocalAccount,
+  nonce: Hex,
+  senderIndex = 3,
+): Promise<Hex> {
+  const usdc = devnet.network.usdc!;
+  const signature = await signCancelAuthorization(
+    payer,
+    eip3009Domain(usdc.name, usdc.version, devnet.chainId, usdc.address),
+    nonce,
+  );
+  const wallet = createWalletClient({
+    chain: devnet.chain,
+    transport: http(devnet.rpcUrl),
+    account: privateKeyToAccount(account(devnet, senderIndex).privateKey),
+  });
+  return wallet.writeContract({
+    address: usdc.address,
+    abi: CANCEL_ABI,
+    functionName: 'cancelAuthorization',
+    args: [payer.address, nonce, signature],
+    maxPriorityFeePerGas: 50_000_000_000n,
+    maxFeePerGas: 100_000_000_000n,
+    // Fixed gas: an estimate would run against the pending block, where a settlement of the same
+    // nonce may already sit, and refuse to send.
+    gas: 200_000n,
+  });
 }

@@ -116,3 +116,25 @@ export function hashTransferWithAuthorization(
 ): Hex {
   return hashTypedData(typedData(domain, message));
 }
+
+/** EIP-3009 `CancelAuthorization` typed data, as USDC's FiatTokenV2 defines it. */
+export const CANCEL_AUTHORIZATION_TYPES = {
+  CancelAuthorization: [
+    { name: 'authorizer', type: 'address' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+} as const;
+
+/** The authorizer's signature that cancels its unused authorization `nonce`. */
+export function signCancelAuthorization(
+  account: LocalAccount,
+  domain: TypedDataDomain,
+  nonce: Hex,
+): Promise<Hex> {
+  return account.signTypedData({
+    domain,
+    types: CANCEL_AUTHORIZATION_TYPES,
+    primaryType: 'CancelAuthorization',
+    message: { authorizer: account.address, nonce },
+  });
+}

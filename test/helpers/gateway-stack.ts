@@ -40,8 +40,10 @@ export const PRICE = { quote: 1_000n, item: 2_000n } as const;
 export interface StackOptions {
   readonly verifyTimeoutMs?: number;
   readonly settleTimeoutMs?: number;
-  /** `local` only. */
+  /** The built-in facilitator's receipt wait (in-process or over HTTP). */
   readonly receiptTimeoutMs?: number;
+  /** Give the gateway the devnet's RPC in `rpcUrls`, so it can read the chain itself. */
+  readonly rpcUrls?: boolean;
   readonly routesYaml?: string;
 }
 
@@ -74,7 +76,7 @@ export async function startStack(devnet: Devnet, mode: Mode, o: StackOptions = {
   } else {
     builtIn = await startBuiltInFacilitator(devnet, {
       settlerIndex: SETTLER_INDEX[mode],
-      receiptTimeoutMs: 8_000,
+      receiptTimeoutMs: o.receiptTimeoutMs ?? 8_000,
       http: true,
     });
     facilitatorYaml = `
@@ -95,6 +97,7 @@ payment:
 upstream: ${upstream.url}
 upstreamTimeoutMs: 5000
 log: { level: silent }
+${o.rpcUrls === true ? `rpcUrls: { "${devnet.network.caip2}": ${devnet.rpcUrl} }` : ''}
 ${o.routesYaml ?? ROUTES_YAML}
 `;
   const loaded = loadConfigText(

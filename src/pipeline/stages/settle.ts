@@ -11,10 +11,12 @@ import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
 import {
   classifySettlement,
-  reconcileResumed,
+  checkSuccess,
+  resolveResumed,
   type SettleOutcome,
   shouldSettle,
 } from '../../settle/index.js';
+import type { Address, Hex } from 'viem';
 import type { FacilitatorResult } from '../../verify/index.js';
 import {
   CORS_EXPOSE_HEADERS,
@@ -55,13 +57,34 @@ export const settle: Stage = {
       return clientGoneReply(ctx);
     }
 
-    let outcome = await settleWithRetry(ctx, deps);
-    if (ctx.claim === 'resumed') {
-      outcome = reconcileResumed(outcome, ctx.priorTransaction);
+    const offer = ctx.offer!;
+    const auth = ctx.auth!;
+    let outcome = checkSuccess(await settleWithRetry(ctx, deps), offer, auth.from);
+    if (ctx.claim === 'resumed' && outcome.kind !== 'success') {
+      // Not confirmed again: the facilitator's word proves nothing, the chain decides (settle/resumed.ts).
+      outcome = await resolveResumed(
+        outcome,
+        {
+          query: {
+            asset: offer.asset.address,
+            from: auth.from as Address,
+            to: offer.payTo,
+            value: offer.amount,
+            nonce: auth.nonce as Hex,
+            validBefore: auth.validBefore,
+            // The hash of the first attempt, else one this attempt learnt.
+            transaction:
+              ctx.priorTransaction ??
+              (outcome.kind === 'unknown' ? outcome.transaction : undefined),
+          },
+          network: offer.network.caip2,
+          payer: ctx.payer,
+        },
+        deps.chains.get(offer.network.caip2),
+      );
     }
     deps.metrics.settlements.labels(outcome.kind === 'unknown' ? 'pending' : outcome.kind).inc();
     const version = ctx.payload!.x402Version;
-    const offer = ctx.offer!;
     switch (outcome.kind) {
       case 'success': {
         const tx = outcome.response.transaction;
@@ -86,6 +109,20 @@ export const settle: Stage = {
         ctx.reason = outcome.reason;
         const header = encodeSettlementHeader(version, outcome.response, offer);
         return challengeReply(ctx, deps, outcome.reason, { [header.name]: header.value });
+      }
+      case 'failed': {
+        upstream.discard();
+        // Spent without paying us (canceled, or used elsewhere): it can never pay; end the claim.
+        const marked = markClaimSettled(ctx, deps, '');
+        if (marked !== undefined) await marked;
+        ctx.outcome = 'settlement_failed';
+        ctx.reason = REASON.settlementFailed;
+        deps.log.warn(
+          { reqId: ctx.id, detail: outcome.detail },
+          'resumed settlement failed on chain',
+        );
+        const header = encodeSettlementHeader(version, outcome.response, offer);
+        return challengeReply(ctx, deps, REASON.settlementFailed, { [header.name]: header.value });
       }
       case 'unknown': {
         upstream.discard();

@@ -473,3 +473,36 @@ describe('loadConfigText: facilitator.local (the built-in facilitator)', () => {
     ]);
   });
 });
+
+describe('loadConfigText: rpcUrls', () => {
+  const route = '  "GET /a": "$0.01"';
+
+  it('is empty by default, and keys every network by its CAIP-2 id', () => {
+    expect(load(base(route)).rpcUrls).toEqual({});
+    const config = load(
+      base(route, 'rpcUrls:\n  base: "${RPC}/"\n  "eip155:84532": http://127.0.0.1:8545'),
+      { ...env, RPC: 'https://rpc.example/key' },
+    );
+    expect(config.rpcUrls).toEqual({
+      'eip155:8453': 'https://rpc.example/key',
+      'eip155:84532': 'http://127.0.0.1:8545',
+    });
+  });
+
+  it('refuses an unknown network, one network named twice, and a URL that is not http(s)', () => {
+    const found = problems(
+      base(
+        route,
+        'rpcUrls:\n  mars: http://127.0.0.1:1\n  base: http://127.0.0.1:2\n  "eip155:8453": http://127.0.0.1:3\n  base-sepolia: ws://127.0.0.1:4',
+      ),
+    );
+    const messages = found.map((p) => `${p.path}: ${p.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^rpcUrls\.mars: unknown network "mars"/),
+        expect.stringMatching(/^rpcUrls\.eip155:8453: names the same network as another key/),
+        expect.stringMatching(/^rpcUrls\.base-sepolia: must be an http or https URL/),
+      ]),
+    );
+  });
+});

@@ -130,10 +130,11 @@ describe('reconcileResumed', () => {
     });
   });
 
-  it('accepts a success and passes an unknown through', () => {
+  it('accepts a success, and keeps an unknown unknown with the earlier hash', () => {
     const success = classifySettlement(ok(200, { success: true, transaction: TX }));
     expect(reconcileResumed(success, TX)).toBe(success);
     const unknown = classifySettlement({ kind: 'unavailable', failure: 'timeout', detail: 'late' });
-    expect(reconcileResumed(unknown, TX)).toBe(unknown);
+    expect(reconcileResumed(unknown, TX)).toMatchObject({ kind: 'unknown', transaction: TX });
+    expect(reconcileResumed(unknown, undefined)).toBe(unknown);
   });
 });

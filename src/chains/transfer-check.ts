@@ -1,0 +1,156 @@
+/**
+ * Read-only chain lookups that settle what a facilitator's answer left unknown: did the EIP-3009
+ * transfer of this authorization land, to us, for the right value? The token's own records are the
+ * evidence, never a facilitator's word: a "nonce already used" only says that *something* used the
+ * nonce (our transfer, or the payer's cancelAuthorization, or an authorization to someone else).
+ *
+ * Off the request path's hot part: it runs only for a refused resumed settlement, so viem's public
+ * client (fetch-based) is good enough here.
+ */
+import {
+  createPublicClient,
+  http,
+  parseAbi,
+  parseEventLogs,
+  type Address,
+  type Hex,
+  type Log,
+  type PublicClient,
+} from 'viem';
+
+const TOKEN_ABI = parseAbi([
+  'function authorizationState(address authorizer, bytes32 nonce) view returns (bool)',
+  'event Transfer(address indexed from, address indexed to, uint256 value)',
+  'event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce)',
+  'event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce)',
+]);
+
+/** The transfer an authorization promised: `value` of `asset` from `from` to `to`. */
+export interface TransferQuery {
+  readonly asset: Address;
+  readonly from: Address;
+  readonly to: Address;
+  readonly value: bigint;
+  /** The EIP-3009 nonce (bytes32). */
+  readonly nonce: Hex;
+  /** The authorization's validBefore, unix seconds. */
+  readonly validBefore: number;
+  /** A transaction hash we were given for it, if any. */
+  readonly transaction?: string | undefined;
+}
+
+export type TransferVerdict =
+  /** Our Transfer is in a successful transaction. */
+  | { readonly kind: 'landed'; readonly transaction: Hex }
+  /** It did not happen and cannot any more (nonce spent without our Transfer, or expired unused). */
+  | { readonly kind: 'failed'; readonly detail: string }
+  /** Not yet, and it still may: the nonce is unused and validBefore has not passed. */
+  | { readonly kind: 'open'; readonly detail: string }
+  /** The chain could not tell (RPC failure, or the nonce's transaction is outside the lookback). */
+  | { readonly kind: 'unknown'; readonly detail: string };
+
+export interface ChainReader {
+  checkTransfer(query: TransferQuery): Promise<TransferVerdict>;
+}
+
+export interface ChainReaderOptions {
+  readonly rpcUrl: string;
+  /** Deadline of one JSON-RPC call, ms. Default 5 000. */
+  readonly timeoutMs?: number;
+  /** How many blocks back to look for the nonce's AuthorizationUsed/Canceled log. Default 50 000. */
+  readonly lookbackBlocks?: bigint;
+  readonly nowSec?: () => number;
+}
+
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+
+export function createChainReader(options: ChainReaderOptions): ChainReader {
+  const client: PublicClient = createPublicClient({
+    transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 5_000, retryCount: 1 }),
+  });
+  const lookback = options.lookbackBlocks ?? 50_000n;
+  const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
+
+  /** Our Transfer in a successful transaction `hash`, or false (reverted, missing, or not ours). */
+  async function carriesOurTransfer(hash: Hex, q: TransferQuery): Promise<boolean> {
+    const receipt = await client.getTransactionReceipt({ hash }).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    return receipt !== undefined && receipt.status === 'success' && hasTransfer(receipt.logs, q);
+  }
+
+  return {
+    async checkTransfer(q) {
+      try {
+        if (q.transaction !== undefined && HASH.test(q.transaction)) {
+          const hash = q.transaction as Hex;
+          if (await carriesOurTransfer(hash, q)) return { kind: 'landed', transaction: hash };
+        }
+        const used = await client.readContract({
+          address: q.asset,
+          abi: TOKEN_ABI,
+          functionName: 'authorizationState',
+          args: [q.from, q.nonce],
+        });
+        if (!used) {
+          return nowSec() > q.validBefore
+            ? { kind: 'failed', detail: 'the nonce is unused and validBefore has passed' }
+            : { kind: 'open', detail: 'the nonce is unused; the transfer may still land' };
+        }
+        const latest = await client.getBlockNumber();
+        const range = { fromBlock: latest > lookback ? latest - lookback : 0n, toBlock: latest };
+        const args = { authorizer: q.from, nonce: q.nonce };
+        const [usedLogs, canceledLogs] = await Promise.all([
+          client.getLogs({ address: q.asset, event: TOKEN_ABI[2], args, ...range }),
+          client.getLogs({ address: q.asset, event: TOKEN_ABI[3], args, ...range }),
+        ]);
+        if (canceledLogs.some((l) => !l.removed)) {
+          return { kind: 'failed', detail: 'the payer canceled the authorization' };
+        }
+        const spent = usedLogs.find((l) => !l.removed);
+        if (spent === undefined) {
+          return {
+            kind: 'unknown',
+            detail: `the nonce is used, in none of the last ${lookback} blocks`,
+          };
+        }
+        if (await carriesOurTransfer(spent.transactionHash, q)) {
+          return { kind: 'landed', transaction: spent.transactionHash };
+        }
+        return {
+          kind: 'failed',
+          detail: `the nonce was used by ${spent.transactionHash} without our transfer`,
+        };
+      } catch (err) {
+        return { kind: 'unknown', detail: `chain lookup failed: ${short(err)}` };
+      }
+    },
+  };
+}
+
+/** A Transfer of exactly `value` from `from` to `to`, emitted by the token itself. */
+function hasTransfer(logs: readonly Log[], q: TransferQuery): boolean {
+  const asset = q.asset.toLowerCase();
+  const from = q.from.toLowerCase();
+  const to = q.to.toLowerCase();
+  const ours = logs.filter((l) => l.address.toLowerCase() === asset);
+  return parseEventLogs({ abi: TOKEN_ABI, eventName: 'Transfer', logs: ours }).some(
+    (e) =>
+      e.args.from.toLowerCase() === from &&
+      e.args.to.toLowerCase() === to &&
+      e.args.value === q.value,
+  );
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'TransactionReceiptNotFoundError';
+}
+
+function short(err: unknown): string {
+  const msg =
+    err instanceof Error
+      ? ((err as { shortMessage?: string }).shortMessage ?? err.message)
+      : String(err);
+  return msg.length > 200 ? `${msg.slice(0, 199)}…` : msg;
+}

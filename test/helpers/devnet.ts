@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import {
   createPublicClient,
+  createTestClient,
   createWalletClient,
   getAddress,
   http,
@@ -419,5 +420,16 @@ export async function cancelAuthorization(
     // Fixed gas: an estimate would run against the pending block, where a settlement of the same
     // nonce may already sit, and refuse to send.
     gas: 200_000n,
+  });
+}
+
+/** Mine `blocks` blocks now (for a devnet started with `mining: false`). */
+export async function mineBlocks(devnet: Devnet, blocks = 1): Promise<void> {
+  await createTestClient({
+    mode: 'anvil',
+    chain: devnet.chain,
+    transport: http(devnet.rpcUrl),
+  }).mine({
+    blocks,
   });
 }

@@ -2,25 +2,16 @@
  * `x402-gateway [start] --config FILE`: load the config, start the gateway, serve until
  * SIGTERM/SIGINT, then drain in-flight requests and settlements and exit 0 (1 after a fault).
  */
-import { formatProblems, loadConfigFile } from '../../config/index.js';
 import { startGateway, type RunningGateway } from '../../server.js';
-import { configFlag } from '../flags.js';
+import { loadConfigArg } from '../config-arg.js';
 import { isFault, waitForStop } from '../stop-signal.js';
 
 export async function runStartCommand(args: readonly string[]): Promise<number> {
-  const path = configFlag(args);
-  if (path === undefined) {
-    process.stderr.write('start needs --config FILE (see --help)\n');
-    return 2;
-  }
-  const result = await loadConfigFile(path, process.env);
-  if (!result.ok) {
-    process.stderr.write(`${formatProblems(result.problems, path)}\n`);
-    return 1;
-  }
+  const loaded = await loadConfigArg('start', args);
+  if (!loaded.ok) return loaded.exitCode;
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway(result.config);
+    gateway = await startGateway(loaded.config);
   } catch (error) {
     // e.g. an anvil test key pointed at a real chain, an RPC that does not answer, a port in use.
     process.stderr.write(

@@ -2,21 +2,13 @@
  * `x402-gateway validate --config FILE`: print every problem of a config file with its line and
  * exit 1, or print "ok" and exit 0. Starts nothing.
  */
-import { formatProblems, loadConfigFile } from '../../config/index.js';
-import { configFlag } from '../flags.js';
+import { loadConfigArg } from '../config-arg.js';
 
 export async function runValidateCommand(args: readonly string[]): Promise<number> {
-  const path = configFlag(args);
-  if (path === undefined) {
-    process.stderr.write('validate needs --config FILE\n');
-    return 2;
-  }
-  const result = await loadConfigFile(path, process.env);
-  if (!result.ok) {
-    process.stderr.write(`${formatProblems(result.problems, path)}\n`);
-    process.stderr.write(`${result.problems.length} problem(s) in ${path}\n`);
-    return 1;
-  }
-  process.stdout.write(`${path}: ok (${result.config.routes.length} routes)\n`);
+  const loaded = await loadConfigArg('validate', args, (count, path) =>
+    process.stderr.write(`${count} problem(s) in ${path}\n`),
+  );
+  if (!loaded.ok) return loaded.exitCode;
+  process.stdout.write(`${loaded.path}: ok (${loaded.config.routes.length} routes)\n`);
   return 0;
 }

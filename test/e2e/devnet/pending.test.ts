@@ -1,4 +1,4 @@
-import { createTestClient, http, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import {
   account,
@@ -11,18 +11,11 @@ import {
   requirementsV1,
   signDevnetAuthorization,
   useDevnet,
+  mineBlocks,
 } from '../../helpers/devnet.js';
 
 // Mining off after setup: a broadcast settlement stays in the mempool until we mine.
 const net = useDevnet({ chainId: 8453, mining: false, facilitator: { receiptTimeoutMs: 400 } });
-
-async function mineBlock(): Promise<void> {
-  await createTestClient({
-    mode: 'anvil',
-    chain: net.devnet.chain,
-    transport: http(net.devnet.rpcUrl),
-  }).mine({ blocks: 1 });
-}
 
 describe('settlement whose receipt does not arrive in time', () => {
   it('v2: answers settlement_pending with the hash; a retry after mining reconciles to success', async () => {
@@ -43,7 +36,7 @@ describe('settlement whose receipt does not arrive in time', () => {
     expect(await balanceOf(net.devnet, payTo)).toBe(0n);
     expect(await publicClient(net.devnet).getTransaction({ hash })).toMatchObject({ hash });
 
-    await mineBlock();
+    await mineBlocks(net.devnet);
     const retry = await net.facilitator.settle(request);
     expect(retry).toMatchObject({ kind: 'ok', value: { success: true, transaction: hash } });
     expect(await balanceOf(net.devnet, payTo)).toBe(5_000n);
@@ -73,7 +66,7 @@ describe('settlement whose receipt does not arrive in time', () => {
       value: { success: false, errorReason: 'settlement_pending', transaction: hash },
     });
 
-    await mineBlock();
+    await mineBlocks(net.devnet);
     const retry = await net.facilitator.settle(request);
     expect(retry).toMatchObject({ kind: 'ok', value: { success: true, transaction: hash } });
     expect(await balanceOf(net.devnet, payTo)).toBe(3_000n);

@@ -4,12 +4,18 @@
  * and keeps the claim; once the block is mined the same payment is served, transferred once. A
  * public test key aimed at a real chain stops start-up with a clear error.
  */
-import { createTestClient, http, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../../src/config/index.js';
 import { ANVIL_PRIVATE_KEYS } from '../../../src/devnet/devnet.js';
 import { GatewayStartError, startGateway } from '../../../src/server.js';
-import { authorizationState, balanceOf, newPayer, transfersTo } from '../../helpers/devnet.js';
+import {
+  authorizationState,
+  balanceOf,
+  newPayer,
+  transfersTo,
+  mineBlocks,
+} from '../../helpers/devnet.js';
 import {
   PRICE,
   revenueOnMetrics,
@@ -28,14 +34,6 @@ const suite = useGatewaySuite({
 });
 const stack = (): Stack => suite.stack('local');
 
-async function mineBlock(): Promise<void> {
-  await createTestClient({
-    mode: 'anvil',
-    chain: suite.devnet.chain,
-    transport: http(suite.devnet.rpcUrl),
-  }).mine({ blocks: 1 });
-}
-
 describe('facilitator.local', () => {
   it('a receipt slower than receiptTimeoutMs → 503 settlement_pending with the hash; the same payment then settles once', async () => {
     const payer = await newPayer(suite.devnet, 10_000n);
@@ -53,7 +51,7 @@ describe('facilitator.local', () => {
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(await balanceOf(suite.devnet, stack().payTo)).toBe(0n); // broadcast, not mined
 
-    await mineBlock();
+    await mineBlocks(suite.devnet);
     const served = await payWith(stack().url, path, payment);
     expect(served.status).toBe(200);
     expect(decodeHeader(served.headers['payment-response'])).toMatchObject({

@@ -5,9 +5,15 @@
  * facilitator answer must not be read as payment. The gateway reads the devnet through `rpcUrls`,
  * with the built-in facilitator over HTTP as a remote one.
  */
-import { createTestClient, http, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { balanceOf, cancelAuthorization, newPayer, publicClient } from '../../helpers/devnet.js';
+import {
+  balanceOf,
+  cancelAuthorization,
+  newPayer,
+  publicClient,
+  mineBlocks,
+} from '../../helpers/devnet.js';
 import { revenueOnMetrics, upstreamCalls, useGatewaySuite } from '../../helpers/gateway-stack.js';
 import { payWith, signFor } from '../../helpers/pay.js';
 import { authorizationOf } from '../../helpers/payments.js';
@@ -18,14 +24,6 @@ const suite = useGatewaySuite({
   devnet: { mining: false },
   stack: { receiptTimeoutMs: 300, settleTimeoutMs: 3_000, rpcUrls: true },
 });
-
-async function mineBlock(): Promise<void> {
-  await createTestClient({
-    mode: 'anvil',
-    chain: suite.devnet.chain,
-    transport: http(suite.devnet.rpcUrl),
-  }).mine({ blocks: 1 });
-}
 
 describe('a resumed settlement, decided on the chain', () => {
   it('the payer cancels before our transfer lands → the retry is 402 settlement_failed, nothing served or counted', async () => {
@@ -40,7 +38,7 @@ describe('a resumed settlement, decided on the chain', () => {
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
 
     await cancelAuthorization(suite.devnet, payer.account, authorizationOf(payment.payload).nonce);
-    await mineBlock();
+    await mineBlocks(suite.devnet);
     const receipt = await publicClient(suite.devnet).getTransactionReceipt({ hash });
     expect(receipt.status).toBe('reverted');
 

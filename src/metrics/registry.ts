@@ -84,7 +84,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     }),
     settlements: new SeriesCounter({
       name: `${PREFIX}settlements_total`,
-      help: 'Settlement attempts by result: success, declined, pending.',
+      help: 'Settlement attempts by result: success, declined, pending, failed (decided on chain).',
       labelNames: ['result'],
       registry,
     }),

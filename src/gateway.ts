@@ -92,9 +92,11 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const facilitator: BuiltFacilitator = options.facilitator
     ? { client: options.facilitator, start: () => Promise.resolve(), chain: () => undefined }
     : buildFacilitator(config);
+  // A chain lookup runs inside a request (a resumed settlement): bounded like a settle call.
+  const chainDeadlineMs = config.facilitator.settleTimeoutMs;
   const chains = new Map<string, ChainReader>();
   for (const [network, rpcUrl] of Object.entries(config.rpcUrls)) {
-    chains.set(network, createChainReader({ rpcUrl }));
+    chains.set(network, createChainReader({ rpcUrl, deadlineMs: chainDeadlineMs }));
   }
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
   const forwarder = createForwarder({
@@ -145,7 +147,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       start: () => {
         const own = facilitator.chain();
         if (own !== undefined && !chains.has(own.network)) {
-          chains.set(own.network, createChainReader({ rpcUrl: own.rpcUrl }));
+          chains.set(
+            own.network,
+            createChainReader({ rpcUrl: own.rpcUrl, deadlineMs: chainDeadlineMs }),
+          );
         }
         const priced = new Set(prices.routes.flatMap((r) => r.offers.map((o) => o.network.caip2)));
         for (const network of priced) {

@@ -57,6 +57,11 @@ export interface ChainReaderOptions {
   readonly rpcUrl: string;
   /** Deadline of one JSON-RPC call, ms. Default 5 000. */
   readonly timeoutMs?: number;
+  /**
+   * Deadline of a whole check (up to six calls), ms; past it the answer is `unknown`, so a slow
+   * RPC never holds a request longer than this. Default 10 000.
+   */
+  readonly deadlineMs?: number;
   /** How many blocks back to look for the nonce's AuthorizationUsed/Canceled log. Default 50 000. */
   readonly lookbackBlocks?: bigint;
   readonly nowSec?: () => number;
@@ -66,7 +71,7 @@ const HASH = /^0x[0-9a-fA-F]{64}$/;
 
 export function createChainReader(options: ChainReaderOptions): ChainReader {
   const client: PublicClient = createPublicClient({
-    transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 5_000, retryCount: 1 }),
+    transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 5_000, retryCount: 0 }),
   });
   const lookback = options.lookbackBlocks ?? 50_000n;
   const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
@@ -80,53 +85,66 @@ export function createChainReader(options: ChainReaderOptions): ChainReader {
     return receipt !== undefined && receipt.status === 'success' && hasTransfer(receipt.logs, q);
   }
 
+  const deadlineMs = options.deadlineMs ?? 10_000;
+
   return {
-    async checkTransfer(q) {
-      try {
-        if (q.transaction !== undefined && HASH.test(q.transaction)) {
-          const hash = q.transaction as Hex;
-          if (await carriesOurTransfer(hash, q)) return { kind: 'landed', transaction: hash };
-        }
-        const used = await client.readContract({
-          address: q.asset,
-          abi: TOKEN_ABI,
-          functionName: 'authorizationState',
-          args: [q.from, q.nonce],
-        });
-        if (!used) {
-          return nowSec() > q.validBefore
-            ? { kind: 'failed', detail: 'the nonce is unused and validBefore has passed' }
-            : { kind: 'open', detail: 'the nonce is unused; the transfer may still land' };
-        }
-        const latest = await client.getBlockNumber();
-        const range = { fromBlock: latest > lookback ? latest - lookback : 0n, toBlock: latest };
-        const args = { authorizer: q.from, nonce: q.nonce };
-        const [usedLogs, canceledLogs] = await Promise.all([
-          client.getLogs({ address: q.asset, event: TOKEN_ABI[2], args, ...range }),
-          client.getLogs({ address: q.asset, event: TOKEN_ABI[3], args, ...range }),
-        ]);
-        if (canceledLogs.some((l) => !l.removed)) {
-          return { kind: 'failed', detail: 'the payer canceled the authorization' };
-        }
-        const spent = usedLogs.find((l) => !l.removed);
-        if (spent === undefined) {
-          return {
-            kind: 'unknown',
-            detail: `the nonce is used, in none of the last ${lookback} blocks`,
-          };
-        }
-        if (await carriesOurTransfer(spent.transactionHash, q)) {
-          return { kind: 'landed', transaction: spent.transactionHash };
-        }
-        return {
-          kind: 'failed',
-          detail: `the nonce was used by ${spent.transactionHash} without our transfer`,
-        };
-      } catch (err) {
-        return { kind: 'unknown', detail: `chain lookup failed: ${short(err)}` };
-      }
+    checkTransfer(q) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<TransferVerdict>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ kind: 'unknown', detail: `chain lookup exceeded ${deadlineMs} ms` }),
+          deadlineMs,
+        );
+      });
+      return Promise.race([check(q), late]).finally(() => clearTimeout(timer));
     },
   };
+
+  async function check(q: TransferQuery): Promise<TransferVerdict> {
+    try {
+      if (q.transaction !== undefined && HASH.test(q.transaction)) {
+        const hash = q.transaction as Hex;
+        if (await carriesOurTransfer(hash, q)) return { kind: 'landed', transaction: hash };
+      }
+      const used = await client.readContract({
+        address: q.asset,
+        abi: TOKEN_ABI,
+        functionName: 'authorizationState',
+        args: [q.from, q.nonce],
+      });
+      if (!used) {
+        return nowSec() > q.validBefore
+          ? { kind: 'failed', detail: 'the nonce is unused and validBefore has passed' }
+          : { kind: 'open', detail: 'the nonce is unused; the transfer may still land' };
+      }
+      const latest = await client.getBlockNumber();
+      const range = { fromBlock: latest > lookback ? latest - lookback : 0n, toBlock: latest };
+      const args = { authorizer: q.from, nonce: q.nonce };
+      const [usedLogs, canceledLogs] = await Promise.all([
+        client.getLogs({ address: q.asset, event: TOKEN_ABI[2], args, ...range }),
+        client.getLogs({ address: q.asset, event: TOKEN_ABI[3], args, ...range }),
+      ]);
+      if (canceledLogs.some((l) => !l.removed)) {
+        return { kind: 'failed', detail: 'the payer canceled the authorization' };
+      }
+      const spent = usedLogs.find((l) => !l.removed);
+      if (spent === undefined) {
+        return {
+          kind: 'unknown',
+          detail: `the nonce is used, in none of the last ${lookback} blocks`,
+        };
+      }
+      if (await carriesOurTransfer(spent.transactionHash, q)) {
+        return { kind: 'landed', transaction: spent.transactionHash };
+      }
+      return {
+        kind: 'failed',
+        detail: `the nonce was used by ${spent.transactionHash} without our transfer`,
+      };
+    } catch (err) {
+      return { kind: 'unknown', detail: `chain lookup failed: ${short(err)}` };
+    }
+  }
 }
 
 /** A Transfer of exactly `value` from `from` to `to`, emitted by the token itself. */

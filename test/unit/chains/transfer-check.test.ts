@@ -4,6 +4,8 @@
  * canceled, a spent-elsewhere, an expired and a still-open authorization apart. A facilitator's
  * "nonce already used" never enters into it.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Address, Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { createChainReader, type TransferQuery } from '../../../src/chains/transfer-check.js';
@@ -104,6 +106,23 @@ describe('createChainReader', () => {
     expect((await reader().checkTransfer(future)).kind).toBe('open');
     const past = { ...future, validBefore: Math.floor(Date.now() / 1000) - 5 };
     expect((await reader().checkTransfer(past)).kind).toBe('failed');
+  });
+
+  it('an RPC that accepts and never answers → unknown once the whole check’s deadline passes', async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const slow = createChainReader({ rpcUrl: `http://127.0.0.1:${port}`, deadlineMs: 400 });
+      const started = Date.now();
+      const q = queryFor(freshAddress(), freshAddress(), 1_000n, `0x${'02'.repeat(32)}`);
+      const verdict = await slow.checkTransfer({ ...q, transaction: `0x${'03'.repeat(32)}` });
+      expect(verdict).toEqual({ kind: 'unknown', detail: 'chain lookup exceeded 400 ms' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 
   it('an RPC that does not answer → unknown, never failed or landed', async () => {

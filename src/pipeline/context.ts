@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../proxy/index.js';
 import type { PricedRoute } from '../pricing/index.js';
 import { type FacilitatorRequest, verifyDigest } from '../verify/index.js';
-import type { Offer, PaymentPayload, VerifyResponse } from '../x402/index.js';
+import type { Payment } from '../payment/index.js';
+import type { Offer, PaymentPayload } from '../x402/index.js';
 
 /** Bounded set of outcome labels (metrics and logs). */
 export type Outcome =
@@ -27,9 +28,6 @@ export type Outcome =
   | 'overloaded'
   | 'client_gone'
   | 'error';
-
-/** How this request holds the replay claim on its authorization. */
-export type ClaimState = 'none' | 'fresh' | 'resumed' | 'done';
 
 export interface Authorization {
   readonly from: string;
@@ -65,15 +63,8 @@ export class RequestContext {
   replayKey = '';
   /** Memo of digestOf(); '' until first asked. */
   digest = '';
-  /**
-   * The positive or fresh verdict on this payload, put in the verify cache if the claim is released:
-   * only a payload that can be used again is worth caching (a settled one is refused by the replay
-   * guard before the cache is read).
-   */
-  verdictToCache: VerifyResponse | undefined = undefined;
-  claim: ClaimState = 'none';
-  /** Tx hash of an earlier unknown settlement that this request resumes. */
-  priorTransaction: string | undefined = undefined;
+  /** This request's hold on the payment, from its claim to its end (src/payment/). */
+  payment: Payment | undefined = undefined;
   upstream: UpstreamResponse | undefined = undefined;
   /** Buffered upstream body ("buffer then settle" routes). */
   bufferedBody: Buffer | undefined = undefined;

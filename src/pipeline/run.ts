@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
-import { keepClaimPending, releaseClaim } from './claim.js';
 import { errorReply } from './replies.js';
 import { HANDLED, type Reply, type Stage } from './stage.js';
 import { GATEWAY_REASON, REASON_LABELS } from './reasons.js';
@@ -63,19 +62,18 @@ async function runStages(
     else ctx.res.destroy();
   } finally {
     // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
-    if (ctx.claim === 'fresh' || ctx.claim === 'resumed') await settleLeftoverClaim(ctx, deps);
+    if (ctx.payment !== undefined && !ctx.payment.ended) await settleLeftoverClaim(ctx, deps);
     done();
   }
 }
 
 /**
- * A claim still held here means a path forgot to end it (a bug) or threw. If no settlement was
- * attempted, money did not move: release. Otherwise its outcome is unknown: keep it pending.
+ * A payment not ended here means a path forgot to end it (a bug) or threw. Before a settle request
+ * money did not move: released; after one its outcome is unknown: kept pending (Payment.abandon).
  */
 async function settleLeftoverClaim(ctx: RequestContext, deps: Deps): Promise<void> {
   try {
-    if (ctx.settleMs < 0 && ctx.claim === 'fresh') await releaseClaim(ctx, deps);
-    else await keepClaimPending(ctx, deps, ctx.transaction);
+    await ctx.payment?.abandon(ctx.transaction);
   } catch (error) {
     deps.log.error({ reqId: ctx.id, err: error }, 'could not end a replay claim');
   }

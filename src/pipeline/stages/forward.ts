@@ -7,7 +7,6 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
-import { releaseClaim } from '../claim.js';
 import { clientGoneReply, errorReply } from '../replies.js';
 import {
   BodyTooLargeError,
@@ -22,7 +21,7 @@ export const forward: Stage = {
   paidOnly: false,
   run(ctx, deps) {
     const { req } = ctx;
-    if (ctx.clientGone) return clientLeft(ctx, deps);
+    if (ctx.clientGone) return clientLeft(ctx);
     const offer = ctx.offer;
     // Read from the client's framing headers, which the cleaned set drops (Transfer-Encoding is hop-by-hop).
     const body = requestBody(req, deps.config.server.limits.maxBodyBytes);
@@ -55,6 +54,7 @@ export const forward: Stage = {
           .observe(ctx.upstreamMs / 1000);
         if (result.kind === 'response') {
           ctx.upstream = result.response;
+          ctx.payment?.forwarded();
           resolve(undefined);
         } else {
           resolve(upstreamFailed(ctx, deps, result));
@@ -64,18 +64,18 @@ export const forward: Stage = {
   },
 };
 
-async function clientLeft(ctx: RequestContext, deps: Deps): Promise<Reply> {
-  await releaseClaim(ctx, deps);
+async function clientLeft(ctx: RequestContext): Promise<Reply> {
+  await ctx.payment?.release();
   return clientGoneReply(ctx);
 }
 
-/** No upstream response: no money moves, so the claim is released. */
+/** No upstream response: no money moves, so the payment is released. */
 async function upstreamFailed(
   ctx: RequestContext,
   deps: Deps,
   result: Extract<ForwardResult, { kind: 'error' }>,
 ): Promise<Reply> {
-  await releaseClaim(ctx, deps);
+  await ctx.payment?.release();
   switch (result.error) {
     case 'timeout':
       ctx.outcome = 'upstream_error';

@@ -6,7 +6,6 @@
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Stage } from '../stage.js';
-import { keepClaimPending, markClaimSettled, releaseClaim } from '../claim.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
 import {
@@ -31,9 +30,10 @@ export const settle: Stage = {
   paidOnly: true,
   async run(ctx, deps) {
     const upstream = ctx.upstream!;
+    const payment = ctx.payment!;
     if (!shouldSettle(upstream.status)) {
       // The upstream failed: the client is not charged and may reuse the signature.
-      await releaseClaim(ctx, deps);
+      await payment.release();
       ctx.outcome = 'upstream_status';
       return undefined;
     }
@@ -41,7 +41,7 @@ export const settle: Stage = {
     if (mode.mode === 'buffer') {
       const body = await upstream.read(mode.maxBufferBytes);
       if (typeof body === 'string') {
-        await releaseClaim(ctx, deps);
+        await payment.release();
         ctx.outcome = 'upstream_error';
         ctx.reason =
           body === 'too_large'
@@ -53,14 +53,15 @@ export const settle: Stage = {
     }
     if (ctx.clientGone) {
       upstream.discard();
-      await releaseClaim(ctx, deps);
+      await payment.release();
       return clientGoneReply(ctx);
     }
 
     const offer = ctx.offer!;
     const auth = ctx.auth!;
+    payment.settling();
     let outcome = checkSuccess(await settleWithRetry(ctx, deps), offer, auth.from);
-    if (ctx.claim === 'resumed' && outcome.kind !== 'success') {
+    if (payment.facts.resumed && outcome.kind !== 'success') {
       // Not confirmed again: the facilitator's word proves nothing, the chain decides (settle/resumed.ts).
       outcome = await resolveResumed(
         outcome,
@@ -74,7 +75,7 @@ export const settle: Stage = {
             validBefore: auth.validBefore,
             // The hash of the first attempt, else one this attempt learnt.
             transaction:
-              ctx.priorTransaction ??
+              payment.facts.priorTransaction ??
               (outcome.kind === 'unknown' ? outcome.transaction : undefined),
           },
           network: offer.network.caip2,
@@ -89,7 +90,7 @@ export const settle: Stage = {
       case 'success': {
         const tx = outcome.response.transaction;
         // The paid path's last replay-guard call: no tick spent on it when the guard answers at once.
-        const marked = markClaimSettled(ctx, deps, tx);
+        const marked = payment.end('settled', tx);
         if (marked !== undefined) await marked;
         ctx.transaction = tx;
         ctx.payer = outcome.response.payer ?? ctx.payer;
@@ -102,9 +103,8 @@ export const settle: Stage = {
       }
       case 'declined': {
         upstream.discard();
-        // The facilitator refused to settle: its earlier "valid" is not worth keeping.
-        ctx.verdictToCache = undefined;
-        await releaseClaim(ctx, deps);
+        // Proven that nothing moved; the facilitator's earlier "valid" is not kept (Payment.end).
+        await payment.end('declined');
         ctx.outcome = 'settlement_failed';
         ctx.reason = outcome.reason;
         const header = encodeSettlementHeader(version, outcome.response, offer);
@@ -113,7 +113,7 @@ export const settle: Stage = {
       case 'failed': {
         upstream.discard();
         // Spent without paying us (canceled, or used elsewhere): it can never pay; end the claim.
-        const marked = markClaimSettled(ctx, deps, '');
+        const marked = payment.end('failed');
         if (marked !== undefined) await marked;
         ctx.outcome = 'settlement_failed';
         ctx.reason = REASON.settlementFailed;
@@ -126,7 +126,7 @@ export const settle: Stage = {
       }
       case 'unknown': {
         upstream.discard();
-        await keepClaimPending(ctx, deps, outcome.transaction);
+        await payment.end('unknown', outcome.transaction);
         ctx.outcome = 'settlement_pending';
         ctx.reason = REASON.settlementPending;
         ctx.transaction = outcome.transaction;

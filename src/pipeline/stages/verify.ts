@@ -6,7 +6,7 @@ import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Stage, StageResult } from '../stage.js';
 import type { ClaimOutcome } from '../../verify/index.js';
-import { boundedValidBefore, releaseClaim } from '../claim.js';
+import { Payment } from '../../payment/index.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, errorReply } from '../replies.js';
 import { REASON } from '../../x402/index.js';
@@ -16,24 +16,32 @@ export const claim: Stage = {
   name: 'claim',
   paidOnly: true,
   run(ctx, deps) {
-    const expiresAtMs =
-      (boundedValidBefore(ctx.auth!.validBefore, deps) + deps.config.replay.marginSeconds) * 1000;
+    const holdUntilSec = boundedValidBefore(ctx.auth!.validBefore, deps);
+    const expiresAtMs = (holdUntilSec + deps.config.replay.marginSeconds) * 1000;
     const outcome = deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
     // An in-memory guard answers at once: no promise, no microtask on every paid request.
     return outcome instanceof Promise
-      ? outcome.then((answered) => afterClaim(ctx, deps, answered))
-      : afterClaim(ctx, deps, outcome);
+      ? outcome.then((answered) => afterClaim(ctx, deps, answered, holdUntilSec))
+      : afterClaim(ctx, deps, outcome, holdUntilSec);
   },
 };
 
-function afterClaim(ctx: RequestContext, deps: Deps, outcome: ClaimOutcome): StageResult {
+function afterClaim(
+  ctx: RequestContext,
+  deps: Deps,
+  outcome: ClaimOutcome,
+  holdUntilSec: number,
+): StageResult {
   switch (outcome.kind) {
     case 'claimed':
-      ctx.claim = 'fresh';
-      return undefined;
     case 'resumed':
-      ctx.claim = 'resumed';
-      ctx.priorTransaction = outcome.transaction;
+      ctx.payment = new Payment(deps, {
+        key: ctx.replayKey,
+        digestOf: ctx.digestOf,
+        holdUntilSec,
+        resumed: outcome.kind === 'resumed',
+        priorTransaction: outcome.kind === 'resumed' ? outcome.transaction : undefined,
+      });
       return undefined;
     case 'used':
       ctx.outcome = 'replay';
@@ -55,7 +63,8 @@ export const verify: Stage = {
   async run(ctx, deps) {
     // A resumed claim skips verify: its authorization may already be on-chain, which verify would
     // report as "nonce used". Settlement itself is the check.
-    if (ctx.claim === 'resumed') return undefined;
+    const payment = ctx.payment!;
+    if (payment.facts.resumed) return undefined;
     const { metrics } = deps;
     const cached = deps.verifyCache.get(ctx.replayKey, ctx.digestOf);
     let result = cached;
@@ -65,7 +74,7 @@ export const verify: Stage = {
         // Out of the cache while this request holds the claim: a release puts it back, a
         // settlement spends it. (A negative entry stays, with its own TTL.)
         deps.verifyCache.delete(ctx.replayKey);
-        ctx.verdictToCache = cached;
+        payment.recordVerdict(cached);
       }
     } else {
       metrics.verifyCache.labels('miss').inc();
@@ -78,7 +87,7 @@ export const verify: Stage = {
         .inc();
       if (answer.kind === 'unavailable') {
         metrics.facilitatorUp.set(0);
-        await releaseClaim(ctx, deps);
+        await payment.release();
         ctx.outcome = 'facilitator_unavailable';
         ctx.reason = REASON.facilitatorUnavailable;
         deps.log.warn(
@@ -91,14 +100,23 @@ export const verify: Stage = {
       }
       metrics.facilitatorUp.set(1);
       result = answer.value;
-      // Cached when the claim is released (below, or after an upstream failure): a payment that
+      // Cached when the payment is released (below, or after an upstream failure): a payment that
       // settles is refused by the replay guard before the cache is read, so caching it is waste.
-      ctx.verdictToCache = result;
+      payment.recordVerdict(result);
     }
     if (result!.isValid) return undefined;
-    await releaseClaim(ctx, deps);
+    await payment.release();
     ctx.outcome = 'rejected';
     ctx.reason = result!.invalidReason ?? REASON.verificationFailed;
     return challengeReply(ctx, deps, ctx.reason);
   },
 };
+
+/**
+ * A client may sign validBefore up to uint256 max. Records and cache entries are bounded to a day:
+ * past that, the chain's own nonce check (seen by verify) still refuses a replay.
+ */
+const MAX_HOLD_SECONDS = 86_400;
+export function boundedValidBefore(validBefore: number, deps: Deps): number {
+  return Math.min(validBefore, deps.nowSec() + MAX_HOLD_SECONDS);
+}

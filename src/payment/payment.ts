@@ -1,0 +1,168 @@
+/**
+ * One request's hold on a payment, from its claim to its end, as an explicit state machine. Every
+ * move is a compare-and-set against the table below (an illegal one throws: it is a bug), and the
+ * replay guard and the verify cache are written here alone, in one switch, so every exit path
+ * leaves the payment's records in the state the money is in:
+ *
+ *   claimed ─► verified ─► forwarded ─► settling ─► settled | declined | unknown | failed
+ *      │           │            │
+ *      └───────────┴────────────┴─► released  (nothing moved: the same signature may pay again)
+ *
+ * A resumed payment (its earlier settlement is unknown) skips verification, and where a fresh one
+ * would be released it goes back to `unknown` instead: the earlier broadcast may still land.
+ * No HTTP objects: the stages adapt between the request and this.
+ */
+import type { Awaitable, ReplayGuard, VerifyCache } from '../verify/index.js';
+import type { VerifyResponse } from '../x402/index.js';
+
+export type PaymentState =
+  | 'claimed'
+  | 'verified'
+  | 'forwarded'
+  | 'settling'
+  | 'released'
+  | 'settled'
+  | 'declined'
+  | 'unknown'
+  | 'failed';
+
+/** The legal moves. `unknown` before `settling` is a resumed payment going back to pending. */
+export const TRANSITIONS: Readonly<Record<PaymentState, readonly PaymentState[]>> = Object.freeze({
+  claimed: ['verified', 'forwarded', 'released', 'unknown'],
+  verified: ['forwarded', 'released'],
+  forwarded: ['settling', 'released', 'unknown'],
+  settling: ['settled', 'declined', 'unknown', 'failed'],
+  released: [],
+  settled: [],
+  declined: [],
+  unknown: [],
+  failed: [],
+});
+
+/** A move the table does not allow: a bug in the caller, never a client's doing. */
+export class IllegalTransitionError extends Error {
+  readonly code = 'GW_ERR_PAYMENT_TRANSITION';
+  constructor(from: PaymentState, to: PaymentState) {
+    super(`payment: ${from} → ${to} is not a legal transition`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** Where a payment's state lives beyond this request. */
+export interface PaymentStores {
+  readonly replay: ReplayGuard;
+  readonly verifyCache: VerifyCache;
+}
+
+export interface PaymentFacts {
+  /** The replay key `(chainId, asset, from, nonce)`. */
+  readonly key: string;
+  /** The digest of this payload (computed on first use). */
+  readonly digestOf: () => string;
+  /** validBefore, bounded to what the stores keep (unix seconds): the verify cache's horizon. */
+  readonly holdUntilSec: number;
+  /** True when this request took over an earlier, unknown settlement. */
+  readonly resumed: boolean;
+  /** That earlier settlement's transaction hash, when it gave one. */
+  readonly priorTransaction: string | undefined;
+}
+
+export class Payment {
+  #state: PaymentState = 'claimed';
+  /** The facilitator's verdict, put back in the verify cache if this payment is released. */
+  #verdict: VerifyResponse | undefined = undefined;
+
+  constructor(
+    private readonly stores: PaymentStores,
+    readonly facts: PaymentFacts,
+  ) {}
+
+  get state(): PaymentState {
+    return this.#state;
+  }
+
+  /** True once the payment has an end state (no further move is legal). */
+  get ended(): boolean {
+    return TRANSITIONS[this.#state].length === 0;
+  }
+
+  /**
+   * The verdict on this payment, from the cache or the facilitator. A valid one moves it to
+   * `verified`; an invalid one leaves it claimed for the caller to release (it is cached then, so
+   * the same payload is refused without a facilitator call).
+   */
+  recordVerdict(verdict: VerifyResponse): void {
+    this.#verdict = verdict;
+    if (verdict.isValid) this.#move('verified');
+  }
+
+  /** The upstream answered (status and headers): the response is held, not yet sent. */
+  forwarded(): void {
+    // Only a resumed payment is forwarded unverified (its authorization may be on chain already).
+    if (this.#state === 'claimed' && !this.facts.resumed) {
+      throw new IllegalTransitionError(this.#state, 'forwarded');
+    }
+    this.#move('forwarded');
+  }
+
+  /** A settle request is about to be sent: from here on the money may move. */
+  settling(): void {
+    this.#move('settling');
+  }
+
+  /**
+   * Nothing was charged (refused, upstream failed, client gone): a fresh payment is released, with
+   * its verdict cached for a retry; a resumed one goes back to pending.
+   */
+  release(): Awaitable<void> {
+    if (this.facts.resumed) return this.#pending(undefined);
+    this.#move('released');
+    const { key, digestOf, holdUntilSec } = this.facts;
+    if (this.#verdict !== undefined) {
+      this.stores.verifyCache.set(key, digestOf(), this.#verdict, holdUntilSec);
+    }
+    return this.stores.replay.release(key);
+  }
+
+  /** The settlement's outcome: the one place a settled, declined, unknown or failed payment ends. */
+  end(
+    outcome: 'settled' | 'declined' | 'unknown' | 'failed',
+    transaction?: string,
+  ): Awaitable<void> {
+    switch (outcome) {
+      case 'settled':
+      case 'failed':
+        // Spent: our transfer landed, or the authorization can never pay. Remembered until expiry.
+        this.#move(outcome);
+        return this.stores.replay.markSettled(this.facts.key, transaction ?? '');
+      case 'declined':
+        // Nothing moved, proven: usable again, but the facilitator's earlier "valid" is not kept.
+        if (this.facts.resumed) return this.#pending(transaction);
+        this.#move('declined');
+        this.#verdict = undefined;
+        return this.stores.replay.release(this.facts.key);
+      case 'unknown':
+        return this.#pending(transaction);
+    }
+  }
+
+  /**
+   * The request ended without ending the payment (a bug, or a throw): if a settle request may have
+   * been sent the money may have moved, so it stays pending; otherwise it is released.
+   */
+  abandon(transaction: string | undefined): Awaitable<void> {
+    if (this.ended) return;
+    return this.#state === 'settling' ? this.#pending(transaction) : this.release();
+  }
+
+  #pending(transaction: string | undefined): Awaitable<void> {
+    this.#move('unknown');
+    const { key, digestOf, priorTransaction } = this.facts;
+    return this.stores.replay.markPending(key, transaction ?? priorTransaction, digestOf());
+  }
+
+  #move(to: PaymentState): void {
+    if (!TRANSITIONS[this.#state].includes(to)) throw new IllegalTransitionError(this.#state, to);
+    this.#state = to;
+  }
+}

@@ -5,7 +5,8 @@
  * leaves the payment's records in the state the money is in:
  *
  *   claimed ─► verified ─► forwarded ─► settling ─► settled | declined | unknown | failed
- *      │           │            │
+ *      │           │            │                      │
+ *      │           │            │                      └─► delivered  (the response went out whole)
  *      └───────────┴────────────┴─► released  (nothing moved: the same signature may pay again)
  *
  * A resumed payment (its earlier settlement is unknown) skips verification, and where a fresh one
@@ -22,6 +23,7 @@ export type PaymentState =
   | 'settling'
   | 'released'
   | 'settled'
+  | 'delivered'
   | 'declined'
   | 'unknown'
   | 'failed';
@@ -33,7 +35,8 @@ export const TRANSITIONS: Readonly<Record<PaymentState, readonly PaymentState[]>
   forwarded: ['settling', 'released', 'unknown'],
   settling: ['settled', 'declined', 'unknown', 'failed'],
   released: [],
-  settled: [],
+  settled: ['delivered'],
+  delivered: [],
   declined: [],
   unknown: [],
   failed: [],
@@ -84,6 +87,12 @@ export class Payment {
   /** True once the payment has an end state (no further move is legal). */
   get ended(): boolean {
     return TRANSITIONS[this.#state].length === 0;
+  }
+
+  /** True once what happened to the money is decided for this request (from `released` on). */
+  get decided(): boolean {
+    const s = this.#state;
+    return s !== 'claimed' && s !== 'verified' && s !== 'forwarded' && s !== 'settling';
   }
 
   /**
@@ -147,11 +156,19 @@ export class Payment {
   }
 
   /**
-   * The request ended without ending the payment (a bug, or a throw): if a settle request may have
-   * been sent the money may have moved, so it stays pending; otherwise it is released.
+   * The paid response went out whole (the upstream body ended and the response finished). A
+   * settled payment that never gets here was charged without its response arriving whole.
+   */
+  delivered(): void {
+    this.#move('delivered');
+  }
+
+  /**
+   * The request ended without deciding the payment (a bug, or a throw): if a settle request may
+   * have been sent the money may have moved, so it stays pending; otherwise it is released.
    */
   abandon(transaction: string | undefined): Awaitable<void> {
-    if (this.ended) return;
+    if (this.decided) return;
     return this.#state === 'settling' ? this.#pending(transaction) : this.release();
   }
 

@@ -62,7 +62,7 @@ async function runStages(
     else ctx.res.destroy();
   } finally {
     // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
-    if (ctx.payment !== undefined && !ctx.payment.ended) await settleLeftoverClaim(ctx, deps);
+    if (ctx.payment !== undefined && !ctx.payment.decided) await settleLeftoverClaim(ctx, deps);
     done();
   }
 }
@@ -94,6 +94,17 @@ function writeReply(ctx: RequestContext, reply: Reply): void {
 function observe(ctx: RequestContext, deps: Deps): void {
   const { metrics } = deps;
   deps.inFlight.count--;
+  const payment = ctx.payment;
+  if (payment?.state === 'settled') {
+    // The response finished only if the whole upstream body went out (a broken body destroys it).
+    if (ctx.res.writableFinished) payment.delivered();
+    else {
+      deps.log.warn(
+        { reqId: ctx.id, tx: ctx.transaction, payer: ctx.payer },
+        'paid response not delivered whole: the payer was charged',
+      );
+    }
+  }
   if (ctx.outcome === 'pending') ctx.outcome = ctx.clientGone ? 'client_gone' : 'served';
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();

@@ -22,7 +22,8 @@ export interface TestUpstream {
 
 /**
  * Routes (unless failNext is counting down: then 500): `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
- * `/v1/big*` → 64 KiB body; anything else → 200 JSON echo of method and url.
+ * `/v1/big*` → 64 KiB body; any path with `/break` → 200, 32 KiB of body, then the connection is
+ * cut mid-body; anything else → 200 JSON echo of method and url.
  */
 export async function startTestUpstream(): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
@@ -53,6 +54,9 @@ export async function startTestUpstream(): Promise<TestUpstream> {
       } else if (url.startsWith('/v1/slow')) {
         // also /v1/slow-free (unpriced)
         hanging.add(res);
+      } else if (url.includes('/break')) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 65536 });
+        res.write(Buffer.alloc(32768, 7), () => res.destroy());
       } else if (url.startsWith('/v1/big')) {
         res
           .writeHead(200, { 'content-type': 'application/octet-stream' })

@@ -49,4 +49,41 @@ describe('request logs', () => {
       await h.close();
     }
   });
+
+  it('a paid response whose body breaks is logged as charged but not delivered whole', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
+        done();
+      },
+    });
+    const h = await startHarness({ log: pino({ level: 'info' }, sink) });
+    try {
+      const whole = await payWith(
+        h.url,
+        '/v1/search/whole',
+        await signFor(h.url, '/v1/search/whole'),
+      );
+      expect(whole.status).toBe(200);
+      const payment = await signFor(h.url, '/v1/search/break');
+      await payWith(h.url, '/v1/search/break', payment).then(
+        (res) => expect(res.body.length).toBeLessThan(65536),
+        (err: unknown) => expect(err).toBeInstanceOf(Error), // the cut reaches the client
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const warned = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === 'paid response not delivered whole: the payer was charged');
+      expect(warned).toHaveLength(1);
+      expect(String(warned[0]!.tx)).toMatch(/^0x[0-9a-f]{64}$/);
+    } finally {
+      await h.close();
+    }
+  });
 });

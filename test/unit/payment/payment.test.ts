@@ -62,7 +62,7 @@ describe('Payment: the path of a paid request', () => {
     const { payment, retry, verifyCache } = at('settling');
     await payment.end('settled', TX);
     expect(payment.state).toBe('settled');
-    expect(payment.ended).toBe(true);
+    expect(payment.decided).toBe(true);
     expect(retry()).toEqual({ kind: 'used' });
     expect(verifyCache.get(KEY, () => DIGEST)).toBeUndefined();
   });
@@ -99,6 +99,23 @@ describe('Payment: the path of a paid request', () => {
     await payment.end('failed');
     expect(payment.state).toBe('failed');
     expect(retry()).toEqual({ kind: 'used' });
+  });
+});
+
+describe('Payment: delivery', () => {
+  it('a settled payment whose response went out whole is delivered: decided and ended', async () => {
+    const { payment, retry } = at('settling');
+    await payment.end('settled', TX);
+    expect(payment.decided).toBe(true);
+    expect(payment.ended).toBe(false); // settled, not delivered yet: what a refund report lists
+    payment.delivered();
+    expect(payment.state).toBe('delivered');
+    expect(payment.ended).toBe(true);
+    expect(retry()).toEqual({ kind: 'used' });
+  });
+
+  it('only a settled payment can be delivered', () => {
+    expect(() => at('forwarded').payment.delivered()).toThrow(IllegalTransitionError);
   });
 });
 
@@ -169,7 +186,7 @@ describe('Payment: illegal moves are refused', () => {
   });
 
   it('the end states have no way out', () => {
-    const ends: PaymentState[] = ['released', 'settled', 'declined', 'unknown', 'failed'];
+    const ends: PaymentState[] = ['released', 'delivered', 'declined', 'unknown', 'failed'];
     for (const end of ends) expect(TRANSITIONS[end]).toEqual([]);
   });
 });

@@ -1,25 +1,14 @@
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startHarness } from '../helpers/gateway-harness.js';
+import { lineSink } from '../helpers/log-sink.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { payWith, signFor } from '../helpers/pay.js';
 import { testAccount } from '../helpers/payments.js';
 
 describe('request logs', () => {
   it('write one JSON line per request with the payment facts, and never the payment header', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(
-          ...chunk
-            .toString()
-            .split('\n')
-            .filter((l) => l !== ''),
-        );
-        done();
-      },
-    });
+    const { stream: sink, lines } = lineSink();
     const h = await startHarness({ log: pino({ level: 'info' }, sink) });
     try {
       const payment = await signFor(h.url, '/v1/quote', { version: 2 });
@@ -51,18 +40,7 @@ describe('request logs', () => {
   });
 
   it('a paid response whose body breaks is logged as charged but not delivered whole', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(
-          ...chunk
-            .toString()
-            .split('\n')
-            .filter((l) => l !== ''),
-        );
-        done();
-      },
-    });
+    const { stream: sink, lines } = lineSink();
     const h = await startHarness({ log: pino({ level: 'info' }, sink) });
     try {
       const whole = await payWith(

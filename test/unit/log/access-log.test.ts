@@ -1,24 +1,10 @@
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAccessLog, type AccessRecord } from '../../../src/log/access-log.js';
 import { createLogger } from '../../../src/log/logger.js';
+import { lineSink } from '../../helpers/log-sink.js';
 
-function sink(): { stream: Writable; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(
-        ...chunk
-          .toString()
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-      done();
-    },
-  });
-  return { stream, lines };
-}
+const sink = lineSink;
 
 const flush = () => new Promise((r) => setImmediate(r));
 

@@ -271,14 +271,17 @@ describe('HttpFacilitatorClient deadlines and sockets', () => {
 
   it('times out a call still queued for a socket, and never sends it afterwards', async () => {
     const srv = await scripted(() => undefined); // never answers
-    const c = client(srv.url, { maxSockets: 1 });
+    // The settle's deadline falls well before the verify's, so it expires while still queued. (With
+    // equal deadlines the verify's could free the socket first, and a settle still inside its own
+    // deadline is rightly sent.)
+    const c = client(srv.url, { maxSockets: 1, verifyTimeoutMs: 1_200, settleTimeoutMs: 300 });
     const first = c.verify(REQUEST); // holds the only socket
     const started = performance.now();
     const second = await c.settle(REQUEST);
     expect(second).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(1_000);
     expect(await first).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 300));
     expect(srv.seen.map((x) => x.url)).toEqual(['/verify']);
   });
 

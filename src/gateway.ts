@@ -8,9 +8,12 @@
  *   1. facilitator   the built-in one guards its key and reads the chain id (an HTTP one: nothing)
  *      chain readers the built-in facilitator's RPC reads its own chain unless `rpcUrls` names it;
  *                    every priced network without an RPC is warned about
- *   2. stores        open the replay store (in memory today; the ledger and shared stores go here)
- *   3. state         rebuild what the stores hold (nothing yet: the ledger's recovery goes here)
- *   4. periodic      the facilitator `/supported` watcher that makes the gateway ready
+ *   2. ledger        open the book of record (migrating its schema), then rebuild from it what this
+ *                    process must remember: unresolved and settled payments in the replay guard and
+ *                    the recall index, revenue and the unresolved counts in the metrics
+ *   3. stores        the replay store (in memory)
+ *   4. periodic      the reconciler (a first pass at once, bounded; then every interval) and the
+ *                    facilitator `/supported` watcher that makes the gateway ready
  *
  * (The forwarder opens its upstream connections on demand; stopping closes its pool.)
  *
@@ -23,6 +26,13 @@ import { buildLocalFacilitator } from './facilitator/index.js';
 import { createAccessLog, createLogger } from './log/index.js';
 import { createMetrics, type GatewayMetrics, type Readiness } from './metrics/index.js';
 import { createHandler, STAGES, type Deps, type RequestHandler } from './pipeline/index.js';
+import {
+  SqliteLedger,
+  UNRESOLVED_STATES,
+  type LedgerErrorKind,
+  type LedgerStore,
+} from './ledger/index.js';
+import { RECONCILE_OUTCOMES, RecallIndex, Reconciler, restoreFromLedger } from './payment/index.js';
 import { createPriceTable, type PricedRoute } from './pricing/index.js';
 import { createForwarder } from './proxy/index.js';
 import {
@@ -99,6 +109,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     chains.set(network, createChainReader({ rpcUrl, deadlineMs: chainDeadlineMs }));
   }
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
+  const recallIndex = new RecallIndex();
+  const ledger = buildLedger(config, metrics, log);
   const forwarder = createForwarder({
     target: config.upstream,
     timeoutMs: config.upstreamTimeoutMs,
@@ -110,6 +122,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     facilitator: facilitator.client,
     chains,
     replay,
+    ledger,
+    recallIndex,
     verifyCache: new LruVerifyCache({
       maxEntries: config.verifyCache.maxEntries,
       negativeTtlMs: config.verifyCache.negativeTtlMs,
@@ -127,7 +141,33 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const readiness: Readiness = {
     ready: false,
     detail: 'waiting for the facilitator /supported answer',
+    paid: () =>
+      ledger === undefined || ledger.writable
+        ? {
+            ready: true,
+            detail: ledger === undefined ? 'no ledger (ledger: false)' : 'ledger writable',
+          }
+        : {
+            ready: false,
+            detail: 'the ledger cannot write: paid requests get 503 ledger_unavailable',
+          },
   };
+  const reconciler =
+    ledger === undefined || config.ledger === false
+      ? undefined
+      : new Reconciler({
+          ledger,
+          chains,
+          confirmations: config.ledger.confirmations,
+          // A settling record younger than a whole settle call may still be in its request.
+          settlingGraceMs: config.facilitator.settleTimeoutMs * 2 + 5_000,
+          recallIndex,
+          replay,
+          log,
+          onSettled: (r) =>
+            metrics.revenue.labels(r.route, r.network, r.asset, r.payTo).inc(Number(r.amount)),
+          onOutcome: (o) => metrics.ledger.reconciled.labels(o).inc(),
+        });
   const watcher = watchFacilitatorSupport(
     facilitator.client,
     prices.routes,
@@ -136,6 +176,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     log,
   );
 
+  let ledgerTimer: NodeJS.Timeout | undefined;
   const services: readonly Service[] = [
     {
       name: 'facilitator',
@@ -163,9 +204,58 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       },
       stop: () => undefined,
     },
+    {
+      name: 'ledger',
+      start: async () => {
+        if (ledger === undefined || config.ledger === false) {
+          log.warn(
+            'ledger: false — payments have no durable record: a crash during a settlement can take money without serving, and revenue starts from 0 on every restart',
+          );
+          return;
+        }
+        await ledger.open();
+        const { restored } = await restoreFromLedger({
+          ledger,
+          replay,
+          recallIndex,
+          marginSeconds: config.replay.marginSeconds,
+          redeemWindowSeconds: config.ledger.redeemWindowSeconds,
+          nowMs: Date.now(),
+        });
+        // Revenue continues from the book, so increase() stays exact across restarts.
+        for (const t of await ledger.revenue()) {
+          metrics.revenue.labels(t.route, t.network, t.asset, t.payTo).inc(Number(t.amount));
+        }
+        const open = await ledger.unresolved();
+        metrics.ledger.unresolved.reset(open.counts);
+        metrics.ledger.setOldestUnresolved(open.oldestAt);
+        log.info({ path: ledger.location, restored, unresolved: open.counts }, 'ledger open');
+      },
+      stop: () => ledger?.close(),
+    },
     // In memory: nothing to open or close (it sweeps expired records as it goes, with no timer).
     { name: 'replay store', start: () => undefined, stop: () => undefined },
     { name: 'forwarder', start: () => undefined, stop: () => forwarder.close() },
+    {
+      name: 'reconciler',
+      start: async () => {
+        if (reconciler === undefined || config.ledger === false) return;
+        const interval = config.ledger.reconcileIntervalSeconds * 1000;
+        // The first pass runs now; start-up waits for it a bounded time, then lets it finish.
+        const first = reconcileAndMeasure(reconciler, ledger!, metrics, log);
+        await Promise.race([
+          first,
+          new Promise((r) => setTimeout(r, STARTUP_RECONCILE_MS).unref()),
+        ]);
+        reconciler.start(interval);
+        ledgerTimer = setInterval(() => void refreshOldest(ledger!, metrics), interval);
+        ledgerTimer.unref();
+      },
+      stop: async () => {
+        clearInterval(ledgerTimer);
+        await reconciler?.stop();
+      },
+    },
     { name: 'facilitator watcher', start: () => watcher.start(), stop: () => watcher.stop() },
   ];
   return {
@@ -178,6 +268,63 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     deps,
     ...lifecycle(services, log),
   };
+}
+
+/** How long start-up waits for the first reconciliation pass before listening anyway. */
+const STARTUP_RECONCILE_MS = 5_000;
+
+/** The configured book of record, wired to the metrics; undefined with `ledger: false`. */
+function buildLedger(
+  config: GatewayConfig,
+  metrics: GatewayMetrics,
+  log: Logger,
+): LedgerStore | undefined {
+  if (config.ledger === false) return undefined;
+  const unresolved = new Set<string>(UNRESOLVED_STATES);
+  for (const kind of ['open', 'write', 'read', 'unavailable'] satisfies LedgerErrorKind[]) {
+    metrics.ledger.errors.labels(kind);
+  }
+  for (const o of RECONCILE_OUTCOMES) metrics.ledger.reconciled.labels(o);
+  return new SqliteLedger({
+    path: config.ledger.sqlite.path,
+    hooks: {
+      onWrite: (seconds) => metrics.ledger.writeSeconds.labels().observe(seconds),
+      onError: (kind, err) => {
+        metrics.ledger.errors.labels(kind).inc();
+        log.error({ err, kind }, 'ledger error');
+      },
+      onMove: (from, to) => {
+        if (from !== undefined && unresolved.has(from)) metrics.ledger.unresolved.add(from, -1);
+        if (unresolved.has(to)) metrics.ledger.unresolved.add(to, 1);
+      },
+    },
+  });
+}
+
+async function reconcileAndMeasure(
+  reconciler: Reconciler,
+  ledger: LedgerStore,
+  metrics: GatewayMetrics,
+  log: Logger,
+): Promise<void> {
+  try {
+    const summary = await reconciler.pass({ startup: true });
+    log.info({ summary }, 'reconciliation pass at start-up');
+  } catch (err) {
+    log.error({ err }, 'reconciliation pass at start-up failed');
+  }
+  await refreshOldest(ledger, metrics);
+}
+
+/** The unresolved counts and the oldest one's age, re-read from the book (they drift otherwise). */
+async function refreshOldest(ledger: LedgerStore, metrics: GatewayMetrics): Promise<void> {
+  try {
+    const open = await ledger.unresolved();
+    metrics.ledger.unresolved.reset(open.counts);
+    metrics.ledger.setOldestUnresolved(open.oldestAt);
+  } catch {
+    // Counted by the ledger's hooks; the gauges keep their last value.
+  }
 }
 
 /**

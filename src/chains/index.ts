@@ -26,6 +26,7 @@ export {
 export {
   createChainReader,
   type ChainReader,
+  type SettledVerdict,
   type TransferQuery,
   type TransferVerdict,
 } from './transfer-check.js';

@@ -49,8 +49,20 @@ export type TransferVerdict =
   /** The chain could not tell (RPC failure, or the nonce's transaction is outside the lookback). */
   | { readonly kind: 'unknown'; readonly detail: string };
 
+/** What the chain says of a settlement we recorded as landed, by its transaction hash. */
+export type SettledVerdict =
+  /** Our Transfer, in a successful transaction with at least the confirmations asked. */
+  | { readonly kind: 'confirmed'; readonly transaction: Hex; readonly confirmations: bigint }
+  /** Our Transfer is there, with fewer confirmations so far. */
+  | { readonly kind: 'waiting'; readonly confirmations: bigint }
+  /** The hash reverted, vanished, or carries no Transfer of ours, and no other transaction does. */
+  | { readonly kind: 'disputed'; readonly detail: string }
+  | { readonly kind: 'unknown'; readonly detail: string };
+
 export interface ChainReader {
   checkTransfer(query: TransferQuery): Promise<TransferVerdict>;
+  /** A settlement recorded as landed: confirmed at `confirmations` blocks, or disputed. */
+  checkSettled(query: TransferQuery, confirmations: number): Promise<SettledVerdict>;
 }
 
 export interface ChainReaderOptions {
@@ -87,18 +99,59 @@ export function createChainReader(options: ChainReaderOptions): ChainReader {
 
   const deadlineMs = options.deadlineMs ?? 10_000;
 
+  function withDeadline<T>(work: Promise<T>, late: T): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(late), deadlineMs);
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  }
+  const tooLate = { kind: 'unknown', detail: `chain lookup exceeded ${deadlineMs} ms` } as const;
+
   return {
-    checkTransfer(q) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<TransferVerdict>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ kind: 'unknown', detail: `chain lookup exceeded ${deadlineMs} ms` }),
-          deadlineMs,
-        );
-      });
-      return Promise.race([check(q), late]).finally(() => clearTimeout(timer));
-    },
+    checkTransfer: (q) => withDeadline<TransferVerdict>(check(q), tooLate),
+    checkSettled: (q, confirmations) =>
+      withDeadline<SettledVerdict>(settled(q, BigInt(confirmations)), tooLate),
   };
+
+  async function settled(q: TransferQuery, wanted: bigint): Promise<SettledVerdict> {
+    try {
+      const hash =
+        q.transaction !== undefined && HASH.test(q.transaction)
+          ? (q.transaction as Hex)
+          : undefined;
+      let landedIn: Hex | undefined;
+      let block: bigint | undefined;
+      if (hash !== undefined) {
+        const receipt = await client.getTransactionReceipt({ hash }).catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+        if (receipt !== undefined && receipt.status === 'success' && hasTransfer(receipt.logs, q)) {
+          landedIn = hash;
+          block = receipt.blockNumber;
+        }
+      }
+      if (landedIn === undefined) {
+        // Not in the hash we were given: did another transaction carry our transfer?
+        const other = await check({ ...q, transaction: undefined });
+        if (other.kind === 'unknown') return other;
+        if (other.kind !== 'landed') {
+          return { kind: 'disputed', detail: `no transfer of ours on chain: ${other.detail}` };
+        }
+        const receipt = await client.getTransactionReceipt({ hash: other.transaction });
+        landedIn = other.transaction;
+        block = receipt.blockNumber;
+      }
+      const latest = await client.getBlockNumber();
+      const confirmations = latest >= block! ? latest - block! + 1n : 0n;
+      return confirmations >= wanted
+        ? { kind: 'confirmed', transaction: landedIn, confirmations }
+        : { kind: 'waiting', confirmations };
+    } catch (err) {
+      return { kind: 'unknown', detail: `chain lookup failed: ${short(err)}` };
+    }
+  }
 
   async function check(q: TransferQuery): Promise<TransferVerdict> {
     try {

@@ -34,11 +34,20 @@ export function intFlag<F extends number | undefined>(
 
 /** The `--config FILE` (`-c`) of a command that takes nothing else; undefined when absent. */
 export function configFlag(args: readonly string[]): string | undefined {
+  return fileFlags(args).config;
+}
+
+/** `--ledger PATH`: the ledger file, instead of the config's `ledger.sqlite.path`. */
+export function ledgerFlag(args: readonly string[]): string | undefined {
+  return fileFlags(args).ledger;
+}
+
+function fileFlags(args: readonly string[]): { config?: string; ledger?: string } {
   const { values } = parseArgs({
     args: [...args],
-    options: { config: { type: 'string', short: 'c' } },
+    options: { config: { type: 'string', short: 'c' }, ledger: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
-  return values.config;
+  return values;
 }

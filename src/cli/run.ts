@@ -1,10 +1,12 @@
 /**
  * Command line: argv → the command it names (commands/) → its exit code. Commands other than
- * start and validate are loaded on demand, so serving never loads the devnet or the official
- * client. main.ts turns the code into the process exit (the only place that calls process.exit).
+ * start and validate are loaded on demand, so serving never loads the devnet, the official
+ * client or the ledger commands (their help text is apart: commands/ledger/usage.ts). main.ts
+ * turns the code into the process exit (the only place that calls process.exit).
  */
 import { runStartCommand } from './commands/start.js';
 import { runValidateCommand } from './commands/validate.js';
+import { LEDGER_HELP, LEDGER_SYNOPSIS } from './commands/ledger/usage.js';
 import { UsageError } from './flags.js';
 
 const HELP = `x402-gateway — pay-per-call (x402) reverse proxy
@@ -19,6 +21,9 @@ Usage:
                                          only the local devnet (anvil with EIP-3009 USDC), printed details
   x402-gateway pay URL [--key K] [--rpc URL] [--max AMOUNT] [--v1]
                                          pay for one call as a client and show the receipt and balances
+  x402-gateway ledger report|export|resolve|backup --ledger PATH …
+                                         the book of record: reports, exports, an operator's
+                                         resolution, online backup (see "Ledger" below)
   x402-gateway --help                    this text
 
 Options:
@@ -28,7 +33,9 @@ Options:
 
 Signals: SIGTERM/SIGINT stop accepting, let in-flight requests and settlements finish
 (server.shutdownTimeoutMs), then exit 0.
-`;
+
+Ledger, the book of record (${LEDGER_SYNOPSIS}):
+${LEDGER_HELP}`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -71,6 +78,10 @@ async function run(command: string, args: readonly string[]): Promise<number> {
     case 'pay': {
       const { runPayCommand } = await import('./commands/pay.js');
       return runPayCommand(args);
+    }
+    case 'ledger': {
+      const { runLedgerCommand } = await import('./commands/ledger.js');
+      return runLedgerCommand(args);
     }
     case 'facilitator': {
       const { runFacilitatorCommand } = await import('./commands/facilitator.js');

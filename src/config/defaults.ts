@@ -49,6 +49,13 @@ export const DEFAULTS = Object.freeze({
     maxEntries: 1_000_000, // claims held in memory; past it new claims are refused
   }),
   log: Object.freeze({ level: 'info' as const }),
+  ledger: Object.freeze({
+    path: 'x402-ledger.sqlite', // the SQLite book of record, relative to the config file's folder
+    maxRedemptions: 3, // times a settled, undelivered payment may be served again without paying
+    redeemWindowSeconds: 3_600, // s after settlement during which it may be
+    reconcileIntervalSeconds: 30, // s between passes of the reconciler over unresolved records
+    confirmations: 1, // blocks (the transfer's own included) before a settled payment is confirmed
+  }),
   route: Object.freeze({
     description: '', // text shown to clients in the 402 challenge
     mimeType: '', // the resource's MIME type in the 402 challenge; '' = unspecified

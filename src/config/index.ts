@@ -4,6 +4,13 @@
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
 export { DEFAULTS } from './defaults.js';
-export { loadConfigFile, loadConfigText } from './load.js';
+export { loadConfigFile, loadConfigText, type LoadOptions } from './load.js';
 export { formatProblems } from './problems.js';
-export type { ConfigProblem, GatewayConfig, HostPort, LogConfig, ServerConfig } from './types.js';
+export type {
+  ConfigProblem,
+  GatewayConfig,
+  HostPort,
+  LedgerConfig,
+  LogConfig,
+  ServerConfig,
+} from './types.js';

@@ -4,12 +4,14 @@
  * problems.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { ZodType, ZodTypeDef } from 'zod';
 import { isMap } from 'yaml';
 import { addZodIssues } from './problems.js';
 import { resolveRoutes } from './routes.js';
 import {
   facilitatorSchema,
+  ledgerSchema,
   logSchema,
   paymentSchema,
   replaySchema,
@@ -53,7 +55,12 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
     const message = `cannot read config file ${path}: ${why}`;
     return { ok: false, problems: [{ path: '', message }] };
   }
-  return loadConfigText(text, env, path);
+  return loadConfigText(text, env, path, { baseDir: dirname(resolve(path)) });
+}
+
+export interface LoadOptions {
+  /** The folder relative file paths (the ledger) are resolved against. Default: the working one. */
+  readonly baseDir?: string;
 }
 
 /** Section parse: the validated value, or undefined after its problems were recorded. */
@@ -113,6 +120,7 @@ export function loadConfigText(
   text: string,
   env: NodeJS.ProcessEnv,
   sourceName: string,
+  options: LoadOptions = {},
 ): ConfigResult {
   const lines = newLineCounter();
   const bootstrap = new ProblemSink(undefined);
@@ -168,6 +176,7 @@ export function loadConfigText(
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
   const log = section(sink, logSchema, ['log'], raw.log ?? {});
   const rpcUrls = section(sink, rpcUrlsSchema, ['rpcUrls'], raw.rpcUrls ?? {});
+  const ledgerSection = section(sink, ledgerSchema, ['ledger'], raw.ledger ?? {});
   const routes =
     raw.routes === undefined
       ? []
@@ -192,7 +201,8 @@ export function loadConfigText(
     verifyCache === undefined ||
     replay === undefined ||
     log === undefined ||
-    rpcUrls === undefined
+    rpcUrls === undefined ||
+    ledgerSection === undefined
   ) {
     return fail(sink, sourceName);
   }
@@ -207,6 +217,13 @@ export function loadConfigText(
     replay,
     log,
     rpcUrls,
+    ledger:
+      ledgerSection === false
+        ? false
+        : {
+            ...ledgerSection,
+            sqlite: { path: resolve(options.baseDir ?? process.cwd(), ledgerSection.sqlite.path) },
+          },
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -130,6 +130,40 @@ export const rpcUrlsSchema = z
     return byCaip2;
   });
 
+/**
+ * `ledger`: `false`, or the SQLite book of record. The path is resolved against the config file's
+ * folder by the loader (it knows where the file is).
+ */
+export const ledgerSchema = z.union(
+  [
+    z.literal(false),
+    z
+      .object({
+        sqlite: z
+          .object({ path: z.string().min(1, 'must name a file').default(DEFAULTS.ledger.path) })
+          .strict()
+          .default({}),
+        maxRedemptions: z
+          .number({ invalid_type_error: 'must be an integer from 0' })
+          .int('must be an integer from 0')
+          .min(0, 'must be an integer from 0')
+          .default(DEFAULTS.ledger.maxRedemptions),
+        redeemWindowSeconds: positiveInt('seconds').default(DEFAULTS.ledger.redeemWindowSeconds),
+        reconcileIntervalSeconds: positiveInt('seconds').default(
+          DEFAULTS.ledger.reconcileIntervalSeconds,
+        ),
+        confirmations: positiveInt('blocks').default(DEFAULTS.ledger.confirmations),
+      })
+      .strict(),
+  ],
+  {
+    errorMap: (issue, ctx) =>
+      issue.code === 'invalid_union'
+        ? { message: 'must be false or a mapping like { sqlite: { path: x402-ledger.sqlite } }' }
+        : { message: ctx.defaultError },
+  },
+);
+
 /** The upstream: an http(s) origin plus optional base path; no query or fragment. */
 export const upstreamSchema = httpUrl;
 
@@ -195,6 +229,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'replay',
   'log',
   'rpcUrls',
+  'ledger',
   'routes',
 ]);
 export const REQUIRED_TOP_LEVEL_KEYS: readonly string[] = Object.freeze(['upstream', 'routes']);

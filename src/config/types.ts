@@ -97,6 +97,20 @@ export interface ReplayConfig {
   readonly maxEntries: number;
 }
 
+/** The book of record (`ledger: { sqlite: { path } }`), or `false` to run without one. */
+export interface LedgerConfig {
+  /** The SQLite file, absolute (a relative `path` is resolved against the config file's folder). */
+  readonly sqlite: { readonly path: string };
+  /** Times a settled, undelivered payment may be served again without settling. Default 3. */
+  readonly maxRedemptions: number;
+  /** Seconds after its settlement during which such a payment may be redeemed. Default 3600. */
+  readonly redeemWindowSeconds: number;
+  /** Seconds between reconciliation passes over unresolved records. Default 30. */
+  readonly reconcileIntervalSeconds: number;
+  /** Blocks, the transfer's own included, before a settled payment is `confirmed`. Default 1. */
+  readonly confirmations: number;
+}
+
 export interface LogConfig {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -117,6 +131,8 @@ export interface GatewayConfig {
    * facilitator's answer leaves a settlement unknown. Empty by default.
    */
   readonly rpcUrls: Readonly<Record<string, string>>;
+  /** The book of record, or false (no durable record: a warning at start-up). */
+  readonly ledger: LedgerConfig | false;
 }
 
 /** One thing wrong with a config file: where (key path and YAML line) and what. */

@@ -32,7 +32,28 @@ export interface GatewayMetrics {
   readonly upstreamDuration: SeriesHistogram<'route'>;
   readonly verifyCache: SeriesCounter<'result'>;
   readonly facilitatorUp: Level;
+  readonly ledger: LedgerMetrics;
+  readonly credits: SeriesCounter<'outcome'>;
 }
+
+/** The book of record's health, for operators and alerts. */
+export interface LedgerMetrics {
+  /** Records per unresolved state (`settling`, `unknown`), kept as they move. */
+  readonly unresolved: {
+    add(state: string, delta: number): void;
+    reset(counts: Readonly<Record<string, number>>): void;
+  };
+  /** Creation time (unix ms) of the oldest unresolved record, or undefined for none. */
+  setOldestUnresolved(createdAtMs: number | undefined): void;
+  readonly reconciled: SeriesCounter<'outcome'>;
+  readonly writeSeconds: SeriesHistogram<never>;
+  readonly errors: SeriesCounter<'kind'>;
+}
+
+/** Write-ahead latency buckets, seconds: 100 µs … 1 s (an fsync on a slow disk). */
+const WRITE_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
 
 export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
@@ -63,8 +84,74 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       this.set(facilitatorUp);
     },
   });
+  const unresolved = new Map<string, number>([
+    ['settling', 0],
+    ['unknown', 0],
+  ]);
+  new Gauge({
+    name: `${PREFIX}ledger_unresolved`,
+    help: 'Ledger records whose money may have moved and is not yet known to have (settling, unknown).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      for (const [state, n] of unresolved) this.labels(state).set(n);
+    },
+  });
+  let oldestUnresolvedMs: number | undefined;
+  new Gauge({
+    name: `${PREFIX}ledger_oldest_unresolved_seconds`,
+    help: 'Age of the oldest unresolved ledger record, seconds (0 when none).',
+    registers,
+    collect() {
+      this.set(
+        oldestUnresolvedMs === undefined
+          ? 0
+          : Math.max(0, (Date.now() - oldestUnresolvedMs) / 1000),
+      );
+    },
+  });
+  const ledger: LedgerMetrics = {
+    unresolved: {
+      add(state, delta) {
+        const n = unresolved.get(state);
+        if (n !== undefined) unresolved.set(state, Math.max(0, n + delta));
+      },
+      reset(counts) {
+        for (const state of unresolved.keys()) unresolved.set(state, counts[state] ?? 0);
+      },
+    },
+    setOldestUnresolved(createdAtMs) {
+      oldestUnresolvedMs = createdAtMs;
+    },
+    reconciled: new SeriesCounter({
+      name: `${PREFIX}ledger_reconciled_total`,
+      help: 'Ledger records visited by reconciliation, by outcome (settled, failed, confirmed, disputed, unresolved, waiting, no_rpc).',
+      labelNames: ['outcome'],
+      registry,
+    }),
+    writeSeconds: new SeriesHistogram({
+      name: `${PREFIX}ledger_write_seconds`,
+      help: 'Time from a durable ledger write to its commit acknowledgement (group commit included).',
+      labelNames: [],
+      buckets: WRITE_BUCKETS,
+      registry,
+    }),
+    errors: new SeriesCounter({
+      name: `${PREFIX}ledger_errors_total`,
+      help: 'Ledger failures by kind: open, write, read, unavailable (paid requests get 503).',
+      labelNames: ['kind'],
+      registry,
+    }),
+  };
   return {
     registry,
+    ledger,
+    credits: new SeriesCounter({
+      name: `${PREFIX}credits_total`,
+      help: 'Credits of settled, undelivered payments: used, or refused.',
+      labelNames: ['outcome'],
+      registry,
+    }),
     facilitatorUp: {
       set(value) {
         facilitatorUp = value;
@@ -90,7 +177,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     }),
     revenue: new SeriesCounter({
       name: `${PREFIX}revenue_atomic_total`,
-      help: 'Revenue in atomic units of the asset (USDC: 1e-6), counted on confirmed settlement only.',
+      help: 'Revenue in atomic units of the asset (USDC: 1e-6), counted once per payment when its settlement is recorded (durable), by the request or the reconciler.',
       labelNames: ['route', 'network', 'asset', 'pay_to'],
       registry,
     }),

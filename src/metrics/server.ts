@@ -9,6 +9,11 @@ import type { Registry } from 'prom-client';
 export interface Readiness {
   ready: boolean;
   detail: string;
+  /**
+   * Whether paid requests can be served (the ledger writes); free routes are served either way,
+   * so this does not turn the whole gateway unready.
+   */
+  paid?: () => { readonly ready: boolean; readonly detail: string };
 }
 
 export function createAdminServer(registry: Registry, readiness: Readiness): http.Server {
@@ -21,9 +26,13 @@ export function createAdminServer(registry: Registry, readiness: Readiness): htt
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     } else if (path === '/readyz') {
-      res
-        .writeHead(readiness.ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ ready: readiness.ready, detail: readiness.detail }));
+      res.writeHead(readiness.ready ? 200 : 503, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          ready: readiness.ready,
+          detail: readiness.detail,
+          ...(readiness.paid === undefined ? {} : { paid: readiness.paid() }),
+        }),
+      );
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

@@ -10,4 +10,15 @@ export {
   type PaymentFacts,
   type PaymentState,
   type PaymentStores,
+  type SettlingOutcome,
 } from './payment.js';
+export { recall, type Recalled, recordFacts, type SettlementFacts } from './record-facts.js';
+export { RecallIndex } from './recall-index.js';
+export {
+  type PassSummary,
+  RECONCILE_OUTCOMES,
+  type ReconcileOutcome,
+  Reconciler,
+  type ReconcilerOptions,
+} from './reconcile.js';
+export { restoreFromLedger } from './restore.js';

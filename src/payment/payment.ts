@@ -11,8 +11,13 @@
  *
  * A resumed payment (its earlier settlement is unknown) skips verification, and where a fresh one
  * would be released it goes back to `unknown` instead: the earlier broadcast may still land.
+ *
+ * With a ledger, `settling` is entered only once its record is durable (write-ahead): no settle
+ * request is ever sent for a payment the book does not hold. Every later end is written there too;
+ * a payment that ends before settling is appended for audit.
  * No HTTP objects: the stages adapt between the request and this.
  */
+import type { LedgerStore, LedgerState, PaymentFacts as RecordFacts } from '../ledger/index.js';
 import type { Awaitable, ReplayGuard, VerifyCache } from '../verify/index.js';
 import type { VerifyResponse } from '../x402/index.js';
 
@@ -55,7 +60,18 @@ export class IllegalTransitionError extends Error {
 export interface PaymentStores {
   readonly replay: ReplayGuard;
   readonly verifyCache: VerifyCache;
+  /** The book of record; undefined when the gateway runs without one (`ledger: false`). */
+  readonly ledger: LedgerStore | undefined;
 }
+
+/** What the write-ahead found. */
+export type SettlingOutcome =
+  /** Durable (or no ledger): the settle request may be sent. */
+  | { readonly kind: 'settling' }
+  /** The book already holds this authorization in another state (it settled, or failed). */
+  | { readonly kind: 'recorded'; readonly state: LedgerState };
+
+const UNRESOLVED: readonly LedgerState[] = ['settling', 'unknown'];
 
 export interface PaymentFacts {
   /** The replay key `(chainId, asset, from, nonce)`. */
@@ -70,10 +86,14 @@ export interface PaymentFacts {
   readonly priorTransaction: string | undefined;
 }
 
+const SETTLING: SettlingOutcome = Object.freeze({ kind: 'settling' });
+
 export class Payment {
   #state: PaymentState = 'claimed';
   /** The facilitator's verdict, put back in the verify cache if this payment is released. */
   #verdict: VerifyResponse | undefined = undefined;
+  /** The book's facts, once the write-ahead record is durable. */
+  #record: RecordFacts | undefined = undefined;
 
   constructor(
     private readonly stores: PaymentStores,
@@ -114,9 +134,23 @@ export class Payment {
     this.#move('forwarded');
   }
 
-  /** A settle request is about to be sent: from here on the money may move. */
-  settling(): void {
+  /**
+   * A settle request is about to be sent: from here on the money may move. With a ledger the
+   * record is made durable first; this rejects (LedgerUnavailableError) when it cannot be, and the
+   * payment stays `forwarded` for the caller to release: nothing was sent.
+   */
+  async settling(record: RecordFacts): Promise<SettlingOutcome> {
+    if (!TRANSITIONS[this.#state].includes('settling')) {
+      throw new IllegalTransitionError(this.#state, 'settling');
+    }
+    const ledger = this.stores.ledger;
+    if (ledger !== undefined) {
+      const written = await ledger.begin(record, Date.now());
+      if (written.kind === 'conflict') return { kind: 'recorded', state: written.state };
+      this.#record = record;
+    }
     this.#move('settling');
+    return SETTLING;
   }
 
   /**
@@ -133,26 +167,76 @@ export class Payment {
     return this.stores.replay.release(key);
   }
 
-  /** The settlement's outcome: the one place a settled, declined, unknown or failed payment ends. */
-  end(
+  /**
+   * The settlement's outcome: the one place a settled, declined, unknown or failed payment ends.
+   * With a ledger, resolves to true when this call moved the record (a settled payment counts as
+   * revenue then, exactly once) and false when the book could not be written or had already
+   * moved (the reconciler got there first): the money is decided either way.
+   */
+  async end(
     outcome: 'settled' | 'declined' | 'unknown' | 'failed',
     transaction?: string,
-  ): Awaitable<void> {
+    detail?: string,
+  ): Promise<boolean> {
     switch (outcome) {
       case 'settled':
-      case 'failed':
+      case 'failed': {
         // Spent: our transfer landed, or the authorization can never pay. Remembered until expiry.
         this.#move(outcome);
-        return this.stores.replay.markSettled(this.facts.key, transaction ?? '');
-      case 'declined':
+        const marked = this.stores.replay.markSettled(this.facts.key, transaction ?? '');
+        if (marked !== undefined) await marked;
+        return this.#write(outcome, transaction, detail);
+      }
+      case 'declined': {
         // Nothing moved, proven: usable again, but the facilitator's earlier "valid" is not kept.
-        if (this.facts.resumed) return this.#pending(transaction);
+        if (this.facts.resumed) {
+          await this.#pending(transaction);
+          return this.#write('unknown', transaction, detail);
+        }
         this.#move('declined');
         this.#verdict = undefined;
-        return this.stores.replay.release(this.facts.key);
+        const released = this.stores.replay.release(this.facts.key);
+        if (released !== undefined) await released;
+        return this.#write('declined', transaction, detail);
+      }
       case 'unknown':
-        return this.#pending(transaction);
+        await this.#pending(transaction);
+        return this.#write('unknown', transaction, detail);
     }
+  }
+
+  /** Record the end of a settlement; false when there is no book, or it did not move. */
+  async #write(state: LedgerState, transaction?: string, detail?: string): Promise<boolean> {
+    const ledger = this.stores.ledger;
+    if (ledger === undefined || this.#record === undefined) return false;
+    try {
+      const written = await ledger.change(this.facts.key, UNRESOLVED, {
+        state,
+        transaction,
+        detail,
+      });
+      return written.kind === 'changed' && written.changed;
+    } catch {
+      // Counted by the ledger's hooks. The record stays unresolved, and the reconciler ends it.
+      return false;
+    }
+  }
+
+  /**
+   * For audit: a payment that ended before `settling` (released or declined) is appended with the
+   * ledger's next batch. Never awaited: no money moved.
+   */
+  audit(record: RecordFacts): void {
+    const ledger = this.stores.ledger;
+    if (ledger === undefined || this.#record !== undefined) return;
+    if (this.#state === 'released' || this.#state === 'declined') {
+      ledger.audit(record, this.#state, Date.now());
+    }
+  }
+
+  /** The facts the book holds for this payment, once written. */
+  get record(): RecordFacts | undefined {
+    return this.#record;
   }
 
   /**
@@ -167,9 +251,14 @@ export class Payment {
    * The request ended without deciding the payment (a bug, or a throw): if a settle request may
    * have been sent the money may have moved, so it stays pending; otherwise it is released.
    */
-  abandon(transaction: string | undefined): Awaitable<void> {
+  async abandon(transaction: string | undefined): Promise<void> {
     if (this.decided) return;
-    return this.#state === 'settling' ? this.#pending(transaction) : this.release();
+    if (this.#state === 'settling') {
+      await this.#pending(transaction);
+      await this.#write('unknown', transaction, 'the request ended during its settlement');
+      return;
+    }
+    await this.release();
   }
 
   #pending(transaction: string | undefined): Awaitable<void> {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../proxy/index.js';
 import type { PricedRoute } from '../pricing/index.js';
 import { type FacilitatorRequest, verifyDigest } from '../verify/index.js';
-import type { Payment } from '../payment/index.js';
+import type { Payment, Recalled } from '../payment/index.js';
 import type { Offer, PaymentPayload } from '../x402/index.js';
 
 /** Bounded set of outcome labels (metrics and logs). */
@@ -25,6 +25,8 @@ export type Outcome =
   | 'upstream_status' // paid route, upstream >= 400 passed through unsettled
   | 'settlement_failed'
   | 'settlement_pending'
+  | 'redeemed' // a settled, undelivered payment served again without settling
+  | 'ledger_unavailable'
   | 'overloaded'
   | 'client_gone'
   | 'error';
@@ -65,6 +67,11 @@ export class RequestContext {
   digest = '';
   /** This request's hold on the payment, from its claim to its end (src/payment/). */
   payment: Payment | undefined = undefined;
+  /**
+   * A retry the book answers (stage `recall`): `settle` resumes an unknown settlement with the
+   * recorded request; `redeem` serves a settled, undelivered payment again without settling.
+   */
+  recalled: (Recalled & { readonly mode: 'settle' | 'redeem' }) | undefined = undefined;
   upstream: UpstreamResponse | undefined = undefined;
   /** Buffered upstream body ("buffer then settle" routes). */
   bufferedBody: Buffer | undefined = undefined;

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { ChainReader } from '../chains/index.js';
 import type { AccessLog } from '../log/index.js';
 import type { GatewayConfig } from '../config/index.js';
+import type { LedgerStore } from '../ledger/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
+import type { RecallIndex } from '../payment/index.js';
 import type { PriceTable, PricedRoute } from '../pricing/index.js';
 import type { Forwarder } from '../proxy/index.js';
 import type { FacilitatorClient, ReplayGuard, VerifyCache } from '../verify/index.js';
@@ -25,6 +27,10 @@ export interface Deps {
   /** A chain reader per network (CAIP-2) that has an RPC: `rpcUrls`, or the built-in facilitator's. */
   readonly chains: ReadonlyMap<string, ChainReader>;
   readonly replay: ReplayGuard;
+  /** The book of record; undefined with `ledger: false`. */
+  readonly ledger: LedgerStore | undefined;
+  /** Nonces whose retry the book answers (unknown settlements, settled and undelivered). */
+  readonly recallIndex: RecallIndex;
   readonly verifyCache: VerifyCache;
   readonly forwarder: Forwarder;
   readonly metrics: GatewayMetrics;

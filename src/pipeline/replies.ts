@@ -7,7 +7,7 @@ import type { RequestContext } from './context.js';
 import { resourceUrl } from './request-facts.js';
 import type { Deps } from './deps.js';
 import type { Reply } from './stage.js';
-import { CORS_EXPOSE_HEADERS, HEADER } from '../x402/index.js';
+import { CORS_EXPOSE_HEADERS, HEADER, REASON } from '../x402/index.js';
 import { GATEWAY_REASON } from './reasons.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -36,6 +36,15 @@ export function clientGoneReply(ctx: RequestContext): Reply {
   ctx.outcome = 'client_gone';
   ctx.reason = GATEWAY_REASON.clientGone;
   return errorReply(499, GATEWAY_REASON.clientGone, 'client closed the connection');
+}
+
+/** The book of record cannot write: nothing is settled without a record (fail closed, 503). */
+export function ledgerUnavailableReply(ctx: RequestContext): Reply {
+  ctx.outcome = 'ledger_unavailable';
+  ctx.reason = REASON.ledgerUnavailable;
+  return errorReply(503, REASON.ledgerUnavailable, 'the payment ledger cannot record payments', {
+    'retry-after': '2',
+  });
 }
 
 /**

@@ -95,17 +95,22 @@ function observe(ctx: RequestContext, deps: Deps): void {
   const { metrics } = deps;
   deps.inFlight.count--;
   const payment = ctx.payment;
-  if (payment?.state === 'settled') {
-    // The response finished only if the whole upstream body went out (a broken body destroys it).
-    if (ctx.res.writableFinished) payment.delivered();
-    else {
+  const paidFor = payment?.state === 'settled' || ctx.outcome === 'redeemed';
+  // The response finished only if the whole upstream body went out (a broken body destroys it).
+  const delivered = paidFor && ctx.res.writableFinished;
+  if (paidFor) {
+    if (!delivered) {
       deps.log.warn(
         { reqId: ctx.id, tx: ctx.transaction, payer: ctx.payer },
         'paid response not delivered whole: the payer was charged',
       );
-    }
+    } else if (payment?.state === 'settled') payment.delivered();
   }
   if (ctx.outcome === 'pending') ctx.outcome = ctx.clientGone ? 'client_gone' : 'served';
+  const recordKey = payment?.record?.key ?? ctx.recalled?.record.key;
+  if (recordKey !== undefined && deps.ledger !== undefined) {
+    recordAttempt(ctx, deps, recordKey, paidFor, delivered);
+  }
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();
   if (ctx.headerValue !== undefined) {
@@ -135,6 +140,34 @@ function observe(ctx: RequestContext, deps: Deps): void {
     upstreamMs: ctx.upstreamMs < 0 ? undefined : round(ctx.upstreamMs),
     settleMs: ctx.settleMs < 0 ? undefined : round(ctx.settleMs),
   });
+}
+
+/**
+ * The request's row in the book's history, and whether its retry is still the book's to answer:
+ * a settled or redeemed response that did not go out whole may be redeemed; a whole one is done.
+ */
+function recordAttempt(
+  ctx: RequestContext,
+  deps: Deps,
+  key: string,
+  paidFor: boolean,
+  delivered: boolean,
+): void {
+  const endedAt = Date.now();
+  deps.ledger!.attempt({
+    key,
+    requestId: ctx.id,
+    outcome: ctx.outcome,
+    status: ctx.res.headersSent ? ctx.res.statusCode : 0,
+    served: paidFor && ctx.res.headersSent,
+    delivered,
+    startedAt: Math.round(endedAt - (performance.now() - ctx.startMs)),
+    endedAt,
+  });
+  const nonce = ctx.auth?.nonce;
+  if (nonce === undefined || !paidFor) return;
+  if (delivered) deps.recallIndex.delete(nonce);
+  else deps.recallIndex.add(nonce, key);
 }
 
 function round(ms: number): number {

@@ -6,6 +6,7 @@ import type { Stage } from './stage.js';
 import { admit } from './stages/admit.js';
 import { forward } from './stages/forward.js';
 import { decode, extract, precheck, select } from './stages/payment-intake.js';
+import { recall } from './stages/recall.js';
 import { respond } from './stages/respond.js';
 import { route } from './stages/route.js';
 import { settle } from './stages/settle.js';
@@ -16,6 +17,7 @@ export const STAGES: readonly Stage[] = Object.freeze([
   route, //    canonical path → price; preflight; unpriced forward/deny
   extract, //  PAYMENT-SIGNATURE, else X-PAYMENT; none → 402 challenge
   decode, //   size cap, base64, JSON, schema → 400 invalid_payment_header
+  recall, //   a retry the ledger holds: answered from its record (resume, redeem, refuse)
   select, //   the offer this payload pays
   precheck, // payTo, exact amount, asset, network, time window (no I/O)
   claim, //    atomic replay claim on (chainId, asset, from, nonce)

@@ -36,6 +36,8 @@ export const REASON = Object.freeze({
   paymentAlreadyUsed: 'payment_already_used',
   /** The replay store is full or unreachable: refuse (fail closed). */
   replayStoreUnavailable: 'replay_store_unavailable',
+  /** The book of record cannot write: nothing is settled without a record (fail closed). */
+  ledgerUnavailable: 'ledger_unavailable',
   /** Facilitator said `isValid:false` without giving a reason. */
   verificationFailed: 'verification_failed',
   /** Facilitator down, slow, or answered garbage: 503, never a free pass. */

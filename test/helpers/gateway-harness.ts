@@ -12,6 +12,7 @@ import {
 } from './facilitator-server.js';
 import { TEST_PAY_TO } from './payments.js';
 import { startTestUpstream, type TestUpstream } from './upstream.js';
+import { tempDir } from './temp-dir.js';
 
 export const ROUTES_YAML = `
 routes:
@@ -49,6 +50,8 @@ export interface Harness {
   readonly facilitator: TestFacilitator;
   /** Gateway base URL. */
   readonly url: string;
+  /** The folder holding this gateway's ledger (`x402-ledger.sqlite`). */
+  readonly ledgerDir: string;
   close(): Promise<void>;
 }
 
@@ -76,7 +79,11 @@ log: { level: silent }
 ${options.extraYaml ?? ''}
 ${options.routesYaml ?? ROUTES_YAML}
 `;
-  const loaded = loadConfigText(yaml, { PAY_TO: TEST_PAY_TO }, 'harness.yaml');
+  // The ledger's default file lands in a folder of this harness's own (the config's folder).
+  const dir = tempDir();
+  const loaded = loadConfigText(yaml, { PAY_TO: TEST_PAY_TO }, 'harness.yaml', {
+    baseDir: dir.path,
+  });
   if (!loaded.ok) throw new Error(`harness config invalid: ${JSON.stringify(loaded.problems)}`);
   const gateway = await startGateway(loaded.config, options.log ? { log: options.log } : {});
   return {
@@ -84,9 +91,11 @@ ${options.routesYaml ?? ROUTES_YAML}
     upstream,
     facilitator,
     url: gateway.url,
+    ledgerDir: dir.path,
     async close() {
       await gateway.close();
       await Promise.all([upstream.close(), facilitator.close()]);
+      dir.remove();
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   type DevnetOptions,
 } from './devnet.js';
 import { startTestUpstream, type TestUpstream } from './upstream.js';
+import { tempDir } from './temp-dir.js';
 
 /** How the gateway reaches the built-in facilitator. */
 export type Mode = 'local' | 'http';
@@ -45,6 +46,11 @@ export interface StackOptions {
   /** Give the gateway the devnet's RPC in `rpcUrls`, so it can read the chain itself. */
   readonly rpcUrls?: boolean;
   readonly routesYaml?: string;
+  /**
+   * The folder of the gateway's ledger: give one to restart a gateway on the same book (it is
+   * then the caller's to remove). Default: a fresh folder removed on close.
+   */
+  readonly ledgerDir?: string;
 }
 
 export interface Stack {
@@ -100,10 +106,12 @@ log: { level: silent }
 ${o.rpcUrls === true ? `rpcUrls: { "${devnet.network.caip2}": ${devnet.rpcUrl} }` : ''}
 ${o.routesYaml ?? ROUTES_YAML}
 `;
+  const dir = o.ledgerDir === undefined ? tempDir() : undefined;
   const loaded = loadConfigText(
     yaml,
     { PAY_TO: payTo, SETTLER_KEY: settlerKey },
     `e2e-${mode}.yaml`,
+    { baseDir: o.ledgerDir ?? dir!.path },
   );
   if (!loaded.ok) throw new Error(`e2e config invalid: ${JSON.stringify(loaded.problems)}`);
   const gateway = await startGateway(loaded.config);
@@ -118,6 +126,7 @@ ${o.routesYaml ?? ROUTES_YAML}
       await gateway.close();
       await builtIn?.close();
       await upstream.close();
+      dir?.remove();
     },
   };
 }

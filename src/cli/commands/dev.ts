@@ -5,6 +5,9 @@
  * Ctrl-C stops everything it started.
  * DEV ONLY: every key involved is a public anvil test key.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatProblems, loadConfigFile } from '../../config/index.js';
@@ -14,9 +17,10 @@ import { startDemoUpstream } from '../../dev/index.js';
 import { intFlag } from '../flags.js';
 import { isFault, waitForStop } from '../stop-signal.js';
 
-export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N]
+export const DEV_USAGE = `usage: x402-gateway dev [--config FILE] [--anvil-port N] [--upstream-port N] [--ledger PATH]
   Starts anvil (chain 84532) + a demo upstream + the gateway (config/dev.yaml) with the built-in
   facilitator in-process. For the facilitator over HTTP: x402-gateway devnet --facilitator-port N.
+  The ledger is a fresh file in a temporary folder for each run (printed), unless --ledger PATH.
 `;
 
 /** anvil account that receives the payments; #9 settles, #0–#7 pay. */
@@ -30,6 +34,7 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'anvil-port': { type: 'string' },
       'upstream-port': { type: 'string' },
+      ledger: { type: 'string' },
     },
     strict: true,
   });
@@ -61,7 +66,14 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
       await stopAll();
       return 1;
     }
-    const gateway = await startGateway(loaded.config);
+    // Each run starts a fresh book (the devnet is fresh too), unless --ledger names one to keep.
+    const ledgerPath =
+      values.ledger ?? join(mkdtempSync(join(tmpdir(), 'x402-dev-')), 'x402-ledger.sqlite');
+    const config =
+      loaded.config.ledger === false
+        ? loaded.config
+        : { ...loaded.config, ledger: { ...loaded.config.ledger, sqlite: { path: ledgerPath } } };
+    const gateway = await startGateway(config);
     stops.push(() => gateway.close());
 
     process.stdout.write(
@@ -73,6 +85,7 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
         `  facilitator  built-in, in-process (settler ${settler.address})`,
         `  upstream     ${upstream.url}   (demo API)`,
         `  payTo        ${payTo}`,
+        `  ledger       ${config.ledger === false ? 'none (ledger: false)' : config.ledger.sqlite.path}`,
         '',
         'Pay for a call (devnet key #0):',
         `  npx x402-gateway pay "${gateway.url}/v1/quote?sym=ETH" --rpc ${devnet.rpcUrl}`,

@@ -1,17 +1,28 @@
 /**
- * `x402-gateway [start] --config FILE`: load the config, start the gateway, serve until
+ * `x402-gateway [start] --config FILE [--ledger PATH]`: load the config, start the gateway, serve until
  * SIGTERM/SIGINT, then drain in-flight requests and settlements and exit 0 (1 after a fault).
  */
+import { resolve } from 'node:path';
 import { startGateway, type RunningGateway } from '../../server.js';
+import { ledgerFlag } from '../flags.js';
 import { loadConfigArg } from '../config-arg.js';
 import { isFault, waitForStop } from '../stop-signal.js';
 
 export async function runStartCommand(args: readonly string[]): Promise<number> {
   const loaded = await loadConfigArg('start', args);
   if (!loaded.ok) return loaded.exitCode;
+  const ledger = ledgerFlag(args);
+  // --ledger PATH puts the book where a deployment keeps its data (the Docker image: /data).
+  const config =
+    ledger === undefined || loaded.config.ledger === false
+      ? loaded.config
+      : {
+          ...loaded.config,
+          ledger: { ...loaded.config.ledger, sqlite: { path: resolve(ledger) } },
+        };
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway(loaded.config);
+    gateway = await startGateway(config);
   } catch (error) {
     // e.g. an anvil test key pointed at a real chain, an RPC that does not answer, a port in use.
     process.stderr.write(

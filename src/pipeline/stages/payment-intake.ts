@@ -62,6 +62,7 @@ export const select: Stage = {
   name: 'select',
   paidOnly: true,
   run(ctx, deps) {
+    if (ctx.recalled !== undefined) return undefined; // held to its record's offer (recall.ts)
     const offer = selectOffer(ctx.payload!, ctx.route!.offers);
     if (offer === undefined) {
       ctx.outcome = 'rejected';
@@ -78,6 +79,8 @@ export const precheck: Stage = {
   name: 'precheck',
   paidOnly: true,
   run(ctx, deps) {
+    // A recalled payment was checked when it first arrived; its retry must not meet a fresh 402.
+    if (ctx.recalled !== undefined) return undefined;
     const checked = localCheck(ctx.payload!, ctx.offer!, deps.nowSec(), deps.minRemainingSec);
     if (!checked.ok) {
       ctx.outcome = 'rejected';

@@ -1,13 +1,15 @@
 /**
  * Stage 10: collect the money for a response the upstream produced, before a byte of it leaves.
+ * The record is made durable first (write-ahead; no record → 503, nothing sent). Then:
  * success → serve with the settlement header; declined → 402, body withheld, claim released;
  * unknown → 503 settlement_pending, body withheld, claim kept so the same signature settles again.
+ * A redeemed payment (settled before, never delivered) is served without settling.
  */
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
-import type { Stage } from '../stage.js';
+import type { Reply, Stage } from '../stage.js';
 import { facilitatorRequest } from '../facilitator-request.js';
-import { challengeReply, clientGoneReply, errorReply } from '../replies.js';
+import { challengeReply, clientGoneReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import {
   classifySettlement,
   checkSuccess,
@@ -15,6 +17,7 @@ import {
   type SettleOutcome,
   shouldSettle,
 } from '../../settle/index.js';
+import { recordFacts } from '../../payment/index.js';
 import type { Address, Hex } from 'viem';
 import type { FacilitatorResult } from '../../verify/index.js';
 import {
@@ -29,6 +32,7 @@ export const settle: Stage = {
   name: 'settle',
   paidOnly: true,
   async run(ctx, deps) {
+    if (ctx.recalled?.mode === 'redeem') return redeem(ctx, deps);
     const upstream = ctx.upstream!;
     const payment = ctx.payment!;
     if (!shouldSettle(upstream.status)) {
@@ -59,7 +63,8 @@ export const settle: Stage = {
 
     const offer = ctx.offer!;
     const auth = ctx.auth!;
-    payment.settling();
+    const refused = await writeAhead(ctx, deps);
+    if (refused !== undefined) return refused;
     let outcome = checkSuccess(await settleWithRetry(ctx, deps), offer, auth.from);
     if (payment.facts.resumed && outcome.kind !== 'success') {
       // Not confirmed again: the facilitator's word proves nothing, the chain decides (settle/resumed.ts).
@@ -89,22 +94,24 @@ export const settle: Stage = {
     switch (outcome.kind) {
       case 'success': {
         const tx = outcome.response.transaction;
-        // The paid path's last replay-guard call: no tick spent on it when the guard answers at once.
-        const marked = payment.end('settled', tx);
-        if (marked !== undefined) await marked;
+        // Counted once: when this request moved the record to settled (durable), or with no ledger.
+        // If the book could not be written, the reconciler settles the record and counts it then.
+        const moved = await payment.end('settled', tx);
         ctx.transaction = tx;
         ctx.payer = outcome.response.payer ?? ctx.payer;
         ctx.outcome = 'paid';
         ctx.settlementHeader = encodeSettlementHeader(version, outcome.response, offer);
-        deps.metrics.revenue
-          .labels(ctx.route!.id, offer.network.caip2, offer.asset.address, offer.payTo)
-          .inc(Number(offer.amount));
+        if (moved || deps.ledger === undefined) {
+          deps.metrics.revenue
+            .labels(ctx.route!.id, offer.network.caip2, offer.asset.address, offer.payTo)
+            .inc(Number(offer.amount));
+        }
         return undefined;
       }
       case 'declined': {
         upstream.discard();
         // Proven that nothing moved; the facilitator's earlier "valid" is not kept (Payment.end).
-        await payment.end('declined');
+        await payment.end('declined', undefined, outcome.reason);
         ctx.outcome = 'settlement_failed';
         ctx.reason = outcome.reason;
         const header = encodeSettlementHeader(version, outcome.response, offer);
@@ -113,8 +120,8 @@ export const settle: Stage = {
       case 'failed': {
         upstream.discard();
         // Spent without paying us (canceled, or used elsewhere): it can never pay; end the claim.
-        const marked = payment.end('failed');
-        if (marked !== undefined) await marked;
+        await payment.end('failed', undefined, outcome.detail);
+        deps.recallIndex.delete(auth.nonce);
         ctx.outcome = 'settlement_failed';
         ctx.reason = REASON.settlementFailed;
         deps.log.warn(
@@ -126,7 +133,9 @@ export const settle: Stage = {
       }
       case 'unknown': {
         upstream.discard();
-        await payment.end('unknown', outcome.transaction);
+        await payment.end('unknown', outcome.transaction, outcome.detail);
+        // Its retry is answered from the record, whatever the time window or today's prices say.
+        if (deps.ledger !== undefined) deps.recallIndex.add(auth.nonce, ctx.replayKey);
         ctx.outcome = 'settlement_pending';
         ctx.reason = REASON.settlementPending;
         ctx.transaction = outcome.transaction;
@@ -159,6 +168,108 @@ export const settle: Stage = {
     }
   },
 };
+
+/**
+ * The write-ahead record, durable before any settle request leaves. A Reply when it cannot be
+ * written (503, the payment released: nothing was sent) or when the book already holds this
+ * authorization in a state a fresh settlement cannot follow (402).
+ */
+async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | undefined> {
+  const payment = ctx.payment!;
+  const upstream = ctx.upstream!;
+  const recalled = ctx.recalled;
+  let began;
+  try {
+    began = await payment.settling(
+      recalled?.record ??
+        recordFacts({
+          key: ctx.replayKey,
+          digest: ctx.digestOf(),
+          route: ctx.route!.id,
+          method: ctx.req.method ?? 'GET',
+          path: ctx.path + ctx.search,
+          offer: ctx.offer!,
+          payer: ctx.auth!.from,
+          nonce: ctx.auth!.nonce,
+          validBefore: ctx.auth!.validBefore,
+          request: facilitatorRequest(ctx, deps),
+        }),
+    );
+  } catch (err) {
+    upstream.discard();
+    await payment.release();
+    deps.log.error({ reqId: ctx.id, err }, 'ledger write failed: payment refused, nothing settled');
+    return ledgerUnavailableReply(ctx);
+  }
+  if (began.kind === 'settling') return undefined;
+  upstream.discard();
+  await payment.release();
+  ctx.outcome = 'replay';
+  ctx.reason = REASON.paymentAlreadyUsed;
+  deps.log.warn(
+    { reqId: ctx.id, state: began.state },
+    'the ledger already holds this authorization: not settled again',
+  );
+  return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+}
+
+/**
+ * A settled payment whose response never went out whole, retried with the same payment: served
+ * again without settling, at most `ledger.maxRedemptions` times (counted in the book, atomically).
+ */
+async function redeem(ctx: RequestContext, deps: Deps): Promise<Reply | undefined> {
+  const upstream = ctx.upstream!;
+  const { record, offer } = ctx.recalled!;
+  if (!shouldSettle(upstream.status)) {
+    ctx.outcome = 'upstream_status'; // passed through; nothing redeemed
+    return undefined;
+  }
+  const mode = ctx.route?.spec.settle;
+  if (mode?.mode === 'buffer') {
+    const body = await upstream.read(mode.maxBufferBytes);
+    if (typeof body === 'string') {
+      ctx.outcome = 'upstream_error';
+      ctx.reason = GATEWAY_REASON.upstreamUnavailable;
+      return errorReply(502, ctx.reason, 'upstream response could not be buffered');
+    }
+    ctx.bufferedBody = body;
+  }
+  if (ctx.clientGone) {
+    upstream.discard();
+    return clientGoneReply(ctx);
+  }
+  const ledger = deps.ledger!;
+  let counted = false;
+  try {
+    const max = deps.config.ledger === false ? 0 : deps.config.ledger.maxRedemptions;
+    const written = await ledger.redeem(record.key, max, Date.now());
+    counted = written.kind === 'changed' && written.changed;
+  } catch (err) {
+    upstream.discard();
+    deps.log.error({ reqId: ctx.id, err }, 'ledger write failed: redemption refused');
+    return ledgerUnavailableReply(ctx);
+  }
+  if (!counted) {
+    upstream.discard();
+    deps.recallIndex.delete(record.nonce);
+    ctx.outcome = 'replay';
+    ctx.reason = REASON.paymentAlreadyUsed;
+    return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+  }
+  ctx.outcome = 'redeemed';
+  ctx.transaction = record.transaction;
+  ctx.settlementHeader = encodeSettlementHeader(
+    ctx.payload!.x402Version,
+    {
+      success: true,
+      transaction: record.transaction ?? '',
+      network: record.network,
+      payer: record.payer,
+    },
+    offer,
+  );
+  return undefined;
+}
 
 /** One settle call; `settlement_pending` gets exactly one identical retry (the facilitator reconciles). */
 async function settleWithRetry(ctx: RequestContext, deps: Deps): Promise<SettleOutcome> {

@@ -8,7 +8,7 @@ import type { Stage, StageResult } from '../stage.js';
 import type { ClaimOutcome } from '../../verify/index.js';
 import { Payment } from '../../payment/index.js';
 import { facilitatorRequest } from '../facilitator-request.js';
-import { challengeReply, errorReply } from '../replies.js';
+import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import { REASON } from '../../x402/index.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
@@ -16,6 +16,10 @@ export const claim: Stage = {
   name: 'claim',
   paidOnly: true,
   run(ctx, deps) {
+    // A redemption takes no claim: the book counts it, atomically (settle.ts).
+    if (ctx.recalled?.mode === 'redeem') return undefined;
+    // Fail closed before the upstream runs: a payment the book cannot record is never settled.
+    if (deps.ledger !== undefined && !deps.ledger.writable) return ledgerUnavailableReply(ctx);
     const holdUntilSec = boundedValidBefore(ctx.auth!.validBefore, deps);
     const expiresAtMs = (holdUntilSec + deps.config.replay.marginSeconds) * 1000;
     const outcome = deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
@@ -34,16 +38,28 @@ function afterClaim(
 ): StageResult {
   switch (outcome.kind) {
     case 'claimed':
-    case 'resumed':
+    case 'resumed': {
+      // A recalled settlement is a resumed one, whatever this process's guard remembers.
+      const recorded = ctx.recalled?.record;
       ctx.payment = new Payment(deps, {
         key: ctx.replayKey,
         digestOf: ctx.digestOf,
         holdUntilSec,
-        resumed: outcome.kind === 'resumed',
-        priorTransaction: outcome.kind === 'resumed' ? outcome.transaction : undefined,
+        resumed: outcome.kind === 'resumed' || recorded !== undefined,
+        priorTransaction:
+          (outcome.kind === 'resumed' ? outcome.transaction : undefined) ?? recorded?.transaction,
       });
       return undefined;
+    }
     case 'used':
+      if (ctx.recalled !== undefined) {
+        // Another request is settling this very payment: one attempt in flight, never a 402.
+        ctx.outcome = 'settlement_pending';
+        ctx.reason = REASON.settlementPending;
+        return errorReply(503, REASON.settlementPending, 'settlement in progress: retry shortly', {
+          'retry-after': '2',
+        });
+      }
       ctx.outcome = 'replay';
       ctx.reason = REASON.paymentAlreadyUsed;
       return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
@@ -63,6 +79,7 @@ export const verify: Stage = {
   async run(ctx, deps) {
     // A resumed claim skips verify: its authorization may already be on-chain, which verify would
     // report as "nonce used". Settlement itself is the check.
+    if (ctx.recalled?.mode === 'redeem') return undefined;
     const payment = ctx.payment!;
     if (payment.facts.resumed) return undefined;
     const { metrics } = deps;

@@ -17,6 +17,24 @@ const KEY = '84532:0xasset:0xfrom:0xnonce';
 const DIGEST = 'digest-of-this-payload';
 const TX = `0x${'ab'.repeat(32)}`;
 const VALID = { isValid: true, payer: '0xfrom' } as const;
+/** The record the book would keep (no ledger in these tests: see payment.ledger.test.ts). */
+const FACTS = {
+  key: KEY,
+  digest: DIGEST,
+  x402Version: 2,
+  route: 'GET /v1/quote',
+  method: 'GET',
+  path: '/v1/quote',
+  network: 'eip155:84532',
+  asset: '0xasset',
+  decimals: 6,
+  payTo: '0xpayto',
+  payer: '0xfrom',
+  amount: '1000',
+  nonce: '0xnonce',
+  validBefore: 2_000_000_000,
+  request: '{}',
+} as const;
 const INVALID = { isValid: false, invalidReason: 'invalid_exact_evm_payload_signature' } as const;
 
 /** A claimed payment on fresh stores (resumed: after an earlier settlement went pending). */
@@ -31,7 +49,7 @@ function claimed(resumed = false) {
   const outcome = replay.claim(KEY, () => DIGEST, expiresAtMs);
   expect(outcome.kind).toBe(resumed ? 'resumed' : 'claimed');
   const payment = new Payment(
-    { replay, verifyCache },
+    { replay, verifyCache, ledger: undefined },
     {
       key: KEY,
       digestOf: () => DIGEST,
@@ -46,20 +64,20 @@ function claimed(resumed = false) {
 }
 
 /** Drive a fresh payment to `state` along the legal path. */
-function at(state: 'claimed' | 'verified' | 'forwarded' | 'settling') {
+async function at(state: 'claimed' | 'verified' | 'forwarded' | 'settling') {
   const s = claimed();
   if (state === 'claimed') return s;
   s.payment.recordVerdict(VALID);
   if (state === 'verified') return s;
   s.payment.forwarded();
   if (state === 'forwarded') return s;
-  s.payment.settling();
+  await s.payment.settling(FACTS);
   return s;
 }
 
 describe('Payment: the path of a paid request', () => {
   it('claimed → verified → forwarded → settling → settled: spent, a retry is refused as used', async () => {
-    const { payment, retry, verifyCache } = at('settling');
+    const { payment, retry, verifyCache } = await at('settling');
     await payment.end('settled', TX);
     expect(payment.state).toBe('settled');
     expect(payment.decided).toBe(true);
@@ -70,7 +88,7 @@ describe('Payment: the path of a paid request', () => {
   it.each(['claimed', 'verified', 'forwarded'] as const)(
     'released from %s: nothing moved, the retry claims afresh and meets the cached verdict',
     async (from) => {
-      const { payment, retry, verifyCache } = at(from);
+      const { payment, retry, verifyCache } = await at(from);
       if (from === 'claimed') payment.recordVerdict(INVALID);
       await payment.release();
       expect(payment.state).toBe('released');
@@ -80,7 +98,7 @@ describe('Payment: the path of a paid request', () => {
   );
 
   it('declined after settling: released for a retry, but the earlier "valid" is not cached', async () => {
-    const { payment, retry, verifyCache } = at('settling');
+    const { payment, retry, verifyCache } = await at('settling');
     await payment.end('declined');
     expect(payment.state).toBe('declined');
     expect(retry()).toEqual({ kind: 'claimed' });
@@ -88,14 +106,14 @@ describe('Payment: the path of a paid request', () => {
   });
 
   it('unknown after settling: kept pending with the hash; the same payload resumes it', async () => {
-    const { payment, retry } = at('settling');
+    const { payment, retry } = await at('settling');
     await payment.end('unknown', TX);
     expect(payment.state).toBe('unknown');
     expect(retry()).toEqual({ kind: 'resumed', transaction: TX });
   });
 
   it('failed after settling (proven on chain): spent, a retry is refused as used', async () => {
-    const { payment, retry } = at('settling');
+    const { payment, retry } = await at('settling');
     await payment.end('failed');
     expect(payment.state).toBe('failed');
     expect(retry()).toEqual({ kind: 'used' });
@@ -104,7 +122,7 @@ describe('Payment: the path of a paid request', () => {
 
 describe('Payment: delivery', () => {
   it('a settled payment whose response went out whole is delivered: decided and ended', async () => {
-    const { payment, retry } = at('settling');
+    const { payment, retry } = await at('settling');
     await payment.end('settled', TX);
     expect(payment.decided).toBe(true);
     expect(payment.ended).toBe(false); // settled, not delivered yet: what a refund report lists
@@ -115,7 +133,7 @@ describe('Payment: delivery', () => {
   });
 
   it('only a settled payment can be delivered', () => {
-    expect(() => at('forwarded').payment.delivered()).toThrow(IllegalTransitionError);
+    expect(() => claimed().payment.delivered()).toThrow(IllegalTransitionError);
   });
 });
 
@@ -137,7 +155,7 @@ describe('Payment: a resumed payment', () => {
   it('a decline keeps it pending (the earlier broadcast may land), with the earlier hash', async () => {
     const { payment, retry } = claimed(true);
     payment.forwarded();
-    payment.settling();
+    await payment.settling(FACTS);
     await payment.end('declined');
     expect(payment.state).toBe('unknown');
     expect(retry()).toEqual({ kind: 'resumed', transaction: TX });
@@ -146,21 +164,21 @@ describe('Payment: a resumed payment', () => {
 
 describe('Payment: the safety net', () => {
   it('abandoned before a settle request: released', async () => {
-    const { payment, retry } = at('forwarded');
+    const { payment, retry } = await at('forwarded');
     await payment.abandon(undefined);
     expect(payment.state).toBe('released');
     expect(retry()).toEqual({ kind: 'claimed' });
   });
 
   it('abandoned after a settle request: the money may have moved, kept pending', async () => {
-    const { payment, retry } = at('settling');
+    const { payment, retry } = await at('settling');
     await payment.abandon(TX);
     expect(payment.state).toBe('unknown');
     expect(retry()).toEqual({ kind: 'resumed', transaction: TX });
   });
 
   it('abandoning an ended payment changes nothing', async () => {
-    const { payment, retry } = at('settling');
+    const { payment, retry } = await at('settling');
     await payment.end('settled', TX);
     await payment.abandon(undefined);
     expect(payment.state).toBe('settled');
@@ -169,20 +187,24 @@ describe('Payment: the safety net', () => {
 });
 
 describe('Payment: illegal moves are refused', () => {
-  it('a fresh payment cannot be forwarded unverified, nor settle before it is forwarded', () => {
-    expect(() => at('claimed').payment.forwarded()).toThrow(IllegalTransitionError);
-    expect(() => at('verified').payment.settling()).toThrow(IllegalTransitionError);
+  it('a fresh payment cannot be forwarded unverified, nor settle before it is forwarded', async () => {
+    expect(() => claimed().payment.forwarded()).toThrow(IllegalTransitionError);
+    await expect((await at('verified')).payment.settling(FACTS)).rejects.toThrow(
+      IllegalTransitionError,
+    );
   });
 
   it('an ended payment cannot move or end again', async () => {
-    const { payment } = at('settling');
+    const { payment } = await at('settling');
     await payment.end('settled', TX);
-    expect(() => payment.end('unknown', TX)).toThrow(/settled → unknown/);
+    await expect(payment.end('unknown', TX)).rejects.toThrow(/settled → unknown/);
     expect(() => payment.release()).toThrow(IllegalTransitionError);
   });
 
-  it('a settlement outcome needs a settle request first', () => {
-    expect(() => at('forwarded').payment.end('settled', TX)).toThrow(IllegalTransitionError);
+  it('a settlement outcome needs a settle request first', async () => {
+    await expect((await at('forwarded')).payment.end('settled', TX)).rejects.toThrow(
+      IllegalTransitionError,
+    );
   });
 
   it('the end states have no way out', () => {

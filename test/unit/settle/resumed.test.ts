@@ -37,6 +37,7 @@ function chainSaying(verdict: TransferVerdict): ChainReader & { asked: TransferQ
       asked.push(q);
       return Promise.resolve(verdict);
     },
+    checkSettled: () => Promise.reject(new Error('not asked of a resumed settlement')),
   };
 }
 

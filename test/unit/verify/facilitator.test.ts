@@ -282,7 +282,11 @@ describe('HttpFacilitatorClient deadlines and sockets', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(await first).toMatchObject({ kind: 'unavailable', failure: 'timeout' });
     await new Promise((r) => setTimeout(r, 300));
-    expect(srv.seen.map((x) => x.url)).toEqual(['/verify']);
+    // The settle never reached the server. (The verify may have been sent twice: it is retried
+    // once on a socket error before any answer, and is free of side effects.)
+    const urls = srv.seen.map((x) => x.url);
+    expect(urls).toContain('/verify');
+    expect(urls).not.toContain('/settle');
   });
 
   it('reports a refused connection as network', async () => {

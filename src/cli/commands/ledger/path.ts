@@ -1,0 +1,35 @@
+/**
+ * Which ledger file a `ledger` subcommand works on: `--ledger PATH`, else the `ledger.sqlite.path`
+ * of the gateway's `--config FILE` (resolved against the config file's folder, as the gateway does).
+ */
+import { formatProblems, loadConfigFile } from '../../../config/index.js';
+import { UsageError } from '../../flags.js';
+import { LedgerProblem } from './problem.js';
+
+/** The flags that name the ledger file, as parsed by every subcommand. */
+export interface LedgerPathArgs {
+  /** `--ledger PATH`: the SQLite file itself; wins over `--config`. */
+  readonly ledger?: string | undefined;
+  /** `--config FILE` (`-c`): the gateway's config, whose `ledger.sqlite.path` names the file. */
+  readonly config?: string | undefined;
+}
+
+/**
+ * Throws a {@link UsageError} (exit 2) when no ledger is named, and a {@link LedgerProblem} (exit 1)
+ * when the config is invalid or says `ledger: false`.
+ */
+export async function ledgerPathFromArgs(args: LedgerPathArgs): Promise<string> {
+  if (args.ledger !== undefined) {
+    if (args.ledger.trim() === '') throw new UsageError('--ledger needs a path');
+    return args.ledger;
+  }
+  if (args.config === undefined) {
+    throw new UsageError('ledger commands need --ledger PATH or --config FILE');
+  }
+  const loaded = await loadConfigFile(args.config, process.env);
+  if (!loaded.ok) throw new LedgerProblem(formatProblems(loaded.problems, args.config));
+  if (loaded.config.ledger === false) {
+    throw new LedgerProblem(`${args.config} says ledger: false: there is no ledger to read`);
+  }
+  return loaded.config.ledger.sqlite.path;
+}

@@ -1,0 +1,30 @@
+/**
+ * Ledger: the book of record. Durable payment records behind a store interface (SQLite on one
+ * host, written by its own thread), their attempts and resolutions. It knows no payment rules:
+ * the payment lifecycle (src/payment/) decides, and writes here.
+ *
+ * This file is the folder's face: other folders import from here, never from a file inside.
+ */
+export {
+  type Attempt,
+  type LedgerRecord,
+  type LedgerState,
+  LEDGER_STATES,
+  PAID_STATES,
+  type PaymentFacts,
+  type RecordFilter,
+  type Resolution,
+  type RevenueTotal,
+  type StateChange,
+  UNRESOLVED_STATES,
+} from './record.js';
+export { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION } from './schema.js';
+export { SqliteBook, type WriteOp, type WriteResult } from './sqlite-book.js';
+export { SqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';
+export {
+  type LedgerErrorKind,
+  type LedgerHooks,
+  type LedgerStore,
+  LedgerUnavailableError,
+  type UnresolvedSummary,
+} from './store.js';

@@ -1,0 +1,468 @@
+/**
+ * The ledger's SQL, synchronous, on one better-sqlite3 connection. The gateway runs it inside a
+ * worker thread (sqlite-worker.ts), off the event loop; the `ledger` commands open it directly
+ * (the gateway may be stopped). WAL with `synchronous=FULL`: a committed record survives a crash
+ * and a power cut, and readers (`sqlite3 -readonly`, reports) never block the writer.
+ */
+import Database from 'better-sqlite3';
+import {
+  PAID_STATES,
+  UNRESOLVED_STATES,
+  type Attempt,
+  type LedgerRecord,
+  type LedgerState,
+  type PaymentFacts,
+  type RecordFilter,
+  type Resolution,
+  type RevenueTotal,
+  type StateChange,
+} from './record.js';
+import { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION } from './schema.js';
+
+/** One write, applied inside the batch's transaction (group commit). */
+export type WriteOp =
+  /** Write-ahead: the record is `settling` before the settle request is sent. */
+  | { readonly op: 'begin'; readonly facts: PaymentFacts; readonly at: number }
+  /** A payment that ended before `settling` (released, declined): kept for audit. */
+  | {
+      readonly op: 'audit';
+      readonly facts: PaymentFacts;
+      readonly state: LedgerState;
+      readonly at: number;
+    }
+  /** A state change; applied only when the record is in one of `from`. */
+  | {
+      readonly op: 'change';
+      readonly key: string;
+      readonly from: readonly LedgerState[];
+      readonly change: StateChange;
+      readonly by?: Resolution['by'];
+      readonly note?: string;
+    }
+  | { readonly op: 'attempt'; readonly attempt: Attempt }
+  /** One more redemption, if fewer than `max` so far. */
+  | { readonly op: 'redeem'; readonly key: string; readonly max: number; readonly at: number };
+
+/** What a write op answers. */
+export type WriteResult =
+  /**
+   * begin: the record is settling now; `from` is the state it left (undefined: a new record;
+   * released/declined: re-claimed; settling/unknown: a resumed settlement, already unresolved).
+   */
+  | { readonly kind: 'begun'; readonly from: LedgerState | undefined }
+  /** begin: the key holds a record in another state (it settled, or failed): not written. */
+  | { readonly kind: 'conflict'; readonly state: LedgerState }
+  /** change/redeem: whether the record moved, and the state it was in. */
+  | { readonly kind: 'changed'; readonly changed: boolean; readonly from: LedgerState | undefined }
+  | { readonly kind: 'done' };
+
+const PAID = new Set<LedgerState>(PAID_STATES);
+
+interface Row {
+  key: string;
+  state: LedgerState;
+  digest: string;
+  x402_version: number;
+  route: string;
+  method: string;
+  path: string;
+  network: string;
+  asset: string;
+  decimals: number;
+  pay_to: string;
+  payer: string;
+  amount: string;
+  nonce: string;
+  valid_before: number;
+  request: string;
+  tx: string | null;
+  created_at: number;
+  updated_at: number;
+  settled_at: number | null;
+  confirmed_at: number | null;
+  delivered_at: number | null;
+  redemptions: number;
+  detail: string | null;
+}
+
+export interface OpenOptions {
+  readonly readonly?: boolean;
+  /** ms to wait for another connection's lock before an error. Default 5 000. */
+  readonly busyTimeoutMs?: number;
+}
+
+export class SqliteBook {
+  readonly db: Database.Database;
+  readonly #stmts: ReturnType<typeof prepare>;
+
+  constructor(path: string, options: OpenOptions = {}) {
+    const readonly = options.readonly === true;
+    this.db = new Database(path, { readonly, fileMustExist: readonly });
+    try {
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5_000}`);
+      if (!readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+      }
+      migrate(this.db, readonly);
+      this.#stmts = prepare(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Apply writes in one transaction; each op in its own savepoint, so one bad op fails alone. */
+  write(ops: readonly WriteOp[]): Array<WriteResult | Error> {
+    const results: Array<WriteResult | Error> = [];
+    // IMMEDIATE: take the write lock first, so a second writer (an operator's `ledger resolve`
+    // beside a running gateway) waits out busy_timeout instead of failing half-way.
+    this.db
+      .transaction(() => {
+        for (const op of ops) {
+          try {
+            results.push(this.db.transaction(() => this.#apply(op))());
+          } catch (err) {
+            results.push(err instanceof Error ? err : new Error(String(err)));
+          }
+        }
+      })
+      .immediate();
+    return results;
+  }
+
+  #apply(op: WriteOp): WriteResult {
+    const s = this.#stmts;
+    switch (op.op) {
+      case 'begin': {
+        const f = op.facts;
+        const row = s.state.get(f.key) as { state: LedgerState; digest: string } | undefined;
+        if (row === undefined) {
+          s.insert.run(factsRow(f, 'settling', op.at));
+          return { kind: 'begun', from: undefined };
+        }
+        if (row.state === 'released' || row.state === 'declined') {
+          // The legal re-entry: released → claimed for the same authorization, now settling.
+          s.reopen.run({ ...factsRow(f, 'settling', op.at) });
+          return { kind: 'begun', from: row.state };
+        }
+        if ((row.state === 'settling' || row.state === 'unknown') && row.digest === f.digest) {
+          s.touch.run(op.at, f.key);
+          return { kind: 'begun', from: row.state };
+        }
+        return { kind: 'conflict', state: row.state };
+      }
+      case 'audit': {
+        const row = s.state.get(op.facts.key) as { state: LedgerState } | undefined;
+        if (row === undefined) s.insert.run(factsRow(op.facts, op.state, op.at));
+        else if (row.state === 'released' || row.state === 'declined') {
+          s.setState.run(op.state, op.at, op.facts.key);
+        }
+        return { kind: 'done' };
+      }
+      case 'change': {
+        const row = s.state.get(op.key) as { state: LedgerState } | undefined;
+        if (row === undefined || !op.from.includes(row.state)) {
+          return { kind: 'changed', changed: false, from: row?.state };
+        }
+        const c = op.change;
+        const at = c.at ?? Date.now();
+        s.change.run({
+          key: op.key,
+          state: c.state,
+          tx: c.transaction ?? null,
+          detail: c.detail ?? null,
+          at,
+          settled: PAID.has(c.state) ? at : null,
+          confirmed: c.state === 'confirmed' ? at : null,
+        });
+        if (op.by !== undefined) {
+          s.resolution.run(op.key, at, row.state, c.state, op.by, op.note ?? c.detail ?? '');
+        }
+        return { kind: 'changed', changed: true, from: row.state };
+      }
+      case 'attempt': {
+        const a = op.attempt;
+        s.attempt.run(
+          a.key,
+          a.requestId,
+          a.outcome,
+          a.status,
+          a.served ? 1 : 0,
+          a.delivered ? 1 : 0,
+          a.startedAt,
+          a.endedAt,
+        );
+        if (a.delivered) s.delivered.run(a.endedAt, a.key);
+        return { kind: 'done' };
+      }
+      case 'redeem': {
+        const row = s.state.get(op.key) as { state: LedgerState } | undefined;
+        const changed = s.redeem.run(op.at, op.key, op.max).changes === 1;
+        if (changed) {
+          s.resolution.run(op.key, op.at, row!.state, row!.state, 'redemption', 'served again');
+        }
+        return { kind: 'changed', changed, from: row?.state };
+      }
+    }
+  }
+
+  get(key: string): LedgerRecord | undefined {
+    const row = this.#stmts.get.get(key) as Row | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  list(filter: RecordFilter = {}): LedgerRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.states !== undefined) {
+      if (filter.states.length === 0) return [];
+      where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
+      args.push(...filter.states);
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?');
+      args.push(filter.since);
+    }
+    if (filter.undelivered === true) {
+      where.push(`state IN (${PAID_STATES.map(() => '?').join(',')}) AND delivered_at IS NULL`);
+      args.push(...PAID_STATES);
+    }
+    const sql =
+      `SELECT * FROM payments${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY created_at, key${
+        filter.limit !== undefined && Number.isFinite(filter.limit)
+          ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`
+          : ''
+      }`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toRecord);
+  }
+
+  /** Every record, oldest first, one at a time (exports of any size). */
+  *iterate(filter: { readonly since?: number } = {}): Generator<LedgerRecord> {
+    const rows = this.db
+      .prepare('SELECT * FROM payments WHERE created_at >= ? ORDER BY created_at, key')
+      .iterate(filter.since ?? 0) as IterableIterator<Row>;
+    for (const row of rows) yield toRecord(row);
+  }
+
+  attempts(key: string): Attempt[] {
+    return (this.#stmts.attempts.all(key) as AttemptRow[]).map((r) => ({
+      key: r.key,
+      requestId: r.request_id,
+      outcome: r.outcome,
+      status: r.status,
+      served: r.served === 1,
+      delivered: r.delivered === 1,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+    }));
+  }
+
+  resolutions(key: string): Resolution[] {
+    return (this.#stmts.resolutions.all(key) as ResolutionRow[]).map((r) => ({
+      key: r.key,
+      from: r.from_state,
+      to: r.to_state,
+      by: r.by,
+      note: r.note,
+      at: r.at,
+    }));
+  }
+
+  /** Settled money per (route, network, asset, payTo), summed as BigInt (never as a float). */
+  revenue(): RevenueTotal[] {
+    const rows = this.#stmts.paidAmounts.all(...PAID_STATES) as Array<{
+      route: string;
+      network: string;
+      asset: string;
+      pay_to: string;
+      amount: string;
+    }>;
+    const totals = new Map<string, { total: RevenueTotal; sum: bigint }>();
+    for (const r of rows) {
+      const id = `${r.route}\n${r.network}\n${r.asset}\n${r.pay_to}`;
+      let t = totals.get(id);
+      if (t === undefined) {
+        t = {
+          total: {
+            route: r.route,
+            network: r.network,
+            asset: r.asset,
+            payTo: r.pay_to,
+            amount: '0',
+            count: 0,
+          },
+          sum: 0n,
+        };
+        totals.set(id, t);
+      }
+      t.sum += BigInt(r.amount);
+      t.total = { ...t.total, count: t.total.count + 1 };
+    }
+    return [...totals.values()].map((t) => ({ ...t.total, amount: t.sum.toString() }));
+  }
+
+  /** Unresolved records per state, and the oldest one's creation time. */
+  unresolved(): { readonly counts: Record<string, number>; readonly oldestAt: number | undefined } {
+    const rows = this.#stmts.unresolved.all(...UNRESOLVED_STATES) as Array<{
+      state: string;
+      n: number;
+      oldest: number;
+    }>;
+    const counts: Record<string, number> = {};
+    let oldestAt: number | undefined;
+    for (const r of rows) {
+      counts[r.state] = r.n;
+      if (oldestAt === undefined || r.oldest < oldestAt) oldestAt = r.oldest;
+    }
+    return { counts, oldestAt };
+  }
+
+  /** An online, consistent copy (SQLite's backup API) while the gateway writes. */
+  backup(path: string): Promise<unknown> {
+    return this.db.backup(path);
+  }
+}
+
+interface AttemptRow {
+  key: string;
+  request_id: string;
+  outcome: string;
+  status: number;
+  served: number;
+  delivered: number;
+  started_at: number;
+  ended_at: number;
+}
+
+interface ResolutionRow {
+  key: string;
+  at: number;
+  from_state: LedgerState;
+  to_state: LedgerState;
+  by: Resolution['by'];
+  note: string;
+}
+
+function migrate(db: Database.Database, readonly: boolean): void {
+  const hasTable = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .get();
+  const found = hasTable
+    ? ((db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined)
+        ?.version ?? 0)
+    : 0;
+  if (found > SCHEMA_VERSION) throw new NewerSchemaError(found, SCHEMA_VERSION);
+  if (found === SCHEMA_VERSION) return;
+  if (readonly) {
+    throw new Error(
+      `the ledger's schema is version ${found}; this gateway writes ${SCHEMA_VERSION}: start the gateway once to migrate it`,
+    );
+  }
+  db.transaction(() => {
+    if (!hasTable) db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const m of MIGRATIONS) if (m.version > found) db.exec(m.sql);
+    db.prepare('DELETE FROM schema_version').run();
+    db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+  }).immediate();
+}
+
+function prepare(db: Database.Database) {
+  return {
+    state: db.prepare('SELECT state, digest FROM payments WHERE key = ?'),
+    get: db.prepare('SELECT * FROM payments WHERE key = ?'),
+    insert: db.prepare(`INSERT INTO payments (key, state, digest, x402_version, route, method, path,
+        network, asset, decimals, pay_to, payer, amount, nonce, valid_before, request, created_at,
+        updated_at)
+      VALUES (@key, @state, @digest, @x402Version, @route, @method, @path, @network, @asset,
+        @decimals, @payTo, @payer, @amount, @nonce, @validBefore, @request, @at, @at)`),
+    // A new authorization over the same key may differ in every fact: all of them are rewritten,
+    // and what the earlier, unpaid attempt learnt is cleared.
+    reopen: db.prepare(`UPDATE payments SET state = @state, digest = @digest,
+        x402_version = @x402Version, route = @route, method = @method, path = @path,
+        network = @network, asset = @asset, decimals = @decimals, pay_to = @payTo, payer = @payer,
+        amount = @amount, nonce = @nonce, valid_before = @validBefore, request = @request,
+        tx = NULL, settled_at = NULL, confirmed_at = NULL, delivered_at = NULL, redemptions = 0,
+        updated_at = @at, detail = NULL WHERE key = @key`),
+    touch: db.prepare('UPDATE payments SET updated_at = ? WHERE key = ?'),
+    setState: db.prepare('UPDATE payments SET state = ?, updated_at = ? WHERE key = ?'),
+    change: db.prepare(`UPDATE payments SET state = @state, tx = coalesce(@tx, tx),
+        detail = coalesce(@detail, detail), updated_at = @at,
+        settled_at = coalesce(settled_at, @settled), confirmed_at = coalesce(confirmed_at, @confirmed)
+      WHERE key = @key`),
+    resolution: db.prepare(
+      'INSERT INTO resolutions (key, at, from_state, to_state, by, note) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    attempt: db.prepare(`INSERT INTO attempts (key, request_id, outcome, status, served, delivered,
+        started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    delivered: db.prepare(
+      'UPDATE payments SET delivered_at = coalesce(delivered_at, ?) WHERE key = ?',
+    ),
+    redeem: db.prepare(`UPDATE payments SET redemptions = redemptions + 1, updated_at = ?
+      WHERE key = ? AND redemptions < ?`),
+    attempts: db.prepare('SELECT * FROM attempts WHERE key = ? ORDER BY id'),
+    resolutions: db.prepare('SELECT * FROM resolutions WHERE key = ? ORDER BY id'),
+    paidAmounts: db.prepare(
+      `SELECT route, network, asset, pay_to, amount FROM payments WHERE state IN (?, ?, ?)`,
+    ),
+    unresolved: db.prepare(
+      'SELECT state, count(*) AS n, min(created_at) AS oldest FROM payments WHERE state IN (?, ?) GROUP BY state',
+    ),
+  };
+}
+
+function factsRow(f: PaymentFacts, state: LedgerState, at: number): Record<string, unknown> {
+  return {
+    key: f.key,
+    state,
+    digest: f.digest,
+    x402Version: f.x402Version,
+    route: f.route,
+    method: f.method,
+    path: f.path,
+    network: f.network,
+    asset: f.asset,
+    decimals: f.decimals,
+    payTo: f.payTo,
+    payer: f.payer,
+    amount: f.amount,
+    nonce: f.nonce,
+    validBefore: f.validBefore,
+    request: f.request,
+    at,
+  };
+}
+
+function toRecord(r: Row): LedgerRecord {
+  return {
+    key: r.key,
+    state: r.state,
+    digest: r.digest,
+    x402Version: r.x402_version,
+    route: r.route,
+    method: r.method,
+    path: r.path,
+    network: r.network,
+    asset: r.asset,
+    decimals: r.decimals,
+    payTo: r.pay_to,
+    payer: r.payer,
+    amount: r.amount,
+    nonce: r.nonce,
+    validBefore: r.valid_before,
+    request: r.request,
+    transaction: r.tx ?? undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    settledAt: r.settled_at ?? undefined,
+    confirmedAt: r.confirmed_at ?? undefined,
+    deliveredAt: r.delivered_at ?? undefined,
+    redemptions: r.redemptions,
+    detail: r.detail ?? undefined,
+  };
+}

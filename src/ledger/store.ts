@@ -1,0 +1,96 @@
+/**
+ * The ledger's store interface: what the payment lifecycle, the reconciler and the operator
+ * commands need from a book of record. SQLite implements it for one host (sqlite-ledger.ts); a
+ * shared database can implement it for fleets. Every implementation passes the one conformance
+ * suite (test/helpers/ledger-conformance.ts).
+ *
+ * Awaited writes resolve only once durable: a caller that has the answer may act on it (send the
+ * settle request, count revenue). `audit` and `attempt` are appended with the next batch and never
+ * awaited: losing one in a crash loses a line of history, never money.
+ */
+import type {
+  Attempt,
+  LedgerRecord,
+  LedgerState,
+  PaymentFacts,
+  RecordFilter,
+  Resolution,
+  RevenueTotal,
+  StateChange,
+} from './record.js';
+import type { WriteResult } from './sqlite-book.js';
+
+export type { WriteResult };
+
+/** Which kind of trouble a ledger call met (the `kind` label of ledger_errors_total). */
+export type LedgerErrorKind = 'open' | 'write' | 'read' | 'unavailable';
+
+/** The ledger cannot answer: paid requests get 503, never a free pass. */
+export class LedgerUnavailableError extends Error {
+  readonly code = 'GW_ERR_LEDGER_UNAVAILABLE';
+  constructor(
+    message: string,
+    readonly kind: LedgerErrorKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LedgerUnavailableError';
+  }
+}
+
+export interface LedgerHooks {
+  /** Seconds from a durable write's request to its acknowledgement. */
+  onWrite?(seconds: number): void;
+  /**
+   * A record changed state through this store (a new record: `from` undefined). Lets a caller keep
+   * counts per state without asking the database.
+   */
+  onMove?(from: LedgerState | undefined, to: LedgerState): void;
+  onError?(kind: LedgerErrorKind, error: Error): void;
+}
+
+export interface UnresolvedSummary {
+  /** Records per unresolved state (`settling`, `unknown`). */
+  readonly counts: Readonly<Record<string, number>>;
+  /** Creation time (unix ms) of the oldest unresolved record. */
+  readonly oldestAt: number | undefined;
+}
+
+export interface LedgerStore {
+  /** `sqlite`, `memory`, …: for logs and readiness. */
+  readonly kind: string;
+  /** Where it lives (a file path), for logs. */
+  readonly location: string;
+  /** Open (migrating the schema forward, refusing a newer one). */
+  open(): Promise<void>;
+  /** Flush what is queued and close. */
+  close(): Promise<void>;
+  /** False while the store cannot write: the gateway answers paid requests 503. */
+  readonly writable: boolean;
+
+  /** Write-ahead: durable `settling` before any settle request is sent. */
+  begin(facts: PaymentFacts, at: number): Promise<WriteResult>;
+  /** Move a record that is in one of `from`; durable once resolved. */
+  change(
+    key: string,
+    from: readonly LedgerState[],
+    change: StateChange,
+    by?: Resolution['by'],
+    note?: string,
+  ): Promise<WriteResult>;
+  /** Count one redemption if fewer than `max` so far; durable once resolved. */
+  redeem(key: string, max: number, at: number): Promise<WriteResult>;
+  /** A payment that ended before settling (released, declined): appended with the next batch. */
+  audit(facts: PaymentFacts, state: LedgerState, at: number): void;
+  /** One request that touched a record: appended with the next batch. */
+  attempt(attempt: Attempt): void;
+
+  get(key: string): Promise<LedgerRecord | undefined>;
+  list(filter?: RecordFilter): Promise<LedgerRecord[]>;
+  attempts(key: string): Promise<Attempt[]>;
+  resolutions(key: string): Promise<Resolution[]>;
+  revenue(): Promise<RevenueTotal[]>;
+  unresolved(): Promise<UnresolvedSummary>;
+  /** An online, consistent copy at `path`. */
+  backup(path: string): Promise<void>;
+}

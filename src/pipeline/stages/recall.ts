@@ -1,0 +1,107 @@
+/**
+ * Stage 5: a retry of a payment the book holds is answered from its record, before any check that
+ * could turn it into a "pay again" 402: the record's own offer and request stand in for today's
+ * price table and time window. An unknown settlement resumes with the recorded `/settle` body; a
+ * settled one that never went out whole is redeemed; a delivered or failed one is refused.
+ * Nearly every request misses the index (one map lookup) and goes on.
+ */
+import type { RequestContext } from '../context.js';
+import type { Deps } from '../deps.js';
+import type { Stage, StageResult } from '../stage.js';
+import { challengeReply, ledgerUnavailableReply } from '../replies.js';
+import { recall as fromRecord } from '../../payment/index.js';
+import { PAID_STATES, type LedgerRecord } from '../../ledger/index.js';
+import { encodeSettlementHeader, REASON } from '../../x402/index.js';
+
+const PAID = new Set<string>(PAID_STATES);
+
+export const recall: Stage = {
+  name: 'recall',
+  paidOnly: true,
+  run(ctx, deps) {
+    const nonce = ctx.payload!.payload.authorization.nonce;
+    const key = deps.recallIndex.lookup(nonce);
+    return key === undefined ? undefined : answerFromRecord(ctx, deps, key, nonce);
+  },
+};
+
+async function answerFromRecord(
+  ctx: RequestContext,
+  deps: Deps,
+  key: string,
+  nonce: string,
+): Promise<StageResult> {
+  let record: LedgerRecord | undefined;
+  try {
+    record = await deps.ledger!.get(key);
+  } catch (err) {
+    deps.log.error(
+      { reqId: ctx.id, err },
+      'ledger read failed: a recorded payment cannot be answered',
+    );
+    return ledgerUnavailableReply(ctx);
+  }
+  // Not this payload (another signature over the same nonce): the normal path refuses it.
+  if (record === undefined || record.digest !== ctx.digestOf()) return undefined;
+  const recalled = fromRecord(record);
+  if (recalled === undefined) {
+    deps.log.error({ reqId: ctx.id, key }, 'a ledger record cannot be read back');
+    return undefined;
+  }
+  ctx.offer = recalled.offer;
+  ctx.facilitatorRequest = recalled.request;
+  ctx.auth = {
+    from: record.payer,
+    value: BigInt(record.amount),
+    validBefore: record.validBefore,
+    nonce: record.nonce,
+  };
+  ctx.payer = record.payer;
+  ctx.replayKey = record.key;
+  ctx.transaction = record.transaction;
+
+  if (record.state === 'settling' || record.state === 'unknown') {
+    ctx.recalled = { ...recalled, mode: 'settle' };
+    return undefined;
+  }
+  if (PAID.has(record.state)) {
+    if (redeemable(ctx, deps, record)) {
+      ctx.recalled = { ...recalled, mode: 'redeem' };
+      return undefined;
+    }
+    deps.recallIndex.delete(nonce);
+    ctx.outcome = 'replay';
+    ctx.reason = REASON.paymentAlreadyUsed;
+    return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+  }
+  deps.recallIndex.delete(nonce);
+  if (record.state === 'failed') {
+    ctx.outcome = 'settlement_failed';
+    ctx.reason = REASON.settlementFailed;
+    const header = encodeSettlementHeader(
+      ctx.payload!.x402Version,
+      {
+        success: false,
+        errorReason: REASON.settlementFailed,
+        transaction: '',
+        network: record.network,
+        payer: record.payer,
+      },
+      recalled.offer,
+    );
+    return challengeReply(ctx, deps, REASON.settlementFailed, { [header.name]: header.value });
+  }
+  return undefined; // released or declined: nothing moved, the payment may be used afresh
+}
+
+/** Same method and path, never delivered, within the window, and redemptions left. */
+function redeemable(ctx: RequestContext, deps: Deps, record: LedgerRecord): boolean {
+  const ledger = deps.config.ledger;
+  if (ledger === false || record.deliveredAt !== undefined) return false;
+  if (record.method !== (ctx.req.method ?? 'GET') || record.path !== ctx.path + ctx.search) {
+    return false;
+  }
+  const settledAt = record.settledAt ?? record.updatedAt;
+  if (Date.now() - settledAt > ledger.redeemWindowSeconds * 1000) return false;
+  return record.redemptions < ledger.maxRedemptions;
+}

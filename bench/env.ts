@@ -66,6 +66,7 @@ const ALL = [
   'ref-v2',
   'prototype',
   'gateway-base',
+  'gateway-noledger',
   'gateway',
 ];
 const SMOKE = ['direct', 'http-proxy', 'gateway'];

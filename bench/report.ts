@@ -16,6 +16,7 @@ export const BASELINES = [
   'ref-v2',
   'prototype',
   'gateway-base',
+  'gateway-noledger',
 ] as const;
 
 export interface Ratio {
@@ -35,6 +36,8 @@ function baselineScenario(base: string, row: Measurement): string | null {
     return 'free';
   // The base checkout of the gateway: the same scenario, so the ratio is branch ÷ base.
   if (base === 'gateway-base') return row.contender === 'gateway' ? row.scenario : null;
+  // The same build without its ledger: gateway ÷ gateway-noledger is what the ledger costs.
+  if (base === 'gateway-noledger') return row.contender === 'gateway' ? row.scenario : null;
   if (base === 'prototype') {
     // Like with like; the scale rows compare with the prototype's single route.
     const m = /^scale-\d+-(free|402)$/.exec(row.scenario);

@@ -10,6 +10,8 @@ export interface GatewayConfigInput {
   readonly routes: number;
   /** `log.level` ('' = leave the key out). */
   readonly logLevel: string;
+  /** The ledger's SQLite file, one per SUT process; false = `ledger: false`. */
+  readonly ledger: string | false;
 }
 
 export function gatewayYaml(c: GatewayConfigInput): string {
@@ -20,6 +22,11 @@ export function gatewayYaml(c: GatewayConfigInput): string {
     `upstream: "http://127.0.0.1:${c.upstreamPort}"`,
   ];
   if (c.logLevel !== '') lines.push(`log: { level: ${c.logLevel} }`);
+  lines.push(
+    c.ledger === false
+      ? 'ledger: false'
+      : `ledger: { sqlite: { path: ${JSON.stringify(c.ledger)} } }`,
+  );
   lines.push('routes:', '  "GET /free": 0', `  "GET /paid": "${PRICE}"`);
   // Scale: N routes with a parameter each; the last one is free, the others priced.
   for (let i = 0; i < c.routes; i++) {

@@ -52,12 +52,18 @@ async function start(h: Harness, opts: StartOptions = {}): Promise<Sut> {
   return startAt(h, entry(h), 'gateway', opts);
 }
 
+/** The same build with `ledger: false`: the ledger's cost is the gap between the two rows. */
+async function startWithoutLedger(h: Harness, opts: StartOptions = {}): Promise<Sut> {
+  return startAt(h, entry(h), 'gateway-noledger', opts, false);
+}
+
 /** The gateway whose entry script is `cli`, on a generated config. */
 async function startAt(
   h: Harness,
   cli: string,
   label: string,
   opts: StartOptions = {},
+  withLedger = true,
 ): Promise<Sut> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const file = path.join(h.tmp, `gateway-${port}.yaml`);
@@ -70,6 +76,8 @@ async function startAt(
       upstreamPort: h.upstreamPort,
       routes: opts.routes ?? 0,
       logLevel: h.env.gatewayLogLevel,
+      // A fresh book per SUT process: one run never restores another's records.
+      ledger: withLedger ? path.join(h.tmp, `gateway-${port}.sqlite`) : false,
     }),
   );
   const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? [] : RUNTIME_NODE_FLAGS;
@@ -125,4 +133,17 @@ export const gatewayBase: Contender = {
     return trialStart(() => startAt(h, cli, 'gateway-base'));
   },
   start: (h, opts) => startAt(h, h.env.baseGatewayCli, 'gateway-base', opts),
+};
+
+/** The gateway without its ledger (`ledger: false`), for the ledger's own cost in the same run. */
+export const gatewayNoLedger: Contender = {
+  name: 'gateway-noledger',
+  defaults: ['free', '402', 'paid-v2', 'paid-v1'],
+  supports: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow', 'paid-v1-slow'],
+  async prepare(h) {
+    const why = build(h);
+    if (why) return why;
+    return trialStart(() => startWithoutLedger(h));
+  },
+  start: startWithoutLedger,
 };

@@ -1,6 +1,6 @@
 /** All contenders by name, in the order they run. */
 import { direct } from './direct.js';
-import { gateway, gatewayBase } from './gateway.js';
+import { gateway, gatewayBase, gatewayNoLedger } from './gateway.js';
 import { nginx } from './nginx.js';
 import { httpProxy, undiciProxy } from './passthrough.js';
 import { prototype } from './prototype.js';
@@ -16,5 +16,6 @@ export const CONTENDERS: Readonly<Record<string, Contender>> = {
   'ref-v2': refV2,
   prototype,
   'gateway-base': gatewayBase,
+  'gateway-noledger': gatewayNoLedger,
   gateway,
 };

@@ -26,5 +26,6 @@ export {
   type LedgerHooks,
   type LedgerStore,
   LedgerUnavailableError,
+  moved,
   type UnresolvedSummary,
 } from './store.js';

@@ -137,5 +137,9 @@ export interface RecordFilter {
   readonly since?: number;
   /** Only settled payments never delivered (refund candidates). */
   readonly undelivered?: boolean;
+  /** Only authorizations with validBefore at or after this (unix seconds). */
+  readonly validBeforeFrom?: number;
+  /** Only these networks (CAIP-2). */
+  readonly networks?: readonly string[];
   readonly limit?: number;
 }

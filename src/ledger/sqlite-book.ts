@@ -224,6 +224,15 @@ export class SqliteBook {
       where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
       args.push(...filter.states);
     }
+    if (filter.networks !== undefined) {
+      if (filter.networks.length === 0) return [];
+      where.push(`network IN (${filter.networks.map(() => '?').join(',')})`);
+      args.push(...filter.networks);
+    }
+    if (filter.validBeforeFrom !== undefined) {
+      where.push('valid_before >= ?');
+      args.push(filter.validBeforeFrom);
+    }
     if (filter.since !== undefined) {
       where.push('created_at >= ?');
       args.push(filter.since);

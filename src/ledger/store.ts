@@ -22,6 +22,11 @@ import type { WriteResult } from './sqlite-book.js';
 
 export type { WriteResult };
 
+/** A change or redemption that moved its record (false: it was not in a state the write allowed). */
+export function moved(result: WriteResult): boolean {
+  return result.kind === 'changed' && result.changed;
+}
+
 /** Which kind of trouble a ledger call met (the `kind` label of ledger_errors_total). */
 export type LedgerErrorKind = 'open' | 'write' | 'read' | 'unavailable';
 

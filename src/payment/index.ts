@@ -22,3 +22,4 @@ export {
   type ReconcilerOptions,
 } from './reconcile.js';
 export { restoreFromLedger } from './restore.js';
+export { holdUntilSec, MAX_HOLD_SECONDS } from './hold.js';

@@ -17,7 +17,12 @@
  * a payment that ends before settling is appended for audit.
  * No HTTP objects: the stages adapt between the request and this.
  */
-import type { LedgerStore, LedgerState, PaymentFacts as RecordFacts } from '../ledger/index.js';
+import {
+  moved,
+  type LedgerState,
+  type LedgerStore,
+  type PaymentFacts as RecordFacts,
+} from '../ledger/index.js';
 import type { Awaitable, ReplayGuard, VerifyCache } from '../verify/index.js';
 import type { VerifyResponse } from '../x402/index.js';
 
@@ -84,6 +89,11 @@ export interface PaymentFacts {
   readonly resumed: boolean;
   /** That earlier settlement's transaction hash, when it gave one. */
   readonly priorTransaction: string | undefined;
+  /**
+   * The book's facts of this payment, built on demand: for the write-ahead record, or the audit
+   * row of a payment released after its upstream ran. Undefined without a ledger.
+   */
+  readonly recordOf?: (() => RecordFacts) | undefined;
 }
 
 const SETTLING: SettlingOutcome = Object.freeze({ kind: 'settling' });
@@ -139,12 +149,14 @@ export class Payment {
    * record is made durable first; this rejects (LedgerUnavailableError) when it cannot be, and the
    * payment stays `forwarded` for the caller to release: nothing was sent.
    */
-  async settling(record: RecordFacts): Promise<SettlingOutcome> {
+  async settling(): Promise<SettlingOutcome> {
     if (!TRANSITIONS[this.#state].includes('settling')) {
       throw new IllegalTransitionError(this.#state, 'settling');
     }
     const ledger = this.stores.ledger;
     if (ledger !== undefined) {
+      const record = this.facts.recordOf?.();
+      if (record === undefined) throw new Error('payment: a ledger needs the facts of its record');
       const written = await ledger.begin(record, Date.now());
       if (written.kind === 'conflict') return { kind: 'recorded', state: written.state };
       this.#record = record;
@@ -159,7 +171,13 @@ export class Payment {
    */
   release(): Awaitable<void> {
     if (this.facts.resumed) return this.#pending(undefined);
+    // The upstream ran for it (then failed, or the client left): kept for audit, never awaited.
+    // A verify refusal is not: it would let anyone with a bad signature write to the book.
+    const upstreamRan = this.#state === 'forwarded';
     this.#move('released');
+    if (upstreamRan && this.stores.ledger !== undefined && this.facts.recordOf !== undefined) {
+      this.stores.ledger.audit(this.facts.recordOf(), 'released', Date.now());
+    }
     const { key, digestOf, holdUntilSec } = this.facts;
     if (this.#verdict !== undefined) {
       this.stores.verifyCache.set(key, digestOf(), this.#verdict, holdUntilSec);
@@ -215,22 +233,10 @@ export class Payment {
         transaction,
         detail,
       });
-      return written.kind === 'changed' && written.changed;
+      return moved(written);
     } catch {
       // Counted by the ledger's hooks. The record stays unresolved, and the reconciler ends it.
       return false;
-    }
-  }
-
-  /**
-   * For audit: a payment that ended before `settling` (released or declined) is appended with the
-   * ledger's next batch. Never awaited: no money moved.
-   */
-  audit(record: RecordFacts): void {
-    const ledger = this.stores.ledger;
-    if (ledger === undefined || this.#record !== undefined) return;
-    if (this.#state === 'released' || this.#state === 'declined') {
-      ledger.audit(record, this.#state, Date.now());
     }
   }
 

@@ -15,7 +15,7 @@
 import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
 import type { ChainReader, TransferQuery } from '../chains/index.js';
-import type { LedgerRecord, LedgerState, LedgerStore } from '../ledger/index.js';
+import { moved, type LedgerRecord, type LedgerState, type LedgerStore } from '../ledger/index.js';
 import type { ReplayGuard } from '../verify/index.js';
 import type { RecallIndex } from './recall-index.js';
 
@@ -96,7 +96,13 @@ export class Reconciler {
       waiting: 0,
       no_rpc: 0,
     };
-    const records = await this.o.ledger.list({ states: ['settling', 'unknown', 'settled'] });
+    // Settled records wait for confirmations only where a chain can be read: on a network without
+    // an RPC they would be listed again on every pass, forever.
+    const networks = [...this.o.chains.keys()];
+    const records = [
+      ...(await this.o.ledger.list({ states: OPEN })),
+      ...(await this.o.ledger.list({ states: ['settled'], networks })),
+    ];
     const now = (this.o.now ?? Date.now)();
     for (const record of records) {
       if (record.state === 'settling' && now - record.updatedAt < graceMs) continue;
@@ -193,10 +199,6 @@ export class Reconciler {
         return 'unresolved';
     }
   }
-}
-
-function moved(w: { readonly kind: string; readonly changed?: boolean }): boolean {
-  return w.kind === 'changed' && w.changed === true;
 }
 
 function transferQuery(r: LedgerRecord): TransferQuery {

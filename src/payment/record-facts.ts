@@ -19,7 +19,9 @@ export interface SettlementFacts {
   readonly payer: string;
   readonly nonce: string;
   readonly validBefore: number;
-  readonly request: FacilitatorRequest;
+  readonly x402Version: number;
+  /** The `/settle` body as sent (verify/facilitator.ts `requestBody`, serialised once). */
+  readonly request: string;
 }
 
 /** The record's facts, fixed when its settlement begins. */
@@ -27,7 +29,7 @@ export function recordFacts(f: SettlementFacts): RecordFacts {
   return {
     key: f.key,
     digest: f.digest,
-    x402Version: f.request.x402Version,
+    x402Version: f.x402Version,
     route: f.route,
     method: f.method,
     path: f.path,
@@ -41,7 +43,7 @@ export function recordFacts(f: SettlementFacts): RecordFacts {
     nonce: f.nonce.toLowerCase(),
     // A client may sign up to uint256 max: the record keeps what a number holds exactly.
     validBefore: Math.min(f.validBefore, Number.MAX_SAFE_INTEGER),
-    request: JSON.stringify(f.request),
+    request: f.request,
   };
 }
 

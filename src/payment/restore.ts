@@ -4,8 +4,9 @@
  * recall index (answered from the record); settled ones are spent until they expire, and those
  * never delivered may be redeemed; failed ones are refused.
  */
-import type { LedgerStore } from '../ledger/index.js';
+import type { LedgerRecord, LedgerStore } from '../ledger/index.js';
 import type { ReplayGuard } from '../verify/index.js';
+import { holdUntilSec, MAX_HOLD_SECONDS } from './hold.js';
 import type { RecallIndex } from './recall-index.js';
 
 export interface RestoreOptions {
@@ -18,41 +19,43 @@ export interface RestoreOptions {
   readonly nowMs: number;
 }
 
-/** The longest a claim is held (verify stage's bound on validBefore), seconds. */
-const MAX_HOLD_SECONDS = 86_400;
-
 export async function restoreFromLedger(o: RestoreOptions): Promise<{ readonly restored: number }> {
-  const horizonMs = (MAX_HOLD_SECONDS + o.marginSeconds + o.redeemWindowSeconds) * 1000;
-  // Unresolved records however old (the money may still move); the others within the horizon.
-  const records = [
-    ...(await o.ledger.list({ states: ['settling', 'unknown'] })),
-    ...(await o.ledger.list({
-      states: ['settled', 'confirmed', 'disputed', 'failed'],
-      since: o.nowMs - horizonMs,
-    })),
-  ];
+  const nowSec = o.nowMs / 1000;
+  const { ledger } = o;
   let restored = 0;
-  for (const r of records) {
-    const holdUntilMs =
-      (Math.min(r.validBefore, o.nowMs / 1000 + MAX_HOLD_SECONDS) + o.marginSeconds) * 1000;
-    const unresolved = r.state === 'settling' || r.state === 'unknown';
-    const redeemable =
-      r.deliveredAt === undefined &&
-      r.state !== 'failed' &&
-      !unresolved &&
-      o.nowMs - (r.settledAt ?? r.updatedAt) <= o.redeemWindowSeconds * 1000;
-    if (unresolved || redeemable || r.state === 'failed') o.recallIndex.add(r.nonce, r.key);
-    // An unresolved record is kept however old: the money may still move.
-    if (holdUntilMs <= o.nowMs && !unresolved) continue;
+  const hold = async (r: LedgerRecord, pending: boolean): Promise<void> => {
+    const holdUntilMs = (holdUntilSec(r.validBefore, nowSec) + o.marginSeconds) * 1000;
+    // An unresolved record is held however old: the money may still move.
     const claimed = await o.replay.claim(
       r.key,
       () => r.digest,
       Math.max(holdUntilMs, o.nowMs + 60_000),
     );
-    if (claimed.kind !== 'claimed') continue;
-    if (unresolved) await o.replay.markPending(r.key, r.transaction, r.digest);
+    if (claimed.kind !== 'claimed') return;
+    if (pending) await o.replay.markPending(r.key, r.transaction, r.digest);
     else await o.replay.markSettled(r.key, r.transaction ?? '');
     restored++;
+  };
+  // Each query reads only what it needs: a busy book holds far more records than any of these.
+  for (const r of await ledger.list({ states: ['settling', 'unknown'] })) {
+    o.recallIndex.add(r.nonce, r.key);
+    await hold(r, true);
+  }
+  // Spent while a replay of them could still be offered (validBefore + margin ahead).
+  for (const r of await ledger.list({
+    states: ['settled', 'confirmed', 'disputed', 'failed'],
+    validBeforeFrom: Math.floor(nowSec) - o.marginSeconds,
+  })) {
+    if (r.state === 'failed') o.recallIndex.add(r.nonce, r.key);
+    await hold(r, false);
+  }
+  // Settled, never delivered, within the redeem window: their retry is served again.
+  const windowMs = o.redeemWindowSeconds * 1000;
+  for (const r of await ledger.list({
+    undelivered: true,
+    since: o.nowMs - windowMs - MAX_HOLD_SECONDS * 1000,
+  })) {
+    if (o.nowMs - (r.settledAt ?? r.updatedAt) <= windowMs) o.recallIndex.add(r.nonce, r.key);
   }
   return { restored };
 }

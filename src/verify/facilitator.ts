@@ -144,11 +144,11 @@ export class HttpFacilitatorClient implements FacilitatorClient {
   }
 
   verify(request: FacilitatorRequest): Promise<FacilitatorResult<VerifyResponse>> {
-    return this.#call(this.#verify, serialize(request));
+    return this.#call(this.#verify, requestBody(request));
   }
 
   settle(request: FacilitatorRequest): Promise<FacilitatorResult<SettleResponse>> {
-    return this.#call(this.#settle, serialize(request));
+    return this.#call(this.#settle, requestBody(request));
   }
 
   supported(): Promise<FacilitatorResult<SupportedResponse>> {
@@ -327,11 +327,12 @@ function describeError(err: NodeJS.ErrnoException): string {
  *
  * The text is what `JSON.stringify(request)` gives for the builder's key order, but the
  * requirements' part is kept per requirements object: the same object serves every payment of an
- * offer, so only the payload is serialised per request.
+ * offer, so only the payload is serialised per request. The ledger keeps this same text as the
+ * record's request (one serialisation per payment, whichever facilitator is configured).
  */
 const bodies = new WeakMap<FacilitatorRequest, string>();
 const requirementTexts = new WeakMap<object, string>();
-function serialize(request: FacilitatorRequest): string {
+export function requestBody(request: FacilitatorRequest): string {
   let body = bodies.get(request);
   if (body === undefined) {
     const requirements = request.paymentRequirements;

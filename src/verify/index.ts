@@ -4,7 +4,7 @@
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
 export { LruVerifyCache, verifyDigest } from './cache.js';
-export { HttpFacilitatorClient } from './facilitator.js';
+export { HttpFacilitatorClient, requestBody } from './facilitator.js';
 export { watchFacilitatorSupport } from './readiness.js';
 export { InMemoryReplayGuard } from './replay.js';
 export { replayKey } from './replay-key.js';

@@ -754,6 +754,27 @@ export function ledgerConformance(
         ).toEqual(['k4-confirmed']);
       });
 
+      it('filters by network', async () => {
+        await fill();
+        const other = paymentFacts({ network: 'eip155:8453' });
+        await store.begin(other, T0 + 9);
+        expect(names(await store.list({ networks: ['eip155:8453'] }))).toHaveLength(1);
+        expect((await store.list({ networks: ['eip155:8453'] }))[0]?.key).toBe(other.key);
+        expect(await store.list({ networks: [] })).toEqual([]);
+        expect(await store.list({ networks: ['eip155:84532'] })).toHaveLength(7);
+      });
+
+      it('filters by validBefore', async () => {
+        const early = paymentFacts({ validBefore: 1_000 });
+        const late = paymentFacts({ validBefore: 2_000 });
+        await store.begin(early, T0);
+        await store.begin(late, T0 + 1);
+        expect((await store.list({ validBeforeFrom: 1_500 })).map((r) => r.key)).toEqual([
+          late.key,
+        ]);
+        expect(await store.list({ validBeforeFrom: 1_000 })).toHaveLength(2);
+      });
+
       it('returns whole records', async () => {
         const keys = await fill();
         const listed = await store.list({ states: ['settled'] });

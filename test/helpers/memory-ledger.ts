@@ -212,6 +212,8 @@ export class MemoryLedger implements LedgerStore {
         (r) =>
           (filter.states === undefined || filter.states.includes(r.state)) &&
           (filter.since === undefined || r.createdAt >= filter.since) &&
+          (filter.networks === undefined || filter.networks.includes(r.network)) &&
+          (filter.validBeforeFrom === undefined || r.validBefore >= filter.validBeforeFrom) &&
           (filter.undelivered !== true || (PAID.has(r.state) && r.deliveredAt === undefined)),
       );
       rows.sort(

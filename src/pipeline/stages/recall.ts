@@ -65,17 +65,21 @@ async function answerFromRecord(
     return undefined;
   }
   if (PAID.has(record.state)) {
-    if (redeemable(ctx, deps, record)) {
+    const verdict = redemption(ctx, deps, record);
+    if (verdict === 'redeem') {
       ctx.recalled = { ...recalled, mode: 'redeem' };
       return undefined;
     }
-    deps.recallIndex.delete(nonce);
+    // Spent for good; a retry of another request keeps its chance on the right one.
+    if (verdict === 'spent') deps.recallIndex.delete(nonce);
     ctx.outcome = 'replay';
     ctx.reason = REASON.paymentAlreadyUsed;
     return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
   }
   deps.recallIndex.delete(nonce);
   if (record.state === 'failed') {
+    // The first retry to meet a failure decided elsewhere (the reconciler) hears it; later ones
+    // meet a spent authorization, as after a failure decided in a request (settle.ts).
     ctx.outcome = 'settlement_failed';
     ctx.reason = REASON.settlementFailed;
     const header = encodeSettlementHeader(
@@ -94,14 +98,20 @@ async function answerFromRecord(
   return undefined; // released or declined: nothing moved, the payment may be used afresh
 }
 
-/** Same method and path, never delivered, within the window, and redemptions left. */
-function redeemable(ctx: RequestContext, deps: Deps, record: LedgerRecord): boolean {
+/**
+ * `redeem`: never delivered, within the window, redemptions left, and the same method and path.
+ * `spent`: delivered, or out of window or redemptions. `other`: a different request.
+ */
+function redemption(
+  ctx: RequestContext,
+  deps: Deps,
+  record: LedgerRecord,
+): 'redeem' | 'spent' | 'other' {
   const ledger = deps.config.ledger;
-  if (ledger === false || record.deliveredAt !== undefined) return false;
-  if (record.method !== (ctx.req.method ?? 'GET') || record.path !== ctx.path + ctx.search) {
-    return false;
-  }
+  if (ledger === false || record.deliveredAt !== undefined) return 'spent';
   const settledAt = record.settledAt ?? record.updatedAt;
-  if (Date.now() - settledAt > ledger.redeemWindowSeconds * 1000) return false;
-  return record.redemptions < ledger.maxRedemptions;
+  if (Date.now() - settledAt > ledger.redeemWindowSeconds * 1000) return 'spent';
+  if (record.redemptions >= ledger.maxRedemptions) return 'spent';
+  const same = record.method === (ctx.req.method ?? 'GET') && record.path === ctx.path + ctx.search;
+  return same ? 'redeem' : 'other';
 }

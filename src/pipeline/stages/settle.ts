@@ -17,7 +17,7 @@ import {
   type SettleOutcome,
   shouldSettle,
 } from '../../settle/index.js';
-import { recordFacts } from '../../payment/index.js';
+import { moved } from '../../ledger/index.js';
 import type { Address, Hex } from 'viem';
 import type { FacilitatorResult } from '../../verify/index.js';
 import {
@@ -32,35 +32,16 @@ export const settle: Stage = {
   name: 'settle',
   paidOnly: true,
   async run(ctx, deps) {
+    let held = holdResponse(ctx);
+    if (held instanceof Promise) held = await held;
+    if (held !== PAY) {
+      // Nothing is charged: a fresh payment is released (its signature stays usable).
+      await ctx.payment?.release();
+      return held === PASS ? undefined : held;
+    }
     if (ctx.recalled?.mode === 'redeem') return redeem(ctx, deps);
-    const upstream = ctx.upstream!;
     const payment = ctx.payment!;
-    if (!shouldSettle(upstream.status)) {
-      // The upstream failed: the client is not charged and may reuse the signature.
-      await payment.release();
-      ctx.outcome = 'upstream_status';
-      return undefined;
-    }
-    const mode = ctx.route!.spec.settle;
-    if (mode.mode === 'buffer') {
-      const body = await upstream.read(mode.maxBufferBytes);
-      if (typeof body === 'string') {
-        await payment.release();
-        ctx.outcome = 'upstream_error';
-        ctx.reason =
-          body === 'too_large'
-            ? GATEWAY_REASON.upstreamResponseTooLarge
-            : GATEWAY_REASON.upstreamUnavailable;
-        return errorReply(502, ctx.reason, 'upstream response could not be buffered');
-      }
-      ctx.bufferedBody = body;
-    }
-    if (ctx.clientGone) {
-      upstream.discard();
-      await payment.release();
-      return clientGoneReply(ctx);
-    }
-
+    const upstream = ctx.upstream!;
     const offer = ctx.offer!;
     const auth = ctx.auth!;
     const refused = await writeAhead(ctx, deps);
@@ -121,6 +102,7 @@ export const settle: Stage = {
         upstream.discard();
         // Spent without paying us (canceled, or used elsewhere): it can never pay; end the claim.
         await payment.end('failed', undefined, outcome.detail);
+        // This answer tells the failure; a later retry meets a spent authorization (already used).
         deps.recallIndex.delete(auth.nonce);
         ctx.outcome = 'settlement_failed';
         ctx.reason = REASON.settlementFailed;
@@ -169,6 +151,46 @@ export const settle: Stage = {
   },
 };
 
+const PAY = Symbol('pay');
+const PASS = Symbol('pass');
+
+/**
+ * The upstream's response, held until the money is decided. PAY: it may be paid for (status < 400,
+ * buffered whole if the route asks, the client still there). PASS: the upstream failed, its answer
+ * goes through unpaid. Otherwise the Reply that ends the request; nothing is charged on either.
+ */
+function holdResponse(ctx: RequestContext): Held | Promise<Held> {
+  if (!shouldSettle(ctx.upstream!.status)) {
+    ctx.outcome = 'upstream_status';
+    return PASS;
+  }
+  const mode = ctx.route!.spec.settle;
+  // Only a buffered route waits here: the default path spends no promise on it.
+  return mode.mode === 'buffer' ? buffered(ctx, mode.maxBufferBytes) : whileClientStays(ctx);
+}
+
+type Held = typeof PAY | typeof PASS | Reply;
+
+async function buffered(ctx: RequestContext, maxBytes: number): Promise<Held> {
+  const body = await ctx.upstream!.read(maxBytes);
+  if (typeof body === 'string') {
+    ctx.outcome = 'upstream_error';
+    ctx.reason =
+      body === 'too_large'
+        ? GATEWAY_REASON.upstreamResponseTooLarge
+        : GATEWAY_REASON.upstreamUnavailable;
+    return errorReply(502, ctx.reason, 'upstream response could not be buffered');
+  }
+  ctx.bufferedBody = body;
+  return whileClientStays(ctx);
+}
+
+function whileClientStays(ctx: RequestContext): Held {
+  if (!ctx.clientGone) return PAY;
+  ctx.upstream!.discard();
+  return clientGoneReply(ctx);
+}
+
 /**
  * The write-ahead record, durable before any settle request leaves. A Reply when it cannot be
  * written (503, the payment released: nothing was sent) or when the book already holds this
@@ -177,24 +199,9 @@ export const settle: Stage = {
 async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | undefined> {
   const payment = ctx.payment!;
   const upstream = ctx.upstream!;
-  const recalled = ctx.recalled;
   let began;
   try {
-    began = await payment.settling(
-      recalled?.record ??
-        recordFacts({
-          key: ctx.replayKey,
-          digest: ctx.digestOf(),
-          route: ctx.route!.id,
-          method: ctx.req.method ?? 'GET',
-          path: ctx.path + ctx.search,
-          offer: ctx.offer!,
-          payer: ctx.auth!.from,
-          nonce: ctx.auth!.nonce,
-          validBefore: ctx.auth!.validBefore,
-          request: facilitatorRequest(ctx, deps),
-        }),
-    );
+    began = await payment.settling();
   } catch (err) {
     upstream.discard();
     await payment.release();
@@ -220,30 +227,12 @@ async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | unde
 async function redeem(ctx: RequestContext, deps: Deps): Promise<Reply | undefined> {
   const upstream = ctx.upstream!;
   const { record, offer } = ctx.recalled!;
-  if (!shouldSettle(upstream.status)) {
-    ctx.outcome = 'upstream_status'; // passed through; nothing redeemed
-    return undefined;
-  }
-  const mode = ctx.route?.spec.settle;
-  if (mode?.mode === 'buffer') {
-    const body = await upstream.read(mode.maxBufferBytes);
-    if (typeof body === 'string') {
-      ctx.outcome = 'upstream_error';
-      ctx.reason = GATEWAY_REASON.upstreamUnavailable;
-      return errorReply(502, ctx.reason, 'upstream response could not be buffered');
-    }
-    ctx.bufferedBody = body;
-  }
-  if (ctx.clientGone) {
-    upstream.discard();
-    return clientGoneReply(ctx);
-  }
   const ledger = deps.ledger!;
   let counted = false;
   try {
     const max = deps.config.ledger === false ? 0 : deps.config.ledger.maxRedemptions;
     const written = await ledger.redeem(record.key, max, Date.now());
-    counted = written.kind === 'changed' && written.changed;
+    counted = moved(written);
   } catch (err) {
     upstream.discard();
     deps.log.error({ reqId: ctx.id, err }, 'ledger write failed: redemption refused');

@@ -6,8 +6,9 @@ import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Stage, StageResult } from '../stage.js';
 import type { ClaimOutcome } from '../../verify/index.js';
-import { Payment } from '../../payment/index.js';
+import { holdUntilSec, Payment } from '../../payment/index.js';
 import { facilitatorRequest } from '../facilitator-request.js';
+import { settlementRecord } from '../settlement-record.js';
 import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import { REASON } from '../../x402/index.js';
 
@@ -20,13 +21,13 @@ export const claim: Stage = {
     if (ctx.recalled?.mode === 'redeem') return undefined;
     // Fail closed before the upstream runs: a payment the book cannot record is never settled.
     if (deps.ledger !== undefined && !deps.ledger.writable) return ledgerUnavailableReply(ctx);
-    const holdUntilSec = boundedValidBefore(ctx.auth!.validBefore, deps);
-    const expiresAtMs = (holdUntilSec + deps.config.replay.marginSeconds) * 1000;
+    const holdUntil = holdUntilSec(ctx.auth!.validBefore, deps.nowSec());
+    const expiresAtMs = (holdUntil + deps.config.replay.marginSeconds) * 1000;
     const outcome = deps.replay.claim(ctx.replayKey, ctx.digestOf, expiresAtMs);
     // An in-memory guard answers at once: no promise, no microtask on every paid request.
     return outcome instanceof Promise
-      ? outcome.then((answered) => afterClaim(ctx, deps, answered, holdUntilSec))
-      : afterClaim(ctx, deps, outcome, holdUntilSec);
+      ? outcome.then((answered) => afterClaim(ctx, deps, answered, holdUntil))
+      : afterClaim(ctx, deps, outcome, holdUntil);
   },
 };
 
@@ -48,6 +49,7 @@ function afterClaim(
         resumed: outcome.kind === 'resumed' || recorded !== undefined,
         priorTransaction:
           (outcome.kind === 'resumed' ? outcome.transaction : undefined) ?? recorded?.transaction,
+        recordOf: deps.ledger === undefined ? undefined : () => settlementRecord(ctx, deps),
       });
       return undefined;
     }
@@ -128,12 +130,3 @@ export const verify: Stage = {
     return challengeReply(ctx, deps, ctx.reason);
   },
 };
-
-/**
- * A client may sign validBefore up to uint256 max. Records and cache entries are bounded to a day:
- * past that, the chain's own nonce check (seen by verify) still refuses a replay.
- */
-const MAX_HOLD_SECONDS = 86_400;
-export function boundedValidBefore(validBefore: number, deps: Deps): number {
-  return Math.min(validBefore, deps.nowSec() + MAX_HOLD_SECONDS);
-}

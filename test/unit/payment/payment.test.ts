@@ -17,7 +17,7 @@ const KEY = '84532:0xasset:0xfrom:0xnonce';
 const DIGEST = 'digest-of-this-payload';
 const TX = `0x${'ab'.repeat(32)}`;
 const VALID = { isValid: true, payer: '0xfrom' } as const;
-/** The record the book would keep (no ledger in these tests: see payment.ledger.test.ts). */
+/** The record the book would keep (these tests run without a ledger). */
 const FACTS = {
   key: KEY,
   digest: DIGEST,
@@ -56,6 +56,7 @@ function claimed(resumed = false) {
       holdUntilSec: Math.floor(Date.now() / 1000) + 300,
       resumed,
       priorTransaction: resumed ? TX : undefined,
+      recordOf: () => FACTS,
     },
   );
   /** What a retry with the same signature meets now. */
@@ -71,7 +72,7 @@ async function at(state: 'claimed' | 'verified' | 'forwarded' | 'settling') {
   if (state === 'verified') return s;
   s.payment.forwarded();
   if (state === 'forwarded') return s;
-  await s.payment.settling(FACTS);
+  await s.payment.settling();
   return s;
 }
 
@@ -155,7 +156,7 @@ describe('Payment: a resumed payment', () => {
   it('a decline keeps it pending (the earlier broadcast may land), with the earlier hash', async () => {
     const { payment, retry } = claimed(true);
     payment.forwarded();
-    await payment.settling(FACTS);
+    await payment.settling();
     await payment.end('declined');
     expect(payment.state).toBe('unknown');
     expect(retry()).toEqual({ kind: 'resumed', transaction: TX });
@@ -189,9 +190,7 @@ describe('Payment: the safety net', () => {
 describe('Payment: illegal moves are refused', () => {
   it('a fresh payment cannot be forwarded unverified, nor settle before it is forwarded', async () => {
     expect(() => claimed().payment.forwarded()).toThrow(IllegalTransitionError);
-    await expect((await at('verified')).payment.settling(FACTS)).rejects.toThrow(
-      IllegalTransitionError,
-    );
+    await expect((await at('verified')).payment.settling()).rejects.toThrow(IllegalTransitionError);
   });
 
   it('an ended payment cannot move or end again', async () => {

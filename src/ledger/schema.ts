@@ -15,7 +15,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 1,
     sql: `
 CREATE TABLE payments (
-  key           TEXT PRIMARY KEY,
+  id            INTEGER PRIMARY KEY,
+  key           TEXT NOT NULL UNIQUE,
   state         TEXT NOT NULL CHECK (state IN
                   ('released','declined','settling','unknown','settled','confirmed','disputed','failed')),
   digest        TEXT NOT NULL,
@@ -44,10 +45,10 @@ CREATE TABLE payments (
 CREATE INDEX payments_open ON payments (state, created_at)
   WHERE state IN ('settling', 'unknown', 'settled');
 CREATE INDEX payments_created ON payments (created_at);
-CREATE INDEX payments_payer ON payments (payer, route);
 
 CREATE TABLE attempts (
   id          INTEGER PRIMARY KEY,
+  payment_id  INTEGER,  -- payments.id; null for an attempt whose key has no record
   key         TEXT NOT NULL,
   request_id  TEXT NOT NULL,
   outcome     TEXT NOT NULL,
@@ -57,7 +58,7 @@ CREATE TABLE attempts (
   started_at  INTEGER NOT NULL,
   ended_at    INTEGER NOT NULL
 );
-CREATE INDEX attempts_key ON attempts (key);
+CREATE INDEX attempts_payment ON attempts (payment_id);
 
 CREATE TABLE resolutions (
   id          INTEGER PRIMARY KEY,

@@ -29,6 +29,10 @@ import {
 
 /** After the writer thread died, wait this long before starting another. */
 const RESPAWN_AFTER_MS = 1_000;
+/** Under load, at most one message to the writer per this many ms (see #schedule). */
+const POST_WINDOW_MS = 1;
+/** The longest an unanswered op (attempt, audit row) waits for a message to ride with. */
+const LAZY_FLUSH_MS = 20;
 
 interface Waiter {
   readonly resolve: (value: unknown) => void;
@@ -56,7 +60,11 @@ export class SqliteLedger implements LedgerStore {
   readonly #waiters = new Map<number, Waiter>();
   #outIds: number[] = [];
   #outOps: Op[] = [];
-  #flushScheduled = false;
+  /** A flush for an answered op is scheduled (setImmediate, or the post window's timer). */
+  #urgent = false;
+  /** A flush only for unanswered ops (attempts, audit rows) is scheduled. */
+  #lazy: NodeJS.Timeout | undefined = undefined;
+  #lastPost = -Infinity;
 
   constructor(options: SqliteLedgerOptions) {
     this.location = options.path;
@@ -172,19 +180,37 @@ export class SqliteLedger implements LedgerStore {
     const id = answer ? this.#nextId++ : 0;
     this.#outIds.push(id);
     this.#outOps.push(op);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flush);
-    }
+    this.#schedule(answer);
     if (!answer) return undefined;
     return new Promise((resolve, reject) => {
       this.#waiters.set(id, { resolve, reject, started: performance.now(), write, to });
     });
   }
 
+  /**
+   * Each message to the writer costs the event loop several µs whatever it carries, so ops are
+   * sent in batches: an answered op goes with the next turn of the loop, or, under load, at most
+   * every POST_WINDOW_MS; an unanswered one (an attempt, an audit row) waits for the next answered
+   * op's message, or at most LAZY_FLUSH_MS.
+   */
+  #schedule(urgent: boolean): void {
+    if (this.#urgent) return;
+    if (!urgent) {
+      this.#lazy ??= setTimeout(this.#flush, LAZY_FLUSH_MS);
+      return;
+    }
+    this.#urgent = true;
+    const wait = this.#lastPost + POST_WINDOW_MS - performance.now();
+    if (wait >= 1) setTimeout(this.#flush, wait);
+    else setImmediate(this.#flush);
+  }
+
   readonly #flush = (): void => {
-    this.#flushScheduled = false;
+    this.#urgent = false;
+    clearTimeout(this.#lazy);
+    this.#lazy = undefined;
     if (this.#outOps.length === 0) return;
+    this.#lastPost = performance.now();
     const ids = this.#outIds;
     const ops = this.#outOps;
     this.#outIds = [];

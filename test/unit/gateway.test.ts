@@ -6,10 +6,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/types.js';
 import { buildGateway, GatewayStartError, lifecycle } from '../../src/gateway.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const ledgerDir = tempDir();
+afterAll(() => ledgerDir.remove());
 
 const PAY_TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 const quiet = pino({ level: 'silent' });
@@ -19,6 +23,8 @@ function config(facilitator: string): GatewayConfig {
     `${facilitator}\npayment:\n  network: base-sepolia\n  payTo: "${PAY_TO}"\nupstream: http://127.0.0.1:9\nroutes:\n  "GET /v1/quote": "$0.001"\n`,
     {},
     'test.yaml',
+    // The ledger's default file beside the config: a folder of this test's, never the repo's.
+    { baseDir: ledgerDir.path },
   );
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   return loaded.config;

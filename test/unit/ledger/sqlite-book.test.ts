@@ -58,10 +58,9 @@ describe('SqliteBook', () => {
   }
 
   const EXPECTED_SCHEMA = [
-    'index attempts_key',
+    'index attempts_payment',
     'index payments_created',
     'index payments_open',
-    'index payments_payer',
     'index resolutions_key',
     'table attempts',
     'table payments',

@@ -12,16 +12,20 @@ import { UsageError } from './flags.js';
 const HELP = `x402-gateway — pay-per-call (x402) reverse proxy
 
 Usage:
-  x402-gateway [start] --config FILE     start the gateway
+  x402-gateway [start] --config FILE [--ledger PATH]
+                                         start the gateway (--ledger: the book's file, instead of
+                                         the config's ledger.sqlite.path)
   x402-gateway validate --config FILE    check a config file: print every problem, exit 1; or exit 0
   x402-gateway facilitator --rpc URL --key KEY [--port N] [--host H]
                                          serve the built-in facilitator over HTTP (/verify, /settle, /supported)
-  x402-gateway dev [--config FILE]       npm start: local devnet + built-in facilitator + demo API + gateway
+  x402-gateway dev [--config FILE] [--ledger PATH]
+                                         npm start: local devnet + built-in facilitator + demo API +
+                                         gateway, on a fresh ledger in a temporary folder (printed)
   x402-gateway devnet [--chain base-sepolia|base] [--port N] [--facilitator-port N]
                                          only the local devnet (anvil with EIP-3009 USDC), printed details
   x402-gateway pay URL [--key K] [--rpc URL] [--max AMOUNT] [--v1]
                                          pay for one call as a client and show the receipt and balances
-  x402-gateway ledger report|export|resolve|backup --ledger PATH …
+  x402-gateway ledger report|export|resolve|backup (--ledger PATH | --config FILE) …
                                          the book of record: reports, exports, an operator's
                                          resolution, online backup (see "Ledger" below)
   x402-gateway --help                    this text

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,12 @@ afterAll(async () => {
  * `start` on a config written to `name` (the test upstream and facilitator, plus `extra` lines; a
  * priced /v1/quote unless `extra` brings its own routes), once it says where it listens.
  */
-async function startGateway(name: string, extra: string[], nodeArgs: string[] = []) {
+async function startGateway(
+  name: string,
+  extra: string[],
+  nodeArgs: string[] = [],
+  args: string[] = [],
+) {
   const file = join(dir, name);
   const routes = extra.includes('routes:') ? [] : ['routes:', '  "GET /v1/quote": "$0.001"'];
   writeFileSync(
@@ -55,7 +60,7 @@ async function startGateway(name: string, extra: string[], nodeArgs: string[] = 
       '',
     ].join('\n'),
   );
-  const run = runCli(['--config', file], {}, nodeArgs);
+  const run = runCli(['--config', file, ...args], {}, nodeArgs);
   const deadline = Date.now() + 15_000;
   while (!/listening on (http:\/\/\S+)/.test(run.out()) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
@@ -133,6 +138,25 @@ describe('x402-gateway CLI', () => {
     const out = run.out() + run.err();
     expect(out).toContain('a fault escaped every handler');
     expect(out).toContain('injected fault');
+  });
+
+  it('start --ledger PATH keeps the book there, not beside the config', async () => {
+    // A folder of its own: other tests here start gateways whose books sit beside their configs.
+    mkdirSync(join(dir, 'flag', 'data'), { recursive: true });
+    const ledger = join(dir, 'flag', 'data', 'book.sqlite');
+    const { run } = await startGateway('flag/gateway.yaml', [], [], ['--ledger', ledger]);
+    expect(existsSync(ledger)).toBe(true);
+    expect(existsSync(join(dir, 'flag', 'x402-ledger.sqlite'))).toBe(false);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('start --ledger with ledger: false in the config is a usage error (exit 2)', async () => {
+    const file = join(dir, 'no-ledger.yaml');
+    writeFileSync(file, 'upstream: http://127.0.0.1:1\nledger: false\nroutes:\n  "GET /a": 0\n');
+    const run = runCli(['start', '--config', file, '--ledger', join(dir, 'x.sqlite')]);
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toMatch(/contradicts ledger: false/);
   });
 
   it('refuses to start on an unknown flag with exit code 2', async () => {

@@ -12,6 +12,12 @@ export async function runStartCommand(args: readonly string[]): Promise<number> 
   const loaded = await loadConfigArg('start', args);
   if (!loaded.ok) return loaded.exitCode;
   const ledger = ledgerFlag(args);
+  if (ledger !== undefined && loaded.config.ledger === false) {
+    process.stderr.write(
+      `start: --ledger ${ledger} contradicts ledger: false in ${loaded.path}: drop one of them\n`,
+    );
+    return 2;
+  }
   // --ledger PATH puts the book where a deployment keeps its data (the Docker image: /data).
   const config =
     ledger === undefined || loaded.config.ledger === false

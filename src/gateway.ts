@@ -32,7 +32,14 @@ import {
   type LedgerErrorKind,
   type LedgerStore,
 } from './ledger/index.js';
-import { RECONCILE_OUTCOMES, RecallIndex, Reconciler, restoreFromLedger } from './payment/index.js';
+import {
+  CreditIndex,
+  RECONCILE_OUTCOMES,
+  RecallIndex,
+  Reconciler,
+  restoreFromLedger,
+  type PassSummary,
+} from './payment/index.js';
 import { createPriceTable, type PricedRoute } from './pricing/index.js';
 import { createForwarder } from './proxy/index.js';
 import {
@@ -74,6 +81,11 @@ export interface Gateway {
   readonly routes: readonly PricedRoute[];
   /** What the stages are given; tests reach the parts through it. */
   readonly deps: Deps;
+  /**
+   * One reconciliation pass now (a pass already running is joined), then the unresolved gauges
+   * re-read; undefined with `ledger: false`. The admin listener's `POST /ledger/reconcile`.
+   */
+  readonly reconcile: (() => Promise<PassSummary>) | undefined;
   /** Bring every part up, in the order above. A failure stops what had started and rejects. */
   start(): Promise<void>;
   /** Take every part down in reverse order and release sockets. Idempotent. */
@@ -102,15 +114,16 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const facilitator: BuiltFacilitator = options.facilitator
     ? { client: options.facilitator, start: () => Promise.resolve(), chain: () => undefined }
     : buildFacilitator(config);
-  // A chain lookup runs inside a request (a resumed settlement): bounded like a settle call.
-  const chainDeadlineMs = config.facilitator.settleTimeoutMs;
-  const chains = new Map<string, ChainReader>();
-  for (const [network, rpcUrl] of Object.entries(config.rpcUrls)) {
-    chains.set(network, createChainReader({ rpcUrl, deadlineMs: chainDeadlineMs }));
-  }
+  const chains = createChainReaders(config);
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
   const recallIndex = new RecallIndex();
   const ledger = buildLedger(config, metrics, log);
+  const credits =
+    ledger === undefined || config.ledger === false
+      ? undefined
+      : new CreditIndex(config.ledger.redeemWindowSeconds * 1000, {
+          onGrant: () => metrics.credits.labels('granted').inc(),
+        });
   const forwarder = createForwarder({
     target: config.upstream,
     timeoutMs: config.upstreamTimeoutMs,
@@ -124,6 +137,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     replay,
     ledger,
     recallIndex,
+    credits,
+    // The reconciler is built below; a request only calls this once the gateway listens.
+    resolveUnknown: credits === undefined ? undefined : (key) => reconciler!.resolve(key),
     verifyCache: new LruVerifyCache({
       maxEntries: config.verifyCache.maxEntries,
       negativeTtlMs: config.verifyCache.negativeTtlMs,
@@ -159,9 +175,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           ledger,
           chains,
           confirmations: config.ledger.confirmations,
-          // A settling record younger than a whole settle call may still be in its request.
-          settlingGraceMs: config.facilitator.settleTimeoutMs * 2 + 5_000,
+          settlingGraceMs: settlingGraceMs(config),
           recallIndex,
+          credits,
           replay,
           log,
           onSettled: (r) =>
@@ -186,16 +202,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     {
       name: 'chain readers',
       start: () => {
-        const own = facilitator.chain();
-        if (own !== undefined && !chains.has(own.network)) {
-          chains.set(
-            own.network,
-            createChainReader({ rpcUrl: own.rpcUrl, deadlineMs: chainDeadlineMs }),
-          );
-        }
-        const priced = new Set(prices.routes.flatMap((r) => r.offers.map((o) => o.network.caip2)));
-        for (const network of priced) {
-          if (chains.has(network)) continue;
+        addOwnChain(chains, config, facilitator.chain());
+        for (const network of networksWithoutReader(prices.routes, chains)) {
           log.warn(
             { network },
             'no rpcUrls entry for a priced network: a settlement a facilitator leaves unknown stays settlement_pending',
@@ -218,6 +226,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           ledger,
           replay,
           recallIndex,
+          credits,
           marginSeconds: config.replay.marginSeconds,
           redeemWindowSeconds: config.ledger.redeemWindowSeconds,
           nowMs: Date.now(),
@@ -266,8 +275,61 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     inFlight,
     routes: prices.routes,
     deps,
+    reconcile:
+      reconciler === undefined
+        ? undefined
+        : async () => {
+            const summary = await reconciler.pass();
+            await refreshOldest(ledger!, metrics);
+            return summary;
+          },
     ...lifecycle(services, log),
   };
+}
+
+/**
+ * The chain readers `rpcUrls` names, one per CAIP-2 network. The built-in facilitator's own chain
+ * is added by {@link addOwnChain} once its chain id is known. Shared with `ledger reconcile`, which
+ * reads the chain for a stopped gateway as the gateway would.
+ */
+export function createChainReaders(config: GatewayConfig): Map<string, ChainReader> {
+  const chains = new Map<string, ChainReader>();
+  for (const [network, rpcUrl] of Object.entries(config.rpcUrls)) {
+    chains.set(network, createChainReader({ rpcUrl, deadlineMs: chainDeadlineMs(config) }));
+  }
+  return chains;
+}
+
+/** The built-in facilitator's chain, read through its RPC unless `rpcUrls` names that network. */
+export function addOwnChain(
+  chains: Map<string, ChainReader>,
+  config: GatewayConfig,
+  own: { readonly network: string; readonly rpcUrl: string } | undefined,
+): void {
+  if (own === undefined || chains.has(own.network)) return;
+  chains.set(
+    own.network,
+    createChainReader({ rpcUrl: own.rpcUrl, deadlineMs: chainDeadlineMs(config) }),
+  );
+}
+
+/** The priced networks no chain reader reads: a settlement left unknown there stays unknown. */
+export function networksWithoutReader(
+  routes: readonly PricedRoute[],
+  chains: ReadonlyMap<string, ChainReader>,
+): string[] {
+  const priced = new Set(routes.flatMap((r) => r.offers.map((o) => o.network.caip2)));
+  return [...priced].filter((network) => !chains.has(network));
+}
+
+/** A chain lookup runs inside a request (a resumed settlement): bounded like a settle call. */
+function chainDeadlineMs(config: GatewayConfig): number {
+  return config.facilitator.settleTimeoutMs;
+}
+
+/** A settling record younger than a whole settle call may still be in its request. */
+export function settlingGraceMs(config: GatewayConfig): number {
+  return config.facilitator.settleTimeoutMs * 2 + 5_000;
 }
 
 /** How long start-up waits for the first reconciliation pass before listening anyway. */

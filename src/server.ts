@@ -82,7 +82,9 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
         `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
-  const admin = createAdminServer(gateway.metrics.registry, gateway.readiness);
+  const admin = createAdminServer(gateway.metrics.registry, gateway.readiness, {
+    reconcile: gateway.reconcile,
+  });
 
   try {
     await Promise.all([listen(server, config.server.listen), listen(admin, config.server.admin)]);

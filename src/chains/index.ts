@@ -23,6 +23,7 @@ export {
   isWellKnownTestKey,
   TestKeyRefusedError,
 } from './test-keys.js';
+export { readNetwork } from './chain-id.js';
 export {
   createChainReader,
   type ChainReader,

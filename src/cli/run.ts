@@ -25,9 +25,11 @@ Usage:
                                          only the local devnet (anvil with EIP-3009 USDC), printed details
   x402-gateway pay URL [--key K] [--rpc URL] [--max AMOUNT] [--v1]
                                          pay for one call as a client and show the receipt and balances
-  x402-gateway ledger report|export|resolve|backup (--ledger PATH | --config FILE) …
+  x402-gateway ledger report|export|resolve|backup|reconcile (--ledger PATH | --config FILE) …
+  x402-gateway ledger reconcile --admin URL
                                          the book of record: reports, exports, an operator's
-                                         resolution, online backup (see "Ledger" below)
+                                         resolution, online backup, a reconciliation pass with the
+                                         chain (offline, or by a running gateway; see "Ledger" below)
   x402-gateway --help                    this text
 
 Options:

@@ -423,8 +423,10 @@ function prepare(db: Database.Database) {
     delivered: db.prepare(
       'UPDATE payments SET delivered_at = coalesce(delivered_at, ?) WHERE key = ?',
     ),
+    // Only a payment our transfer paid (not a disputed one) whose response never went out whole.
     redeem: db.prepare(`UPDATE payments SET redemptions = redemptions + 1, updated_at = ?
-      WHERE key = ? AND redemptions < ?`),
+      WHERE key = ? AND redemptions < ? AND delivered_at IS NULL
+        AND state IN ('settled', 'confirmed')`),
     // Through the payment's id (indexed), and the rare attempt with no record (null id, indexed too).
     attempts: db.prepare(`SELECT * FROM attempts
       WHERE payment_id = (SELECT id FROM payments WHERE key = @key)

@@ -83,7 +83,10 @@ export interface LedgerStore {
     by?: Resolution['by'],
     note?: string,
   ): Promise<WriteResult>;
-  /** Count one redemption if fewer than `max` so far; durable once resolved. */
+  /**
+   * Count one redemption (a response served again for a settled payment: its retry, or a credit)
+   * if it is settled or confirmed, never delivered, and has fewer than `max`; durable once resolved.
+   */
   redeem(key: string, max: number, at: number): Promise<WriteResult>;
   /** A payment that ended before settling (released, declined): appended with the next batch. */
   audit(facts: PaymentFacts, state: LedgerState, at: number): void;

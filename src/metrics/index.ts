@@ -1,8 +1,9 @@
 /**
- * Metrics: the Prometheus registry and series, and the admin listener (/metrics, /healthz, /readyz).
+ * Metrics: the Prometheus registry and series, and the admin listener (/metrics, /healthz, /readyz,
+ * POST /ledger/reconcile).
  *
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
 export { createMetrics, type GatewayMetrics } from './registry.js';
-export { createAdminServer, type Readiness } from './server.js';
+export { type AdminActions, createAdminServer, type Readiness } from './server.js';
 export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';

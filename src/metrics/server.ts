@@ -2,6 +2,9 @@
  * The admin listener: /metrics, /healthz and /readyz, on their own address so the paying side never
  * exposes them. /readyz turns 200 once config is loaded and the facilitator's /supported answered;
  * a later facilitator blip shows in metrics, it does not flip readiness.
+ *
+ * `POST /ledger/reconcile` runs one pass of the gateway's own reconciler (joining one under way)
+ * and answers `{"outcomes":{…}}`, the pass's count per outcome; 404 without a ledger.
  */
 import http from 'node:http';
 import type { Registry } from 'prom-client';
@@ -16,9 +19,25 @@ export interface Readiness {
   paid?: () => { readonly ready: boolean; readonly detail: string };
 }
 
-export function createAdminServer(registry: Registry, readiness: Readiness): http.Server {
+/** What the operator can ask of the running gateway through the admin listener. */
+export interface AdminActions {
+  /** One reconciliation pass (joined if one is under way): its count per outcome. */
+  readonly reconcile?: (() => Promise<Readonly<Record<string, number>>>) | undefined;
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+
+export function createAdminServer(
+  registry: Registry,
+  readiness: Readiness,
+  actions: AdminActions = {},
+): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/ledger/reconcile') {
+      reconcile(req, res, actions.reconcile);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -42,4 +61,29 @@ export function createAdminServer(registry: Registry, readiness: Readiness): htt
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     }
   });
+}
+
+function reconcile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  run: AdminActions['reconcile'],
+): void {
+  req.resume(); // a body, if any, means nothing here
+  if (run === undefined) {
+    res.writeHead(404, JSON_TYPE).end('{"error":"no ledger (ledger: false)"}');
+    return;
+  }
+  if (req.method !== 'POST') {
+    res.writeHead(405, { allow: 'POST' }).end();
+    return;
+  }
+  run().then(
+    (outcomes) => res.writeHead(200, JSON_TYPE).end(JSON.stringify({ outcomes })),
+    (err: unknown) =>
+      res.writeHead(500, JSON_TYPE).end(
+        JSON.stringify({
+          error: `reconciliation pass failed: ${err instanceof Error ? err.message : String(err)}`,
+        }),
+      ),
+  );
 }

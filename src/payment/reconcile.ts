@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { ChainReader, TransferQuery } from '../chains/index.js';
 import { moved, type LedgerRecord, type LedgerState, type LedgerStore } from '../ledger/index.js';
 import type { ReplayGuard } from '../verify/index.js';
+import type { CreditIndex } from './credits.js';
 import type { RecallIndex } from './recall-index.js';
 
 export type ReconcileOutcome =
@@ -40,6 +41,8 @@ export interface ReconcilerOptions {
   /** A `settling` record younger than this may still be in its request: left alone. */
   readonly settlingGraceMs: number;
   readonly recallIndex: RecallIndex;
+  /** A record settled here and never delivered is owed a response: a credit for its payer. */
+  readonly credits?: CreditIndex | undefined;
   /** This process's replay guard: a record settled or failed here is spent there too. */
   readonly replay: ReplayGuard;
   /** A record this pass moved to settled: count its revenue. */
@@ -70,6 +73,22 @@ export class Reconciler {
       },
     );
     return this.#running;
+  }
+
+  /**
+   * One `unknown` record, now: the visit a pass would make (a new payment of its payer is about to
+   * settle, and this one may have landed: pipeline/paid-earlier.ts). A `settling` record is left alone:
+   * its request may still be running. Undefined when there was nothing to visit.
+   */
+  async resolve(key: string): Promise<ReconcileOutcome | undefined> {
+    const record = await this.o.ledger.get(key);
+    if (record?.state !== 'unknown') {
+      if (record !== undefined && record.state !== 'settling') this.o.credits?.forget(key);
+      return undefined;
+    }
+    const outcome = await this.#visit(record);
+    this.o.onOutcome(outcome);
+    return outcome;
   }
 
   /** Passes every `intervalMs` from now on (the first one is the caller's). */
@@ -169,8 +188,16 @@ export class Reconciler {
         if (!moved(w)) return 'unresolved';
         await this.o.replay.markSettled(record.key, verdict.transaction);
         this.o.onSettled(record);
-        // Its retry is served (redeemed), unless a response already went out whole.
-        if (record.deliveredAt === undefined) this.o.recallIndex.add(record.nonce, record.key);
+        // Its retry is served (redeemed), and a new payment of its payer is served through it
+        // (a credit), unless a response already went out whole.
+        if (record.deliveredAt === undefined) {
+          this.o.recallIndex.add(record.nonce, record.key);
+          this.o.credits?.grant({
+            ...record,
+            transaction: verdict.transaction,
+            settledAt: (this.o.now ?? Date.now)(),
+          });
+        }
         log.info({ key: record.key, tx: verdict.transaction }, 'reconciled: settled on chain');
         return 'settled';
       }
@@ -184,6 +211,7 @@ export class Reconciler {
         if (!moved(w)) return 'unresolved';
         await this.o.replay.markSettled(record.key, '');
         this.o.recallIndex.add(record.nonce, record.key);
+        this.o.credits?.forget(record.key);
         log.info({ key: record.key, detail: verdict.detail }, 'reconciled: failed on chain');
         return 'failed';
       }

@@ -2,17 +2,21 @@
  * At start-up, before the gateway listens: what this process must remember of the book. Unresolved
  * records are pending again in the replay guard (their same-payload retry resumes) and in the
  * recall index (answered from the record); settled ones are spent until they expire, and those
- * never delivered may be redeemed; failed ones are refused.
+ * never delivered may be redeemed, or credited to a new payment of their payer (credits.ts); failed
+ * ones are refused.
  */
 import type { LedgerRecord, LedgerStore } from '../ledger/index.js';
 import type { ReplayGuard } from '../verify/index.js';
 import { holdUntilSec, MAX_HOLD_SECONDS } from './hold.js';
+import type { CreditIndex } from './credits.js';
 import type { RecallIndex } from './recall-index.js';
 
 export interface RestoreOptions {
   readonly ledger: LedgerStore;
   readonly replay: ReplayGuard;
   readonly recallIndex: RecallIndex;
+  /** Settled, undelivered payments owed a response, and unknown ones that may become so. */
+  readonly credits?: CreditIndex | undefined;
   /** Kept claims outlive validBefore by this margin, seconds (`replay.marginSeconds`). */
   readonly marginSeconds: number;
   readonly redeemWindowSeconds: number;
@@ -39,6 +43,7 @@ export async function restoreFromLedger(o: RestoreOptions): Promise<{ readonly r
   // Each query reads only what it needs: a busy book holds far more records than any of these.
   for (const r of await ledger.list({ states: ['settling', 'unknown'] })) {
     o.recallIndex.add(r.nonce, r.key);
+    o.credits?.addUnknown(r, r.key);
     await hold(r, true);
   }
   // Spent while a replay of them could still be offered (validBefore + margin ahead).
@@ -55,7 +60,10 @@ export async function restoreFromLedger(o: RestoreOptions): Promise<{ readonly r
     undelivered: true,
     since: o.nowMs - windowMs - MAX_HOLD_SECONDS * 1000,
   })) {
-    if (o.nowMs - (r.settledAt ?? r.updatedAt) <= windowMs) o.recallIndex.add(r.nonce, r.key);
+    const settledAt = r.settledAt ?? r.updatedAt;
+    if (o.nowMs - settledAt > windowMs) continue;
+    o.recallIndex.add(r.nonce, r.key);
+    if (r.state !== 'disputed') o.credits?.grant({ ...r, settledAt });
   }
   return { restored };
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../proxy/index.js';
 import type { PricedRoute } from '../pricing/index.js';
 import { type FacilitatorRequest, verifyDigest } from '../verify/index.js';
-import type { Payment, Recalled } from '../payment/index.js';
+import type { Credit, Payment, Recalled } from '../payment/index.js';
 import type { Offer, PaymentPayload } from '../x402/index.js';
 
 /** Bounded set of outcome labels (metrics and logs). */
@@ -26,6 +26,7 @@ export type Outcome =
   | 'settlement_failed'
   | 'settlement_pending'
   | 'redeemed' // a settled, undelivered payment served again without settling
+  | 'credited' // a new payment verified, not settled: served through the payer's credit
   | 'ledger_unavailable'
   | 'overloaded'
   | 'client_gone'
@@ -72,6 +73,8 @@ export class RequestContext {
    * recorded request; `redeem` serves a settled, undelivered payment again without settling.
    */
   recalled: (Recalled & { readonly mode: 'settle' | 'redeem' }) | undefined = undefined;
+  /** The earlier settlement this request was served through (a credit): its new payment is not settled. */
+  credit: Credit | undefined = undefined;
   upstream: UpstreamResponse | undefined = undefined;
   /** Buffered upstream body ("buffer then settle" routes). */
   bufferedBody: Buffer | undefined = undefined;

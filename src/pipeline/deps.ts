@@ -8,7 +8,7 @@ import type { AccessLog } from '../log/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { LedgerStore } from '../ledger/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import type { RecallIndex } from '../payment/index.js';
+import type { CreditIndex, RecallIndex } from '../payment/index.js';
 import type { PriceTable, PricedRoute } from '../pricing/index.js';
 import type { Forwarder } from '../proxy/index.js';
 import type { FacilitatorClient, ReplayGuard, VerifyCache } from '../verify/index.js';
@@ -31,6 +31,13 @@ export interface Deps {
   readonly ledger: LedgerStore | undefined;
   /** Nonces whose retry the book answers (unknown settlements, settled and undelivered). */
   readonly recallIndex: RecallIndex;
+  /** Settled, undelivered payments owed a response, per payer, route and price; undefined without a book. */
+  readonly credits: CreditIndex | undefined;
+  /**
+   * The chain's word on one unknown record now (the reconciler's visit); undefined without a book.
+   * A payer's unknown settlement may have landed: it is looked up before their new payment settles.
+   */
+  readonly resolveUnknown: ((key: string) => Promise<unknown>) | undefined;
   readonly verifyCache: VerifyCache;
   readonly forwarder: Forwarder;
   readonly metrics: GatewayMetrics;

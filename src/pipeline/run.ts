@@ -95,7 +95,8 @@ function observe(ctx: RequestContext, deps: Deps): void {
   const { metrics } = deps;
   deps.inFlight.count--;
   const payment = ctx.payment;
-  const paidFor = payment?.state === 'settled' || ctx.outcome === 'redeemed';
+  const paidFor =
+    payment?.state === 'settled' || ctx.outcome === 'redeemed' || ctx.outcome === 'credited';
   // The response finished only if the whole upstream body went out (a broken body destroys it).
   const delivered = paidFor && ctx.res.writableFinished;
   if (paidFor) {
@@ -107,7 +108,7 @@ function observe(ctx: RequestContext, deps: Deps): void {
     } else if (payment?.state === 'settled') payment.delivered();
   }
   if (ctx.outcome === 'pending') ctx.outcome = ctx.clientGone ? 'client_gone' : 'served';
-  const recordKey = payment?.record?.key ?? ctx.recalled?.record.key;
+  const recordKey = ctx.credit?.key ?? payment?.record?.key ?? ctx.recalled?.record.key;
   if (recordKey !== undefined && deps.ledger !== undefined) {
     recordAttempt(ctx, deps, recordKey, paidFor, delivered);
   }
@@ -164,10 +165,40 @@ function recordAttempt(
     startedAt: Math.round(endedAt - (performance.now() - ctx.startMs)),
     endedAt,
   });
-  const nonce = ctx.auth?.nonce;
-  if (nonce === undefined || !paidFor) return;
+  if (!paidFor) return;
+  owed(ctx, deps, key, delivered);
+  // A credit's record has its own nonce (in the index already); this request's was never settled.
+  const nonce = ctx.credit === undefined ? ctx.auth?.nonce : undefined;
+  if (nonce === undefined) return;
   if (delivered) deps.recallIndex.delete(nonce);
   else deps.recallIndex.add(nonce, key);
+}
+
+/** A paid response that went out whole settles what was owed; one that did not is owed still. */
+function owed(ctx: RequestContext, deps: Deps, key: string, delivered: boolean): void {
+  const credits = deps.credits;
+  if (credits === undefined) return;
+  if (delivered) {
+    credits.spend(key);
+    return;
+  }
+  if (ctx.credit !== undefined) {
+    credits.giveBack(key);
+    return;
+  }
+  const offer = ctx.offer;
+  if (offer === undefined || ctx.route === undefined || ctx.auth === undefined) return;
+  credits.grant({
+    key,
+    route: ctx.recalled?.record.route ?? ctx.route.id,
+    payer: ctx.auth.from,
+    network: offer.network.caip2,
+    asset: offer.asset.address,
+    payTo: offer.payTo,
+    amount: offer.amountText,
+    transaction: ctx.transaction,
+    settledAt: ctx.recalled?.record.settledAt ?? Date.now(),
+  });
 }
 
 function round(ms: number): number {

@@ -565,6 +565,35 @@ export function ledgerConformance(
         expect((await store.get(facts.key))?.redemptions).toBe(3);
       });
 
+      it('refuses a redemption once a response went out whole', async () => {
+        const facts = await recordIn('settled', T0);
+        expect(await store.redeem(facts.key, 3, T0 + 1)).toMatchObject({ changed: true });
+        store.attempt(attemptOf(facts.key, { outcome: 'redeemed', delivered: true }));
+        expect(await store.redeem(facts.key, 3, T0 + 3)).toEqual({
+          kind: 'changed',
+          changed: false,
+          from: 'settled',
+        });
+        expect((await store.get(facts.key))?.redemptions).toBe(1);
+      });
+
+      it.each(['disputed', 'unknown', 'settling', 'failed', 'released'] as const)(
+        'refuses a redemption of a %s payment',
+        async (state) => {
+          const facts = await recordIn(state, T0);
+          expect(await store.redeem(facts.key, 3, T0 + 1)).toEqual({
+            kind: 'changed',
+            changed: false,
+            from: state,
+          });
+        },
+      );
+
+      it('redeems a confirmed payment', async () => {
+        const facts = await recordIn('confirmed', T0);
+        expect(await store.redeem(facts.key, 3, T0 + 1)).toMatchObject({ changed: true });
+      });
+
       it('refuses a redemption when max is 0', async () => {
         const facts = await recordIn('settled', T0);
         expect(await store.redeem(facts.key, 0, T0 + 1)).toEqual({

@@ -157,7 +157,11 @@ export class MemoryLedger implements LedgerStore {
   redeem(key: string, max: number, at: number): Promise<WriteResult> {
     return this.#write(undefined, () => {
       const row = this.#records.get(key);
-      const changed = row !== undefined && row.redemptions < max;
+      const changed =
+        row !== undefined &&
+        row.redemptions < max &&
+        row.deliveredAt === undefined &&
+        (row.state === 'settled' || row.state === 'confirmed');
       if (changed) {
         row.redemptions += 1;
         row.updatedAt = at;

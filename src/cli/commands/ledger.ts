@@ -1,6 +1,7 @@
 /**
  * `x402-gateway ledger SUBCOMMAND`: the operator's commands on the book of record, run against
- * the ledger's SQLite file directly (the gateway may be stopped): report, export, resolve, backup.
+ * the ledger's SQLite file directly (the gateway may be stopped): report, export, resolve, backup,
+ * reconcile (which can also ask a running gateway through its admin listener).
  * Each subcommand is a file in ledger/. Exit codes: 0 done, 1 a problem (one line on stderr),
  * 2 a usage error (with the usage text).
  */
@@ -18,6 +19,11 @@ const SUBCOMMANDS: ReadonlyMap<string, (args: readonly string[], io: LedgerIo) =
     ['export', runExport],
     ['resolve', runResolve],
     ['backup', runBackup],
+    // Loaded on demand: it builds chain readers and a reconciler (the gateway's parts).
+    [
+      'reconcile',
+      async (args, io) => (await import('./ledger/reconcile.js')).runReconcile(args, io),
+    ],
   ]);
 
 export async function runLedgerCommand(

@@ -3,11 +3,13 @@
  * The record is made durable first (write-ahead; no record → 503, nothing sent). Then:
  * success → serve with the settlement header; declined → 402, body withheld, claim released;
  * unknown → 503 settlement_pending, body withheld, claim kept so the same signature settles again.
- * A redeemed payment (settled before, never delivered) is served without settling.
+ * A redeemed payment (settled before, never delivered) is served without settling, and so is a new
+ * payment whose payer holds a credit (paid-earlier.ts).
  */
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Reply, Stage } from '../stage.js';
+import { NO_CREDIT, redeem, serveFromCredit, termsOf } from '../paid-earlier.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { challengeReply, clientGoneReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import {
@@ -17,7 +19,6 @@ import {
   type SettleOutcome,
   shouldSettle,
 } from '../../settle/index.js';
-import { moved } from '../../ledger/index.js';
 import type { Address, Hex } from 'viem';
 import type { FacilitatorResult } from '../../verify/index.js';
 import {
@@ -40,6 +41,8 @@ export const settle: Stage = {
       return held === PASS ? undefined : held;
     }
     if (ctx.recalled?.mode === 'redeem') return redeem(ctx, deps);
+    const credited = await serveFromCredit(ctx, deps);
+    if (credited !== NO_CREDIT) return credited;
     const payment = ctx.payment!;
     const upstream = ctx.upstream!;
     const offer = ctx.offer!;
@@ -118,6 +121,8 @@ export const settle: Stage = {
         await payment.end('unknown', outcome.transaction, outcome.detail);
         // Its retry is answered from the record, whatever the time window or today's prices say.
         if (deps.ledger !== undefined) deps.recallIndex.add(auth.nonce, ctx.replayKey);
+        // If it landed after all, its payer's next new payment is served through it (paid-earlier.ts).
+        deps.credits?.addUnknown(termsOf(ctx), ctx.replayKey);
         ctx.outcome = 'settlement_pending';
         ctx.reason = REASON.settlementPending;
         ctx.transaction = outcome.transaction;
@@ -218,46 +223,6 @@ async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | unde
     'the ledger already holds this authorization: not settled again',
   );
   return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
-}
-
-/**
- * A settled payment whose response never went out whole, retried with the same payment: served
- * again without settling, at most `ledger.maxRedemptions` times (counted in the book, atomically).
- */
-async function redeem(ctx: RequestContext, deps: Deps): Promise<Reply | undefined> {
-  const upstream = ctx.upstream!;
-  const { record, offer } = ctx.recalled!;
-  const ledger = deps.ledger!;
-  let counted = false;
-  try {
-    const max = deps.config.ledger === false ? 0 : deps.config.ledger.maxRedemptions;
-    const written = await ledger.redeem(record.key, max, Date.now());
-    counted = moved(written);
-  } catch (err) {
-    upstream.discard();
-    deps.log.error({ reqId: ctx.id, err }, 'ledger write failed: redemption refused');
-    return ledgerUnavailableReply(ctx);
-  }
-  if (!counted) {
-    upstream.discard();
-    deps.recallIndex.delete(record.nonce);
-    ctx.outcome = 'replay';
-    ctx.reason = REASON.paymentAlreadyUsed;
-    return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
-  }
-  ctx.outcome = 'redeemed';
-  ctx.transaction = record.transaction;
-  ctx.settlementHeader = encodeSettlementHeader(
-    ctx.payload!.x402Version,
-    {
-      success: true,
-      transaction: record.transaction ?? '',
-      network: record.network,
-      payer: record.payer,
-    },
-    offer,
-  );
-  return undefined;
 }
 
 /** One settle call; `settlement_pending` gets exactly one identical retry (the facilitator reconciles). */

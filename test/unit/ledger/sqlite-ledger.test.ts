@@ -190,8 +190,9 @@ describe('SqliteLedger on its file', () => {
       transaction: '0xabc',
       at: T0 + 1,
     });
-    first.attempt(attemptOf(facts.key, { endedAt: T0 + 2 }));
+    first.attempt(attemptOf(facts.key, { delivered: false, endedAt: T0 + 2 }));
     await first.redeem(facts.key, 1, T0 + 3);
+    first.attempt(attemptOf(facts.key, { outcome: 'redeemed', endedAt: T0 + 3 }));
     await first.change(facts.key, ['settled'], { state: 'confirmed', at: T0 + 4 }, 'reconciler');
     expect(onWrite).toHaveBeenCalledTimes(4);
     for (const [seconds] of onWrite.mock.calls as Array<[number]>) {
@@ -207,12 +208,12 @@ describe('SqliteLedger on its file', () => {
     expect(await second.get(facts.key)).toEqual(record);
     expect(record).toMatchObject({
       state: 'confirmed',
-      deliveredAt: T0 + 2,
+      deliveredAt: T0 + 3,
       redemptions: 1,
       confirmedAt: T0 + 4,
     });
     expect(await second.attempts(facts.key)).toEqual(attempts);
-    expect(attempts).toHaveLength(1);
+    expect(attempts).toHaveLength(2);
     expect(await second.resolutions(facts.key)).toEqual(resolutions);
     expect(resolutions.map((r) => r.by)).toEqual(['redemption', 'reconciler']);
   });

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ChainReader, SettledVerdict, TransferVerdict } from '../../../src/chains/index.js';
 import type { LedgerRecord, LedgerState } from '../../../src/ledger/index.js';
+import { CreditIndex } from '../../../src/payment/credits.js';
 import { RecallIndex } from '../../../src/payment/recall-index.js';
 import { Reconciler, type ReconcileOutcome } from '../../../src/payment/reconcile.js';
 import { InMemoryReplayGuard } from '../../../src/verify/replay.js';
@@ -58,6 +59,9 @@ async function setup(
   replay.claim(facts.key, () => facts.digest, Date.now() + 600_000);
   replay.markPending(facts.key, undefined, facts.digest);
   const recallIndex = new RecallIndex();
+  const credits = new CreditIndex(3_600_000);
+  const terms = { ...facts };
+  credits.addUnknown(terms, facts.key);
   const settled: LedgerRecord[] = [];
   const outcomes: ReconcileOutcome[] = [];
   const reconciler = new Reconciler({
@@ -66,6 +70,7 @@ async function setup(
     confirmations: 2,
     settlingGraceMs: 60_000,
     recallIndex,
+    credits,
     replay,
     log: pino({ level: 'silent' }),
     onSettled: (r) => settled.push(r),
@@ -73,7 +78,7 @@ async function setup(
     now: () => T0 + 1_000,
   });
   const retry = () => replay.claim(facts.key, () => facts.digest, Date.now() + 600_000);
-  return { ledger, facts, reconciler, settled, outcomes, recallIndex, retry };
+  return { ledger, facts, reconciler, settled, outcomes, recallIndex, credits, terms, retry };
 }
 
 const LANDED: TransferVerdict = { kind: 'landed', transaction: TX as `0x${string}` };
@@ -109,6 +114,31 @@ describe('Reconciler: unresolved records', () => {
     // Spent in the guard once the chain decided; the retry is the book's to answer.
     expect(s.retry().kind).toBe(to === 'unknown' ? 'resumed' : 'used');
     expect(s.recallIndex.lookup(s.facts.nonce)).toBe(to === 'unknown' ? undefined : s.facts.key);
+    // Settled here and never delivered: its payer's next new payment is served through it.
+    expect(s.credits.take(s.terms, T0 + 2_000)?.key).toBe(
+      to === 'settled' ? s.facts.key : undefined,
+    );
+    expect(s.credits.unknownOf(s.terms)).toEqual(to === 'unknown' ? [s.facts.key] : []);
+  });
+
+  it.each([
+    ['unknown', LANDED, 'settled'],
+    ['unknown', FAILED, 'failed'],
+    ['unknown', OPEN, 'unresolved'],
+  ] as const)('resolve(key): one %s record now, chain %o → %s', async (from, verdict, outcome) => {
+    const s = await setup(from, chain(verdict, WAITING));
+    expect(await s.reconciler.resolve(s.facts.key)).toBe(outcome);
+    expect(s.outcomes).toEqual([outcome]);
+    expect(s.settled).toHaveLength(outcome === 'settled' ? 1 : 0);
+  });
+
+  it('resolve(key) leaves a settling record to its request, and visits nothing else', async () => {
+    const reader = chain(LANDED, WAITING);
+    const s = await setup('settling', reader);
+    expect(await s.reconciler.resolve(s.facts.key)).toBeUndefined();
+    expect(await s.reconciler.resolve('84532:0x0:0x0:0x0')).toBeUndefined();
+    expect(reader.asked).toBe(0);
+    expect((await s.ledger.get(s.facts.key))?.state).toBe('settling');
   });
 
   it('leaves a young settling record alone outside start-up (its request may hold it)', async () => {

@@ -1,10 +1,11 @@
 /**
  * What a restart remembers of the book: unresolved payments resume (however old), spent ones stay
  * spent while a replay could still be offered, settled-but-undelivered ones are redeemable within
- * the window, and nothing else is loaded. In-memory ledger and the real replay guard.
+ * the window (a credit for their payer), and nothing else is loaded. In-memory ledger and the real replay guard.
  */
 import { describe, expect, it } from 'vitest';
 import type { LedgerState } from '../../../src/ledger/index.js';
+import { CreditIndex } from '../../../src/payment/credits.js';
 import { RecallIndex } from '../../../src/payment/recall-index.js';
 import { restoreFromLedger } from '../../../src/payment/restore.js';
 import { InMemoryReplayGuard } from '../../../src/verify/replay.js';
@@ -56,10 +57,12 @@ describe('restoreFromLedger', () => {
     });
     const replay = new InMemoryReplayGuard({ maxEntries: 100, now: () => NOW });
     const recallIndex = new RecallIndex();
+    const credits = new CreditIndex(HOUR);
     const { restored } = await restoreFromLedger({
       ledger,
       replay,
       recallIndex,
+      credits,
       marginSeconds: 120,
       redeemWindowSeconds: 3_600,
       nowMs: NOW,
@@ -82,5 +85,11 @@ describe('restoreFromLedger', () => {
     expect(indexed(liveDelivered)).toBe(false);
     expect(indexed(staleUndelivered)).toBe(false); // settled outside the redeem window
     expect(recallIndex.size).toBe(3);
+
+    // Owed a response: the undelivered one in its window, a credit for its payer's next payment;
+    // the unknown one may become one if the chain shows it landed.
+    expect(credits.unknownOf(undelivered)).toEqual([oldUnknown.key]);
+    expect(credits.take(undelivered, NOW)?.key).toBe(undelivered.key);
+    expect(credits.take(undelivered, NOW)).toBeUndefined();
   });
 });

@@ -60,6 +60,16 @@ export async function openBook(
   options: { readonly readonly: boolean },
 ): Promise<{ readonly path: string; readonly book: SqliteBook }> {
   const path = await ledgerPathFromArgs(args);
+  assertLedgerFile(path);
+  try {
+    return { path, book: new SqliteBook(path, { readonly: options.readonly }) };
+  } catch (error) {
+    throw new LedgerProblem(`cannot open the ledger at ${path}: ${oneLine(error)}`);
+  }
+}
+
+/** A {@link LedgerProblem} unless `path` is an existing file (never create an empty ledger). */
+export function assertLedgerFile(path: string): void {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);
@@ -67,11 +77,6 @@ export async function openBook(
     throw new LedgerProblem(`no ledger at ${path}: the file does not exist`);
   }
   if (!stat.isFile()) throw new LedgerProblem(`no ledger at ${path}: not a file`);
-  try {
-    return { path, book: new SqliteBook(path, { readonly: options.readonly }) };
-  } catch (error) {
-    throw new LedgerProblem(`cannot open the ledger at ${path}: ${oneLine(error)}`);
-  }
 }
 
 /** Write a chunk, waiting for the stream to drain when its buffer is full. */

@@ -2,7 +2,12 @@
  * Which ledger file a `ledger` subcommand works on: `--ledger PATH`, else the `ledger.sqlite.path`
  * of the gateway's `--config FILE` (resolved against the config file's folder, as the gateway does).
  */
-import { formatProblems, loadConfigFile } from '../../../config/index.js';
+import {
+  formatProblems,
+  loadConfigFile,
+  type GatewayConfig,
+  type LedgerConfig,
+} from '../../../config/index.js';
 import { UsageError } from '../../flags.js';
 import { LedgerProblem } from './problem.js';
 
@@ -26,10 +31,22 @@ export async function ledgerPathFromArgs(args: LedgerPathArgs): Promise<string> 
   if (args.config === undefined) {
     throw new UsageError('ledger commands need --ledger PATH or --config FILE');
   }
-  const loaded = await loadConfigFile(args.config, process.env);
-  if (!loaded.ok) throw new LedgerProblem(formatProblems(loaded.problems, args.config));
-  if (loaded.config.ledger === false) {
-    throw new LedgerProblem(`${args.config} says ledger: false: there is no ledger to read`);
+  const config = await loadLedgerConfig(args.config);
+  return config.ledger.sqlite.path;
+}
+
+/**
+ * The gateway's config `file`, with its ledger; a {@link LedgerProblem} (exit 1) when it is invalid
+ * or says `ledger: false`.
+ */
+export async function loadLedgerConfig(
+  file: string,
+): Promise<GatewayConfig & { readonly ledger: LedgerConfig }> {
+  const loaded = await loadConfigFile(file, process.env);
+  if (!loaded.ok) throw new LedgerProblem(formatProblems(loaded.problems, file));
+  const { config } = loaded;
+  if (config.ledger === false) {
+    throw new LedgerProblem(`${file} says ledger: false: there is no ledger to read`);
   }
-  return loaded.config.ledger.sqlite.path;
+  return { ...config, ledger: config.ledger };
 }

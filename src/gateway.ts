@@ -29,6 +29,7 @@ import { createHandler, STAGES, type Deps, type RequestHandler } from './pipelin
 import {
   SqliteLedger,
   UNRESOLVED_STATES,
+  LedgerHealth,
   type LedgerErrorKind,
   type LedgerStore,
 } from './ledger/index.js';
@@ -117,7 +118,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const chains = createChainReaders(config);
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
   const recallIndex = new RecallIndex();
-  const ledger = buildLedger(config, metrics, log);
+  const ledgerHealth = new LedgerHealth();
+  const ledger = buildLedger(config, metrics, log, ledgerHealth);
   const credits =
     ledger === undefined || config.ledger === false
       ? undefined
@@ -158,15 +160,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     ready: false,
     detail: 'waiting for the facilitator /supported answer',
     paid: () =>
-      ledger === undefined || ledger.writable
-        ? {
-            ready: true,
-            detail: ledger === undefined ? 'no ledger (ledger: false)' : 'ledger writable',
-          }
-        : {
-            ready: false,
-            detail: 'the ledger cannot write: paid requests get 503 ledger_unavailable',
-          },
+      ledger === undefined
+        ? { ready: true, detail: 'no ledger (ledger: false)' }
+        : ledgerHealth.readiness(ledger.writable),
   };
   const reconciler =
     ledger === undefined || config.ledger === false
@@ -340,6 +336,7 @@ function buildLedger(
   config: GatewayConfig,
   metrics: GatewayMetrics,
   log: Logger,
+  health: LedgerHealth,
 ): LedgerStore | undefined {
   if (config.ledger === false) return undefined;
   const unresolved = new Set<string>(UNRESOLVED_STATES);
@@ -349,7 +346,7 @@ function buildLedger(
   for (const o of RECONCILE_OUTCOMES) metrics.ledger.reconciled.labels(o);
   return new SqliteLedger({
     path: config.ledger.sqlite.path,
-    hooks: {
+    hooks: health.hooks({
       onWrite: (seconds) => metrics.ledger.writeSeconds.labels().observe(seconds),
       onError: (kind, err) => {
         metrics.ledger.errors.labels(kind).inc();
@@ -359,7 +356,7 @@ function buildLedger(
         if (from !== undefined && unresolved.has(from)) metrics.ledger.unresolved.add(from, -1);
         if (unresolved.has(to)) metrics.ledger.unresolved.add(to, 1);
       },
-    },
+    }),
   });
 }
 

@@ -18,6 +18,7 @@ export {
   type StateChange,
   UNRESOLVED_STATES,
 } from './record.js';
+export { LedgerHealth, type LedgerReadiness } from './health.js';
 export { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION } from './schema.js';
 export { SqliteBook, type WriteOp, type WriteResult } from './sqlite-book.js';
 export { SqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';

@@ -2,7 +2,8 @@
  * The book of record in the whole gateway (real SQLite file, real writer thread, loopback
  * facilitator checking EIP-712 signatures): every settled payment has its record before the settle
  * request; a ledger that cannot write refuses paid requests with 503 (nothing settled, the upstream's
- * body withheld) while free routes keep working; it recovers once writes succeed again.
+ * body withheld) while free routes keep working, and readiness says so in its paid section; it
+ * recovers once writes succeed again.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,6 +29,13 @@ function metric(text: string, prefix: string): number {
     .split('\n')
     .filter((l) => l.startsWith(prefix))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+async function paidReadiness(): Promise<{ ready: boolean; detail: string }> {
+  const body = (await (await fetch(`${h.gateway.adminUrl}/readyz`)).json()) as {
+    paid: { ready: boolean; detail: string };
+  };
+  return body.paid;
 }
 
 describe('ledger', () => {
@@ -81,12 +89,17 @@ describe('ledger', () => {
 
       const metrics = await (await fetch(`${h.gateway.adminUrl}/metrics`)).text();
       expect(metric(metrics, 'x402_gateway_ledger_errors_total{kind="write"}')).toBeGreaterThan(0);
+      // Readiness tells it in its paid section, although the writer thread is alive.
+      const failing = await paidReadiness();
+      expect(failing.ready).toBe(false);
+      expect(failing.detail).toContain('disk full');
 
       // Writes succeed again: the same signature pays (it was released, not spent).
       db.exec('DROP TRIGGER fail_insert');
       const paid = await payWith(h.url, '/v1/items/ledger-2', payment);
       expect(paid.status).toBe(200);
       expect(h.facilitator.calls.settle).toBe(settlesBefore + 1);
+      expect(await paidReadiness()).toMatchObject({ ready: true });
     } finally {
       db.close();
     }

@@ -14,8 +14,9 @@ export async function loadConfigArg(
   command: string,
   args: readonly string[],
   onProblems: (count: number, path: string) => void = () => undefined,
+  options: { readonly withLedger?: boolean } = {},
 ): Promise<ConfigArg> {
-  const path = configFlag(args);
+  const path = configFlag(args, options.withLedger === true);
   if (path === undefined) {
     process.stderr.write(`${command} needs --config FILE (see --help)\n`);
     return { ok: false, exitCode: 2 };

@@ -32,22 +32,32 @@ export function intFlag<F extends number | undefined>(
   return n;
 }
 
-/** The `--config FILE` (`-c`) of a command that takes nothing else; undefined when absent. */
-export function configFlag(args: readonly string[]): string | undefined {
-  return fileFlags(args).config;
+/**
+ * The `--config FILE` (`-c`) of a command that takes nothing else (or also `--ledger PATH`, when
+ * `withLedger`); undefined when absent. Any other flag is a usage error: `validate --ledger x`
+ * must not look as if it checked a ledger.
+ */
+export function configFlag(args: readonly string[], withLedger = false): string | undefined {
+  return fileFlags(args, withLedger).config;
 }
 
 /** `--ledger PATH`: the ledger file, instead of the config's `ledger.sqlite.path`. */
 export function ledgerFlag(args: readonly string[]): string | undefined {
-  return fileFlags(args).ledger;
+  return fileFlags(args, true).ledger;
 }
 
-function fileFlags(args: readonly string[]): { config?: string; ledger?: string } {
+function fileFlags(
+  args: readonly string[],
+  withLedger: boolean,
+): { config?: string; ledger?: string } {
   const { values } = parseArgs({
     args: [...args],
-    options: { config: { type: 'string', short: 'c' }, ledger: { type: 'string' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      ...(withLedger ? { ledger: { type: 'string' } } : {}),
+    },
     strict: true,
     allowPositionals: false,
   });
-  return values;
+  return values as { config?: string; ledger?: string };
 }

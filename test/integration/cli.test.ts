@@ -109,6 +109,17 @@ describe('x402-gateway CLI', () => {
     expect(await run.exited).toBe(0);
   });
 
+  it('validate refuses --ledger (it checks no ledger): a usage error, exit 2', async () => {
+    const file = join(dir, 'good-ledger.yaml');
+    writeFileSync(
+      file,
+      `upstream: http://127.0.0.1:1\npayment: { payTo: "0x1111111111111111111111111111111111111111" }\nroutes:\n  "GET /a": "$0.01"\n`,
+    );
+    const run = runCli(['validate', '--config', file, '--ledger', join(dir, 'x.sqlite')]);
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toContain('--ledger');
+  });
+
   it('starts, serves, and on SIGTERM drains and exits 0', async () => {
     const { run, url } = await startGateway('run.yaml', ['log: { level: warn }']);
     const res = await fetch(`${url}/v1/quote`);

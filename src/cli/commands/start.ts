@@ -9,7 +9,7 @@ import { loadConfigArg } from '../config-arg.js';
 import { isFault, waitForStop } from '../stop-signal.js';
 
 export async function runStartCommand(args: readonly string[]): Promise<number> {
-  const loaded = await loadConfigArg('start', args);
+  const loaded = await loadConfigArg('start', args, undefined, { withLedger: true });
   if (!loaded.ok) return loaded.exitCode;
   const ledger = ledgerFlag(args);
   if (ledger !== undefined && loaded.config.ledger === false) {

@@ -63,6 +63,12 @@ export interface ChainReader {
   checkTransfer(query: TransferQuery): Promise<TransferVerdict>;
   /** A settlement recorded as landed: confirmed at `confirmations` blocks, or disputed. */
   checkSettled(query: TransferQuery, confirmations: number): Promise<SettledVerdict>;
+  /**
+   * Is there code at `address` now (a contract wallet, or an EIP-7702 delegated account)? `true`,
+   * `false` (none: an EOA's signature must recover to it), or `undefined` when the chain could not
+   * tell. Optional: a reader without it never proves an address code-free.
+   */
+  hasCode?(address: Address): Promise<boolean | undefined>;
 }
 
 export interface ChainReaderOptions {
@@ -84,6 +90,9 @@ const HASH = /^0x[0-9a-fA-F]{64}$/;
 export function createChainReader(options: ChainReaderOptions): ChainReader {
   const client: PublicClient = createPublicClient({
     transport: http(options.rpcUrl, { timeout: options.timeoutMs ?? 5_000, retryCount: 0 }),
+    // viem caches the block number for 4 s by default: a log search up to a stale head misses a
+    // transfer mined since, and a landed settlement reads as unknown (503 instead of served).
+    cacheTime: 0,
   });
   const lookback = options.lookbackBlocks ?? 50_000n;
   const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
@@ -112,6 +121,14 @@ export function createChainReader(options: ChainReaderOptions): ChainReader {
     checkTransfer: (q) => withDeadline<TransferVerdict>(check(q), tooLate),
     checkSettled: (q, confirmations) =>
       withDeadline<SettledVerdict>(settled(q, BigInt(confirmations)), tooLate),
+    hasCode: (address) =>
+      withDeadline<boolean | undefined>(
+        client.getCode({ address }).then(
+          (code) => code !== undefined && code !== '0x',
+          () => undefined,
+        ),
+        undefined,
+      ),
   };
 
   async function settled(q: TransferQuery, wanted: bigint): Promise<SettledVerdict> {

@@ -62,6 +62,23 @@ describe('createChainReader', () => {
     expect(await reader().checkTransfer(q)).toEqual({ kind: 'landed', transaction: hash });
   });
 
+  it('one reader finds a transfer mined just after its last look (no stale block number)', async () => {
+    const same = reader();
+    const payTo = freshAddress();
+    const first = await newPayer(net.devnet, 10_000n);
+    const a = await settle(first, payTo, 1_000n);
+    expect(await same.checkTransfer(queryFor(first.address, payTo, 1_000n, a.nonce))).toMatchObject(
+      { kind: 'landed' },
+    );
+    // Mined right after the first look: a head cached for seconds would not reach its log.
+    const second = await newPayer(net.devnet, 10_000n);
+    const b = await settle(second, payTo, 1_000n);
+    expect(await same.checkTransfer(queryFor(second.address, payTo, 1_000n, b.nonce))).toEqual({
+      kind: 'landed',
+      transaction: b.hash,
+    });
+  });
+
   it('a transfer of another value or to another payee is not ours', async () => {
     const payer = await newPayer(net.devnet, 10_000n);
     const payTo = freshAddress();

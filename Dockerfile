@@ -26,7 +26,9 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 8402 9402
+# Liveness only (/healthz), on the admin port the config names (server.admin): never /readyz, which
+# says whether a load balancer should send traffic (a facilitator outage is unready, not dead).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:9402/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "bin/healthcheck.js", "/app/gateway.yaml"]
 ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/x402-gateway.js"]
 CMD ["start", "--config", "/app/gateway.yaml", "--ledger", "/data/x402-ledger.sqlite"]

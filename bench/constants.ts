@@ -11,6 +11,12 @@ export const CHAIN_ID = 84532;
 export const NETWORK_V1 = 'base-sepolia';
 export const NETWORK_V2 = 'eip155:84532';
 export const PRICE = '$0.001';
+/**
+ * Longest validity of a pre-signed pool (BENCH_VALID_SECONDS' ceiling), and the gateway's
+ * maxTimeoutSeconds in the bench: the gateway refuses a validBefore further ahead than
+ * maxTimeoutSeconds + 30 s, and a cached pool may have been signed with any validity up to this.
+ */
+export const POOL_MAX_VALID_SECONDS = 7 * 24 * 3600;
 /** PRICE in USDC atomic units (6 decimals). */
 export const AMOUNT = '1000';
 export const DOMAIN = {

@@ -3,6 +3,7 @@
  * Nothing else in bench/ reads process.env.
  */
 import os from 'node:os';
+import { POOL_MAX_VALID_SECONDS } from './constants.js';
 
 export type Mode = 'bench' | 'smoke' | 'soak';
 
@@ -128,7 +129,7 @@ export function readEnv(mode: Mode): BenchEnv {
     slowFacilitatorLatencyMs: num('BENCH_SLOW_FACILITATOR_LATENCY_MS', 20, 0, 10_000),
     payments: num('BENCH_PAYMENTS', smoke ? 20_000 : 600_000, 100, 5_000_000),
     signWorkers: num('BENCH_SIGN_WORKERS', cpus, 1, 64),
-    validSeconds: num('BENCH_VALID_SECONDS', 6 * 3600, 600, 7 * 24 * 3600),
+    validSeconds: num('BENCH_VALID_SECONDS', 6 * 3600, 600, POOL_MAX_VALID_SECONDS),
     sutCpu: num('BENCH_SUT_CPU', 1, 0, 1023),
     harnessCpu: num('BENCH_HARNESS_CPU', 0, 0, 1023),
     pin: str('BENCH_PIN', '1') !== '0',

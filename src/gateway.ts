@@ -24,8 +24,20 @@ import { createChainReader, type ChainReader } from './chains/index.js';
 import type { GatewayConfig } from './config/index.js';
 import { buildLocalFacilitator } from './facilitator/index.js';
 import { createAccessLog, createLogger } from './log/index.js';
-import { createMetrics, type GatewayMetrics, type Readiness } from './metrics/index.js';
-import { createHandler, STAGES, type Deps, type RequestHandler } from './pipeline/index.js';
+import {
+  createMetrics,
+  createReadiness,
+  type GatewayMetrics,
+  type Readiness,
+} from './metrics/index.js';
+import {
+  ClientShares,
+  createHandler,
+  createProxyTrust,
+  STAGES,
+  type Deps,
+  type RequestHandler,
+} from './pipeline/index.js';
 import {
   SqliteLedger,
   UNRESOLVED_STATES,
@@ -37,6 +49,7 @@ import {
   CreditIndex,
   RECONCILE_OUTCOMES,
   RecallIndex,
+  RecordsInUse,
   Reconciler,
   restoreFromLedger,
   type PassSummary,
@@ -46,6 +59,7 @@ import { createForwarder } from './proxy/index.js';
 import {
   HttpFacilitatorClient,
   InMemoryReplayGuard,
+  LocalSignatureCheck,
   LruVerifyCache,
   watchFacilitatorSupport,
   type FacilitatorClient,
@@ -118,6 +132,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const chains = createChainReaders(config);
   const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
   const recallIndex = new RecallIndex();
+  const recordsInUse = new RecordsInUse();
   const ledgerHealth = new LedgerHealth();
   const ledger = buildLedger(config, metrics, log, ledgerHealth);
   const credits =
@@ -125,10 +140,14 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       ? undefined
       : new CreditIndex(config.ledger.redeemWindowSeconds * 1000, {
           onGrant: () => metrics.credits.labels('granted').inc(),
+          inUse: recordsInUse,
         });
+  const limits = config.server.limits;
   const forwarder = createForwarder({
     target: config.upstream,
     timeoutMs: config.upstreamTimeoutMs,
+    bodyIdleTimeoutMs: limits.upstreamBodyIdleTimeoutMs,
+    writeIdleTimeoutMs: limits.writeIdleTimeoutMs,
   });
   const deps: Deps = {
     config,
@@ -139,6 +158,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     replay,
     ledger,
     recallIndex,
+    recordsInUse,
     credits,
     // The reconciler is built below; a request only calls this once the gateway listens.
     resolveUnknown: credits === undefined ? undefined : (key) => reconciler!.resolve(key),
@@ -146,24 +166,45 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       maxEntries: config.verifyCache.maxEntries,
       negativeTtlMs: config.verifyCache.negativeTtlMs,
     }),
+    // The watcher is built below; a request only calls these once the gateway listens.
+    facilitatorVerdicts: {
+      refused: (network, reason) => watcher.refused(network, reason),
+      accepted: (network) => watcher.accepted(network),
+    },
+    // Reads `chains` at each lookup: the built-in facilitator's chain joins it at start.
+    signatureCheck: new LocalSignatureCheck({ config: config.signatureCheck, chains }),
     forwarder,
     metrics,
     log,
     accessLog: createAccessLog(log),
     inFlight,
+    clients: new ClientShares(
+      createProxyTrust(config.server),
+      limits.maxInFlight,
+      limits.maxClientShare,
+    ),
+    // What a payment really waits after precheck: verify, the upstream, then the whole settle
+    // phase (its one retry included: settleWithRetry is bounded by settleTimeoutMs).
     minRemainingSec:
-      Math.ceil((config.upstreamTimeoutMs + config.facilitator.settleTimeoutMs) / 1000) +
-      CHAIN_BUFFER_SECONDS,
+      Math.ceil(
+        (config.facilitator.verifyTimeoutMs +
+          config.upstreamTimeoutMs +
+          config.facilitator.settleTimeoutMs) /
+          1000,
+      ) + CHAIN_BUFFER_SECONDS,
     nowSec: options.nowSec ?? (() => Math.floor(Date.now() / 1000)),
   };
-  const readiness: Readiness = {
-    ready: false,
-    detail: 'waiting for the facilitator /supported answer',
-    paid: () =>
-      ledger === undefined
-        ? { ready: true, detail: 'no ledger (ledger: false)' }
-        : ledgerHealth.readiness(ledger.writable),
-  };
+  // Readiness: one check per dependency (the facilitator watcher registers its own below).
+  const readiness = createReadiness();
+  readiness.register({
+    name: 'ledger',
+    affects: 'paid',
+    check: () => {
+      if (ledger === undefined) return { ok: true, detail: 'no ledger (ledger: false)' };
+      const health = ledgerHealth.readiness(ledger.writable);
+      return { ok: health.ready, detail: health.detail };
+    },
+  });
   const reconciler =
     ledger === undefined || config.ledger === false
       ? undefined
@@ -186,6 +227,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     readiness,
     metrics,
     log,
+    { refreshMs: config.facilitator.supportedRefreshMs },
   );
 
   let ledgerTimer: NodeJS.Timeout | undefined;
@@ -199,6 +241,13 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       name: 'chain readers',
       start: () => {
         addOwnChain(chains, config, facilitator.chain());
+        const check = deps.signatureCheck!;
+        if (check.active) log.info({ signatureCheck: check.detail }, 'local signature check on');
+        else if (config.signatureCheck.enabled) {
+          // Enabled but the native binding is missing (arm64 without a prebuild, --ignore-scripts):
+          // pure-JS recovery (~2 ms) would cost more than it saves, so it stays off.
+          log.warn({ signatureCheck: check.detail }, 'local signature check off');
+        }
         for (const network of networksWithoutReader(prices.routes, chains)) {
           log.warn(
             { network },
@@ -279,7 +328,29 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
             await refreshOldest(ledger!, metrics);
             return summary;
           },
-    ...lifecycle(services, log),
+    ...withReadiness(lifecycle(services, log), readiness),
+  };
+}
+
+/** Readiness follows the lifecycle: ready to be checked once started, 503 once stopping. */
+function withReadiness(
+  parts: Pick<Gateway, 'start' | 'stop'>,
+  readiness: Readiness,
+): Pick<Gateway, 'start' | 'stop'> {
+  return {
+    start: async () => {
+      try {
+        await parts.start();
+      } catch (err) {
+        readiness.failed(err instanceof Error ? err.message : String(err));
+        throw err;
+      }
+      readiness.started();
+    },
+    stop: () => {
+      readiness.draining();
+      return parts.stop();
+    },
   };
 }
 

@@ -3,12 +3,13 @@
  * in-flight requests and their settlements finish within a deadline, then close everything.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { GatewayConfig, HostPort } from './config/index.js';
 import { buildGateway, GatewayStartError, type BuildOptions, type Gateway } from './gateway.js';
 import { createAdminServer } from './metrics/index.js';
-import { GATEWAY_REASON } from './pipeline/index.js';
+import { expectsContinue, GATEWAY_REASON } from './pipeline/index.js';
+import { listenError } from './lib/index.js';
 
 export interface RunningGateway {
   /** Base URL of the paying side, e.g. http://127.0.0.1:8402 */
@@ -46,6 +47,7 @@ export async function startGateway(
   try {
     return await serve(config, gateway);
   } catch (err) {
+    gateway.readiness.failed(err instanceof Error ? err.message : String(err));
     await gateway.stop(); // closes the facilitator too
     throw err;
   }
@@ -66,6 +68,13 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
     gateway.handler,
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // Expect: 100-continue: no automatic 100. The forward stage sends it when it takes the body; a
+  // refusal (a 402 on a priced route without payment…) goes out before any 100 (refused-body.ts).
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    expectsContinue(req);
+    gateway.handler(req, res);
+  });
+  refuseOverShare(server, gateway);
   // A request node's parser refuses never reaches the handler: answer in our JSON error shape.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
@@ -87,7 +96,10 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
   });
 
   try {
-    await Promise.all([listen(server, config.server.listen), listen(admin, config.server.admin)]);
+    await Promise.all([
+      listen(server, config.server.listen, 'server.listen, the paying side'),
+      listen(admin, config.server.admin, 'server.admin, the admin listener'),
+    ]);
   } catch (err) {
     server.close();
     admin.close();
@@ -100,6 +112,8 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // /readyz answers 503 from the first moment of draining (the admin listener closes last).
+      gateway.readiness.draining();
       server.close();
       server.closeIdleConnections();
       const deadline = Date.now() + config.server.shutdownTimeoutMs;
@@ -126,11 +140,46 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
   return { url, adminUrl, gateway, log, close };
 }
 
-function listen(server: http.Server, at: HostPort): Promise<void> {
+/**
+ * One client address may hold only its share of connections (trusted proxies are not counted):
+ * past it a new connection is closed at once, before a byte is read, so a flood from one host
+ * costs a file descriptor for microseconds, not for headersTimeoutMs. There is no request yet to
+ * answer; the warning is logged at most once a second, with how many were closed since.
+ */
+function refuseOverShare(server: http.Server, gateway: Gateway): void {
+  let refused = 0;
+  let loggedAt = 0;
+  server.on('connection', (socket: Socket) => {
+    if (gateway.deps.clients.connect(socket)) return;
+    const peer = socket.remoteAddress;
+    socket.destroy();
+    refused++;
+    const now = Date.now();
+    if (now - loggedAt < 1000) return;
+    gateway.log.warn(
+      {
+        peer,
+        reason: GATEWAY_REASON.clientShareExceeded,
+        refused,
+        cap: gateway.deps.clients.cap,
+      },
+      'connection refused: this client address holds its share of connections',
+    );
+    loggedAt = now;
+    refused = 0;
+  });
+}
+
+/** Rejects with {@link GatewayStartError} naming the address, what it is for, and why. */
+function listen(server: http.Server, at: HostPort, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: unknown): void => {
+      const error = listenError(err, at.host, at.port, what);
+      reject(new GatewayStartError(error.message, { cause: err }));
+    };
+    server.once('error', failed);
     server.listen(at.port, at.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -1,5 +1,5 @@
 /** The gateway's YAML config for a benchmark run (the shape of the gateway's config schema). */
-import { NETWORK_V1, PAY_TO, PRICE } from '../constants.js';
+import { NETWORK_V1, PAY_TO, POOL_MAX_VALID_SECONDS, PRICE } from '../constants.js';
 
 export interface GatewayConfigInput {
   readonly port: number;
@@ -16,9 +16,14 @@ export interface GatewayConfigInput {
 
 export function gatewayYaml(c: GatewayConfigInput): string {
   const lines = [
-    `server: { listen: "127.0.0.1:${c.port}", admin: "127.0.0.1:${c.adminPort}" }`,
+    // The load generator is one client address holding every connection (1 000 idle ones
+    // included): the per-address share of connections (maxClientShare × maxInFlight, default
+    // 25% of 1 024) would refuse most of them. In-flight stays far below either cap.
+    `server: { listen: "127.0.0.1:${c.port}", admin: "127.0.0.1:${c.adminPort}", limits: { maxClientShare: 1, maxInFlight: 4096 } }`,
     `facilitator: { url: "http://127.0.0.1:${c.facilitatorPort}" }`,
-    `payment: { network: ${NETWORK_V1}, payTo: "${PAY_TO}", maxTimeoutSeconds: 300 }`,
+    // Covers the pre-signed pool's validity (validBefore up to 7 days ahead): the gateway refuses a
+    // validBefore further ahead than maxTimeoutSeconds + 30 s.
+    `payment: { network: ${NETWORK_V1}, payTo: "${PAY_TO}", maxTimeoutSeconds: ${POOL_MAX_VALID_SECONDS} }`,
     `upstream: "http://127.0.0.1:${c.upstreamPort}"`,
   ];
   if (c.logLevel !== '') lines.push(`log: { level: ${c.logLevel} }`);

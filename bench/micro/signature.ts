@@ -3,7 +3,7 @@
  * default hot path unless it is cheap). Recovers the signer of a real EIP-3009 authorization:
  *   1. viem's recoverTypedDataAddress (pure-JS secp256k1 from @noble/curves);
  *   2. the typed-data hash alone (viem's hashTypedData, pure-JS keccak): the part any method pays;
- *   3. that hash + the native libsecp256k1 binding (npm `secp256k1`, prebuilt, devDependency only)
+ *   3. that hash + the native libsecp256k1 binding (npm `secp256k1`, a dependency since the local check)
  *      for the recovery + keccak of the public key for the address;
  *   4. the same with the digest built for this one fixed type (domain separator precomputed per
  *      offer, one 224-byte struct, two keccaks) instead of viem's generic typed-data encoder.

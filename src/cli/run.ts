@@ -4,6 +4,7 @@
  * client or the ledger commands (their help text is apart: commands/ledger/usage.ts). main.ts
  * turns the code into the process exit (the only place that calls process.exit).
  */
+import { readFileSync } from 'node:fs';
 import { runStartCommand } from './commands/start.js';
 import { runValidateCommand } from './commands/validate.js';
 import { LEDGER_HELP, LEDGER_SYNOPSIS } from './commands/ledger/usage.js';
@@ -23,14 +24,17 @@ Usage:
                                          gateway, on a fresh ledger in a temporary folder (printed)
   x402-gateway devnet [--chain base-sepolia|base] [--port N] [--facilitator-port N]
                                          only the local devnet (anvil with EIP-3009 USDC), printed details
-  x402-gateway pay URL [--key K] [--rpc URL] [--max AMOUNT] [--v1]
+  x402-gateway pay URL [--key K] [--rpc URL] [--max TOKENS] [--method M] [--data BODY]
+                     [--header 'K: V']... [--v1]
                                          pay for one call as a client and show the receipt and balances
+                                         (--max: whole tokens such as "$0.01", not atomic units)
   x402-gateway ledger report|export|resolve|backup|reconcile (--ledger PATH | --config FILE) …
   x402-gateway ledger reconcile --admin URL
                                          the book of record: reports, exports, an operator's
                                          resolution, online backup, a reconciliation pass with the
                                          chain (offline, or by a running gateway; see "Ledger" below)
-  x402-gateway --help                    this text
+  x402-gateway --help                    this text (x402-gateway COMMAND --help: that command's)
+  x402-gateway --version                 the version
 
 Options:
   -c, --config FILE   YAML config (see gateway.example.yaml); \${ENV} references are interpolated,
@@ -38,17 +42,65 @@ Options:
   -h, --help          show this help
 
 Signals: SIGTERM/SIGINT stop accepting, let in-flight requests and settlements finish
-(server.shutdownTimeoutMs), then exit 0.
+(server.shutdownTimeoutMs), then exit 0. SIGHUP is ignored with a log line (no hot reload yet).
+Run the command itself (node_modules/.bin/x402-gateway), not npx: npx does not pass SIGTERM on.
 
 Ledger, the book of record (${LEDGER_SYNOPSIS}):
 ${LEDGER_HELP}`;
 
+/** `start`'s and `validate`'s own usage (`x402-gateway start --help`). */
+const START_USAGE = `usage: x402-gateway [start] --config FILE [--ledger PATH]
+  -c, --config FILE  YAML config (see gateway.example.yaml)
+  --ledger PATH      the ledger's file, instead of the config's ledger.sqlite.path
+Serves until SIGTERM/SIGINT, then drains in-flight requests and settlements (server.shutdownTimeoutMs)
+and exits 0. SIGHUP is ignored (logged). Run it directly (node_modules/.bin/x402-gateway), not
+through npx: npx does not pass SIGTERM on, and the gateway would keep running.
+`;
+const VALIDATE_USAGE = `usage: x402-gateway validate --config FILE
+  Check a config file without starting anything: print every problem with its line and exit 1,
+  or print "ok" and exit 0.
+`;
+
+/** The usage text of one command, for `x402-gateway <command> --help`; undefined if unknown. */
+async function usageOf(command: string): Promise<string | undefined> {
+  switch (command) {
+    case 'start':
+      return START_USAGE;
+    case 'validate':
+      return VALIDATE_USAGE;
+    case 'dev':
+      return (await import('./commands/dev.js')).DEV_USAGE;
+    case 'devnet':
+      return (await import('./commands/devnet.js')).DEVNET_USAGE;
+    case 'pay':
+      return (await import('./commands/pay.js')).PAY_USAGE;
+    case 'facilitator':
+      return (await import('./commands/facilitator.js')).FACILITATOR_USAGE;
+    case 'ledger':
+      return (await import('./commands/ledger/usage.js')).LEDGER_USAGE;
+    default:
+      return undefined;
+  }
+}
+
+/** The `version` of the package.json beside src/ (and dist/). */
+export function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`x402-gateway ${packageVersion()}\n`);
+    return 0;
+  }
   const command = first === undefined || first.startsWith('-') ? 'start' : first;
   const args = command === first ? rest : [...argv];
   if (args.includes('--help') || args.includes('-h') || command === 'help') {
-    process.stdout.write(HELP);
+    // `x402-gateway pay --help`: that command's usage; `x402-gateway --help`: everything.
+    const usage = command === first ? await usageOf(command) : undefined;
+    process.stdout.write(usage ?? HELP);
     return 0;
   }
   try {

@@ -1,6 +1,6 @@
 /**
  * Resolves once the process is asked to stop (SIGINT or SIGTERM) or `signal` aborts, with the
- * name of what stopped it. Long-running commands (start, dev, devnet, facilitator) all wait on it,
+ * name of what stopped it. SIGHUP is ignored with a line (until hot reload lands). Long-running commands (start, dev, devnet, facilitator) all wait on it,
  * so they shut down the same way; its listeners are removed once it resolves.
  *
  * With `onFault`, an uncaught exception or an unhandled rejection (a bug that escaped every
@@ -10,14 +10,20 @@
  */
 export type Fault = 'uncaughtException' | 'unhandledRejection';
 
+/** The line a SIGHUP gets (node's default for it is to die); `onHangup` can log it instead. */
+export const SIGHUP_IGNORED =
+  'SIGHUP ignored: there is no hot reload yet; restart to load a new config (SIGTERM or SIGINT stops)';
+
 export function waitForStop(
   signal?: AbortSignal,
   onFault?: (fault: Fault, error: unknown) => void,
+  onHangup: () => void = () => process.stderr.write(`x402-gateway: ${SIGHUP_IGNORED}\n`),
 ): Promise<string> {
   return new Promise((resolve) => {
     const done = (why: string): void => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', onHup);
       if (onFault !== undefined) {
         process.off('uncaughtException', onException);
         process.off('unhandledRejection', onRejection);
@@ -27,6 +33,8 @@ export function waitForStop(
     };
     const onInt = (): void => done('SIGINT');
     const onTerm = (): void => done('SIGTERM');
+    // A closed terminal or `kill -HUP` (a reload, elsewhere) must not kill a gateway mid-settlement.
+    const onHup = (): void => onHangup();
     const onAbort = (): void => done('abort');
     const onException = (error: unknown): void => {
       onFault?.('uncaughtException', error);
@@ -38,6 +46,7 @@ export function waitForStop(
     };
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onHup);
     if (onFault !== undefined) {
       process.on('uncaughtException', onException);
       process.on('unhandledRejection', onRejection);

@@ -9,15 +9,23 @@ export const DEFAULTS = Object.freeze({
     admin: '127.0.0.1:9402', // host:port of /metrics, /healthz, /readyz (loopback only by default)
     publicUrl: null, // base URL for `resource`; null = request scheme + Host
     trustProxy: false, // trust client X-Forwarded-* headers
+    // CIDRs of proxies in front of us; [] with trustProxy = the socket peer is the one proxy
+    trustedProxies: Object.freeze([]),
     shutdownTimeoutMs: 30_000, // ms to drain connections on shutdown
+    dropUnderscoreHeaders: true, // drop client headers with `_` in the name (nginx's default)
     limits: Object.freeze({
       maxHeaderBytes: 16_384, // bytes, all request headers together
       maxBodyBytes: 10_485_760, // bytes (10 MiB), request body forwarded upstream
+      refusedBodyBytes: 65_536, // bytes of a refused request's body read before closing its connection
       maxPaymentHeaderBytes: 8_192, // bytes, one payment header before base64 decoding
       headersTimeoutMs: 20_000, // ms to receive the request headers
       requestTimeoutMs: 120_000, // ms to receive the whole request
       keepAliveTimeoutMs: 5_000, // ms an idle keep-alive connection stays open
       maxInFlight: 1_024, // concurrent requests; past it → 503
+      bodyIdleTimeoutMs: 10_000, // ms a request body may go without a byte arriving → 408
+      writeIdleTimeoutMs: 30_000, // ms a response may go without the client reading a byte
+      upstreamBodyIdleTimeoutMs: 30_000, // ms an upstream response body may go without a byte
+      maxClientShare: 0.25, // share of maxInFlight one client address may hold (connections, requests)
     }),
   }),
   facilitator: Object.freeze({
@@ -25,6 +33,7 @@ export const DEFAULTS = Object.freeze({
     verifyTimeoutMs: 5_000, // ms, POST /verify deadline
     settleTimeoutMs: 15_000, // ms, POST /settle deadline
     supportedTimeoutMs: 5_000, // ms, GET /supported deadline
+    supportedRefreshMs: 60_000, // ms between GET /supported re-reads once it has answered
     maxSockets: 256, // sockets kept open to the facilitator
     // static headers sent with every call
     headers: Object.freeze({}) as Readonly<Record<string, string>>,
@@ -39,10 +48,19 @@ export const DEFAULTS = Object.freeze({
     maxTimeoutSeconds: 120, // s, how long a client's signed payment stays valid
   }),
   upstreamTimeoutMs: 30_000, // ms until the upstream's response headers
-  unpriced: 'forward', // paths no route prices: forward free, or deny with 404
+  unpriced: 'deny', // paths no route prices: 404, or forward free
   verifyCache: Object.freeze({
     maxEntries: 10_000, // entries
     negativeTtlMs: 60_000, // ms an invalid verdict is cached (also capped by validBefore)
+  }),
+  signatureCheck: Object.freeze({
+    enabled: true, // refuse forged signatures locally while verify failures run high
+    failureRatio: 0.5, // checked while failures / verdicts in the window is above this
+    windowSeconds: 60, // s, sliding window of verify verdicts
+    minVerdicts: 20, // verdicts a window needs before its ratio counts
+    maxClients: 10_000, // client addresses whose window is kept
+    codeCacheEntries: 10_000, // `from` addresses whose code (or none) is remembered
+    codeCacheTtlSeconds: 300, // s such an answer is believed
   }),
   replay: Object.freeze({
     marginSeconds: 120, // s a used nonce is remembered past its validBefore

@@ -3,8 +3,8 @@
  * - `url` (the default): a remote facilitator over HTTP (timeouts, sockets, static headers) →
  *   `kind: 'http'`;
  * - `local: { rpcUrl, privateKey, … }`: the built-in facilitator, in-process → `kind: 'local'`.
- * `verifyTimeoutMs` and `settleTimeoutMs` apply to both. The key `local` decides the kind; keys
- * of the other kind are reported by name rather than as unknown keys.
+ * `verifyTimeoutMs`, `settleTimeoutMs` and `supportedRefreshMs` apply to both. The key `local`
+ * decides the kind; keys of the other kind are reported by name rather than as unknown keys.
  */
 import { z } from 'zod';
 import type { FacilitatorConfig, HttpFacilitatorConfig, LocalFacilitatorConfig } from './types.js';
@@ -23,6 +23,7 @@ const D = DEFAULTS.facilitator;
 const deadlines = {
   verifyTimeoutMs: positiveInt('ms').default(D.verifyTimeoutMs),
   settleTimeoutMs: positiveInt('ms').default(D.settleTimeoutMs),
+  supportedRefreshMs: positiveInt('ms').default(D.supportedRefreshMs),
 };
 
 export const httpFacilitatorSchema = z
@@ -96,6 +97,7 @@ export const localFacilitatorSchema = z
     privateKey: f.local.privateKey,
     verifyTimeoutMs: f.verifyTimeoutMs,
     settleTimeoutMs: f.settleTimeoutMs,
+    supportedRefreshMs: f.supportedRefreshMs,
     receiptTimeoutMs: f.local.receiptTimeoutMs,
     pollingIntervalMs: f.local.pollingIntervalMs,
   }));

@@ -3,6 +3,7 @@
  * (host:port → HostPort, URL → string without trailing slash, address → EIP-55, network name →
  * NetworkInfo).
  */
+import { isIP } from 'node:net';
 import { getAddress, type Address } from 'viem';
 import { z } from 'zod';
 import { findNetwork, NETWORKS, type NetworkInfo } from '../chains/index.js';
@@ -13,6 +14,26 @@ export function positiveInt(unit: string): z.ZodNumber {
   const message = `must be a positive integer (${unit})`;
   return z.number({ invalid_type_error: message }).int(message).positive(message).safe(message);
 }
+
+/** A fraction in (0, 1], e.g. 0.25. */
+export const share = z
+  .number({ invalid_type_error: 'must be a number above 0 and at most 1, e.g. 0.25' })
+  .gt(0, 'must be a number above 0 and at most 1, e.g. 0.25')
+  .lte(1, 'must be a number above 0 and at most 1, e.g. 0.25');
+
+/** An IPv4 or IPv6 CIDR (`10.0.0.0/8`, `fd00::/8`) or a single address (a /32 or /128). */
+export const cidr = z.string({ invalid_type_error: 'must be a CIDR string' }).refine(
+  (text) => {
+    const slash = text.indexOf('/');
+    const ip = slash === -1 ? text : text.slice(0, slash);
+    const family = isIP(ip);
+    if (family === 0) return false;
+    if (slash === -1) return true;
+    const bits = text.slice(slash + 1);
+    return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  },
+  (text) => ({ message: `"${String(text)}" is not a CIDR, e.g. 10.0.0.0/8 or fd00::/8` }),
+);
 
 function custom(ctx: z.RefinementCtx, message: string): typeof z.NEVER {
   ctx.addIssue({ code: z.ZodIssueCode.custom, message });

@@ -13,4 +13,5 @@ export type {
   LedgerConfig,
   LogConfig,
   ServerConfig,
+  SignatureCheckConfig,
 } from './types.js';

@@ -23,6 +23,7 @@ import {
   upstreamSchema,
   upstreamTimeoutSchema,
   verifyCacheSchema,
+  signatureCheckSchema,
 } from './schema.js';
 import type { ConfigResult, GatewayConfig } from './types.js';
 import {
@@ -173,6 +174,12 @@ export function loadConfigText(
   );
   const unpriced = section(sink, unpricedSchema, ['unpriced'], raw.unpriced);
   const verifyCache = section(sink, verifyCacheSchema, ['verifyCache'], raw.verifyCache ?? {});
+  const signatureCheck = section(
+    sink,
+    signatureCheckSchema,
+    ['signatureCheck'],
+    raw.signatureCheck ?? {},
+  );
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
   const log = section(sink, logSchema, ['log'], raw.log ?? {});
   const rpcUrls = section(sink, rpcUrlsSchema, ['rpcUrls'], raw.rpcUrls ?? {});
@@ -188,6 +195,9 @@ export function loadConfigText(
           settleTimeoutMs: facilitatorParse.partial.broken.has('settleTimeoutMs')
             ? undefined
             : facilitatorParse.partial.data?.settleTimeoutMs,
+          verifyTimeoutMs: facilitatorParse.partial.broken.has('verifyTimeoutMs')
+            ? undefined
+            : facilitatorParse.partial.data?.verifyTimeoutMs,
         });
 
   if (
@@ -199,6 +209,7 @@ export function loadConfigText(
     upstreamTimeoutMs === undefined ||
     unpriced === undefined ||
     verifyCache === undefined ||
+    signatureCheck === undefined ||
     replay === undefined ||
     log === undefined ||
     rpcUrls === undefined ||
@@ -214,6 +225,7 @@ export function loadConfigText(
     unpriced,
     routes,
     verifyCache,
+    signatureCheck,
     replay,
     log,
     rpcUrls,

@@ -45,6 +45,8 @@ export interface RouteDefaults {
   readonly brokenPayment: ReadonlySet<string>;
   readonly upstreamTimeoutMs: number | undefined;
   readonly settleTimeoutMs: number | undefined;
+  /** facilitator.verifyTimeoutMs; counted too (verify runs before the upstream); 0 if absent. */
+  readonly verifyTimeoutMs?: number | undefined;
 }
 
 /**
@@ -69,6 +71,8 @@ interface PriceSpec {
 interface RouteInput {
   readonly price: PriceSpec | undefined;
   readonly body: RouteObject | undefined;
+  /** Keys of the long form that were invalid (already reported): checks needing them are skipped. */
+  readonly broken?: ReadonlySet<string>;
 }
 
 function readRouteValue(
@@ -105,12 +109,20 @@ function readRouteValue(
     return undefined;
   }
   const parsed = routeObjectSchema.safeParse(value);
-  if (!parsed.success) {
-    addZodIssues(sink, path, parsed.error);
-    return undefined;
-  }
   const priceNode = isMap(node) ? node.get('price', true) : undefined;
-  return { price: priceFrom(priceNode, [...path, 'price']), body: parsed.data };
+  if (parsed.success) return { price: priceFrom(priceNode, [...path, 'price']), body: parsed.data };
+  addZodIssues(sink, path, parsed.error);
+  // Check what the valid keys allow (the price, say), so that every problem shows at once.
+  const broken = new Set<string>();
+  for (const issue of parsed.error.issues) {
+    if (issue.path.length > 0) broken.add(String(issue.path[0]));
+    else if (issue.code === 'unrecognized_keys') issue.keys.forEach((k) => broken.add(k));
+  }
+  if (broken.size === 0 || broken.has('price')) return undefined;
+  const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !broken.has(k)));
+  const retry = routeObjectSchema.safeParse(rest);
+  if (!retry.success) return undefined;
+  return { price: priceFrom(priceNode, [...path, 'price']), body: retry.data, broken };
 }
 
 /** Resolve every route. Returns the routes that resolved; problems go to `sink`. */
@@ -161,9 +173,10 @@ export function resolveRoutes(
     }
 
     const input = readRouteValue(yaml, sink, path, value);
-    if (!key.ok || input === undefined) continue;
+    if (input === undefined) continue;
+    // A bad key or a bad long-form key is reported already; its price is still checked.
     const resolved = resolveOne(sink, reportOnce, path, line, input, defaults);
-    if (resolved === undefined) continue;
+    if (!key.ok || input.broken !== undefined || resolved === undefined) continue;
     const route: RouteConfig = {
       id,
       method: key.value.method,
@@ -192,6 +205,9 @@ function resolveOne(
     sink.add([...path, 'price'], PRICE_FORMS);
     return undefined;
   }
+  // The route's own network, asset or payee was invalid: what depends on it cannot be checked.
+  const own = input.broken ?? new Set<string>();
+  if (own.has('network') || own.has('asset')) return undefined;
 
   // Network and asset: a route that switches network without naming an asset gets that network's
   // USDC; payment.asset belongs to payment.network and is never carried over to another chain.
@@ -232,7 +248,7 @@ function resolveOne(
 
   let payTo: Address | undefined = body?.payTo ?? payment?.payTo;
   if (payTo === undefined) {
-    if (priced && broken.has('payTo')) return undefined;
+    if (priced && (broken.has('payTo') || own.has('payTo'))) return undefined;
     if (priced) {
       reportOnce(
         ['payment', 'payTo'],
@@ -248,10 +264,13 @@ function resolveOne(
   const maxTimeoutSeconds =
     ownTimeout ?? payment?.maxTimeoutSeconds ?? DEFAULTS.payment.maxTimeoutSeconds;
   const { upstreamTimeoutMs, settleTimeoutMs } = defaults;
-  const timeoutKnown = ownTimeout !== undefined || !broken.has('maxTimeoutSeconds');
+  const verifyTimeoutMs = defaults.verifyTimeoutMs ?? 0;
+  const timeoutKnown =
+    !own.has('maxTimeoutSeconds') && (ownTimeout !== undefined || !broken.has('maxTimeoutSeconds'));
   if (priced && timeoutKnown && upstreamTimeoutMs !== undefined && settleTimeoutMs !== undefined) {
     const min =
-      Math.ceil((upstreamTimeoutMs + settleTimeoutMs) / 1000) + FACILITATOR_BUFFER_SECONDS;
+      Math.ceil((verifyTimeoutMs + upstreamTimeoutMs + settleTimeoutMs) / 1000) +
+      FACILITATOR_BUFFER_SECONDS;
     if (maxTimeoutSeconds < min) {
       const where: KeyPath =
         ownTimeout !== undefined
@@ -261,8 +280,10 @@ function resolveOne(
       reportOnce(
         where,
         `${maxTimeoutSeconds}${inherited ? ' (the default)' : ''} is too short: clients sign ` +
-          'validBefore = now + maxTimeoutSeconds, and the gateway may need upstreamTimeoutMs ' +
-          `(${upstreamTimeoutMs} ms) + facilitator.settleTimeoutMs (${settleTimeoutMs} ms) ` +
+          'validBefore = now + maxTimeoutSeconds, and the gateway may need ' +
+          `facilitator.verifyTimeoutMs (${verifyTimeoutMs} ms) + upstreamTimeoutMs ` +
+          `(${upstreamTimeoutMs} ms) + facilitator.settleTimeoutMs (${settleTimeoutMs} ms, the ` +
+          'whole settle phase, its retry included) ' +
           `+ the facilitator's ${FACILITATOR_BUFFER_SECONDS} s buffer, ` +
           `so it must be at least ${min}`,
       );

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { HostPort } from './types.js';
-import { address, hostPort, httpUrl, network, positiveInt } from './fields.js';
+import { address, cidr, hostPort, httpUrl, network, positiveInt, share } from './fields.js';
 import { facilitatorSchema } from './facilitator.js';
 import { DEFAULTS } from './defaults.js';
 import { findNetwork } from '../chains/index.js';
@@ -17,6 +17,7 @@ const limitsSchema = z
   .object({
     maxHeaderBytes: positiveInt('bytes').default(DEFAULTS.server.limits.maxHeaderBytes),
     maxBodyBytes: positiveInt('bytes').default(DEFAULTS.server.limits.maxBodyBytes),
+    refusedBodyBytes: positiveInt('bytes').default(DEFAULTS.server.limits.refusedBodyBytes),
     maxPaymentHeaderBytes: positiveInt('bytes').default(
       DEFAULTS.server.limits.maxPaymentHeaderBytes,
     ),
@@ -24,6 +25,12 @@ const limitsSchema = z
     requestTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.requestTimeoutMs),
     keepAliveTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.keepAliveTimeoutMs),
     maxInFlight: positiveInt('requests').default(DEFAULTS.server.limits.maxInFlight),
+    bodyIdleTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.bodyIdleTimeoutMs),
+    writeIdleTimeoutMs: positiveInt('ms').default(DEFAULTS.server.limits.writeIdleTimeoutMs),
+    upstreamBodyIdleTimeoutMs: positiveInt('ms').default(
+      DEFAULTS.server.limits.upstreamBodyIdleTimeoutMs,
+    ),
+    maxClientShare: share.default(DEFAULTS.server.limits.maxClientShare),
   })
   .strict();
 
@@ -33,7 +40,11 @@ export const serverSchema = z
     admin: hostPort.default(DEFAULTS.server.admin),
     publicUrl: httpUrl.nullable().default(DEFAULTS.server.publicUrl),
     trustProxy: z.boolean().default(DEFAULTS.server.trustProxy),
+    trustedProxies: z
+      .array(cidr, { invalid_type_error: 'must be a list of CIDRs, e.g. [10.0.0.0/8]' })
+      .default([...DEFAULTS.server.trustedProxies]),
     shutdownTimeoutMs: positiveInt('ms').default(DEFAULTS.server.shutdownTimeoutMs),
+    dropUnderscoreHeaders: z.boolean().default(DEFAULTS.server.dropUnderscoreHeaders),
     limits: limitsSchema.default({}),
   })
   .strict()
@@ -43,6 +54,15 @@ export const serverSchema = z
         code: z.ZodIssueCode.custom,
         path: ['admin'],
         message: 'must differ from server.listen: metrics must not share the paid listener',
+      });
+    }
+    // Listed proxies are only believed with trustProxy on: silently ignoring the list would hide
+    // that X-Forwarded-For is not read at all.
+    if (s.trustedProxies.length > 0 && !s.trustProxy) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['trustedProxies'],
+        message: 'has no effect without server.trustProxy: true',
       });
     }
   });
@@ -82,6 +102,27 @@ export const verifyCacheSchema = z
   .object({
     maxEntries: positiveInt('entries').default(DEFAULTS.verifyCache.maxEntries),
     negativeTtlMs: positiveInt('ms').default(DEFAULTS.verifyCache.negativeTtlMs),
+  })
+  .strict();
+
+const ratio = z
+  .number({ invalid_type_error: 'must be a number from 0 up to (not including) 1, e.g. 0.5' })
+  .gte(0, 'must be a number from 0 up to (not including) 1, e.g. 0.5')
+  .lt(1, 'must be a number from 0 up to (not including) 1, e.g. 0.5');
+
+export const signatureCheckSchema = z
+  .object({
+    enabled: z
+      .boolean({ invalid_type_error: 'must be true or false' })
+      .default(DEFAULTS.signatureCheck.enabled),
+    failureRatio: ratio.default(DEFAULTS.signatureCheck.failureRatio),
+    windowSeconds: positiveInt('seconds').default(DEFAULTS.signatureCheck.windowSeconds),
+    minVerdicts: positiveInt('verdicts').default(DEFAULTS.signatureCheck.minVerdicts),
+    maxClients: positiveInt('clients').default(DEFAULTS.signatureCheck.maxClients),
+    codeCacheEntries: positiveInt('entries').default(DEFAULTS.signatureCheck.codeCacheEntries),
+    codeCacheTtlSeconds: positiveInt('seconds').default(
+      DEFAULTS.signatureCheck.codeCacheTtlSeconds,
+    ),
   })
   .strict();
 
@@ -164,8 +205,24 @@ export const ledgerSchema = z.union(
   },
 );
 
-/** The upstream: an http(s) origin plus optional base path; no query or fragment. */
-export const upstreamSchema = httpUrl;
+/**
+ * The upstream: an http(s) origin plus optional base path; no query or fragment, no credentials
+ * (`user:pass@` would be dropped by the forwarder, so every upstream request would go unauthenticated).
+ */
+export const upstreamSchema = httpUrl.superRefine((href, ctx) => {
+  if (typeof href !== 'string' || !URL.canParse(href)) return; // reported by httpUrl
+  const url = new URL(href);
+  if (url.username !== '' || url.password !== '') {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      // The password is never echoed: a config problem is printed and logged.
+      message:
+        `must not carry credentials ("${decodeURIComponent(url.username)}:…@"): the gateway does ` +
+        'not send URL credentials upstream, so they would be silently dropped; remove them and ' +
+        'let the upstream authenticate the gateway another way (e.g. by network)',
+    });
+  }
+});
 
 export const upstreamTimeoutSchema = positiveInt('ms').default(DEFAULTS.upstreamTimeoutMs);
 
@@ -226,6 +283,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'upstreamTimeoutMs',
   'unpriced',
   'verifyCache',
+  'signatureCheck',
   'replay',
   'log',
   'rpcUrls',

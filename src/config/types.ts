@@ -23,6 +23,11 @@ export interface LimitsConfig {
   readonly maxHeaderBytes: number;
   /** Max request body bytes forwarded upstream; larger → 413. Default 10 MiB. */
   readonly maxBodyBytes: number;
+  /**
+   * Bytes of a refused request's body (402, 400, 404, 413, 503…) read and dropped before the
+   * connection is closed. Default 65536.
+   */
+  readonly refusedBodyBytes: number;
   /** Max bytes of one payment header (base64) before decoding. Default 8192. */
   readonly maxPaymentHeaderBytes: number;
   /** Node `server.headersTimeout`, ms. Default 20000. */
@@ -33,6 +38,17 @@ export interface LimitsConfig {
   readonly keepAliveTimeoutMs: number;
   /** Concurrent requests in the gateway; past it → 503 `overloaded`. Default 1024. */
   readonly maxInFlight: number;
+  /** A request body that goes this long without a byte → 408 `body_timeout`, ms. Default 10000. */
+  readonly bodyIdleTimeoutMs: number;
+  /** A response the client stops reading for this long is cut, ms. Default 30000. */
+  readonly writeIdleTimeoutMs: number;
+  /** An upstream response body that stalls this long is cut, ms. Default 30000. */
+  readonly upstreamBodyIdleTimeoutMs: number;
+  /**
+   * Share (0–1] of maxInFlight one client address may hold, as connections and as requests in
+   * flight; past it → connection closed / 429 `client_share_exceeded`. Default 0.25.
+   */
+  readonly maxClientShare: number;
 }
 
 export interface ServerConfig {
@@ -42,6 +58,16 @@ export interface ServerConfig {
   readonly publicUrl: string | null;
   /** Trust client-sent X-Forwarded-* (only behind a proxy you run). Default false. */
   readonly trustProxy: boolean;
+  /**
+   * CIDRs of the proxies in front of the gateway (needs trustProxy). Empty: the socket peer is the
+   * one proxy hop. Otherwise only a listed peer's X-Forwarded-For is read, and listed hops skipped.
+   */
+  readonly trustedProxies: readonly string[];
+  /**
+   * Drop client headers whose name contains `_` before forwarding (nginx's default). Default true.
+   * Off, a name with `_` still goes when it spells one the gateway drops or vouches for.
+   */
+  readonly dropUnderscoreHeaders: boolean;
   /** Graceful shutdown deadline, ms. Default 30000. */
   readonly shutdownTimeoutMs: number;
   readonly limits: LimitsConfig;
@@ -55,6 +81,8 @@ export interface HttpFacilitatorConfig {
   readonly settleTimeoutMs: number;
   /** Timeout of GET /supported, ms. */
   readonly supportedTimeoutMs: number;
+  /** GET /supported is read again this often once it answered, ms. Default 60000. */
+  readonly supportedRefreshMs: number;
   readonly headers: Readonly<Record<string, string>>;
   /** Max sockets kept to the facilitator. Default 256. */
   readonly maxSockets: number;
@@ -74,6 +102,8 @@ export interface LocalFacilitatorConfig {
   readonly verifyTimeoutMs: number;
   /** Deadline of one settle, ms (same key as the HTTP kind). */
   readonly settleTimeoutMs: number;
+  /** Period of the facilitator watcher's support re-read, ms (same key as the HTTP kind). */
+  readonly supportedRefreshMs: number;
   /** Receipt wait after broadcast, ms; below settleTimeoutMs. Past it: settlement_pending + hash. */
   readonly receiptTimeoutMs: number;
   /** Receipt polling interval, ms. */
@@ -88,6 +118,28 @@ export interface VerifyCacheConfig {
   readonly maxEntries: number;
   /** TTL of a negative (invalid) result, ms, further capped by validBefore. Default 60000. */
   readonly negativeTtlMs: number;
+}
+
+/**
+ * The local signature check (verify/local-check.ts): while the recent verify-failure ratio,
+ * gateway-wide or for one client address, is above `failureRatio`, a 65-byte signature that does
+ * not recover to `from` is refused without a facilitator call when the chain says `from` has no code.
+ */
+export interface SignatureCheckConfig {
+  /** Default true; it also needs the native secp256k1 binding (start-up says when it is missing). */
+  readonly enabled: boolean;
+  /** Checked while failures / verdicts in the window is above this, 0 ≤ ratio < 1. Default 0.5. */
+  readonly failureRatio: number;
+  /** Length of the sliding window, seconds. Default 60. */
+  readonly windowSeconds: number;
+  /** Verdicts a window (gateway-wide or one client's) needs before its ratio counts. Default 20. */
+  readonly minVerdicts: number;
+  /** Client addresses whose window is kept (least recently seen dropped). Default 10000. */
+  readonly maxClients: number;
+  /** `from` addresses whose code (or its absence) is remembered. Default 10000. */
+  readonly codeCacheEntries: number;
+  /** How long such an answer is believed, seconds (EIP-7702 can add code to an EOA). Default 300. */
+  readonly codeCacheTtlSeconds: number;
 }
 
 export interface ReplayConfig {
@@ -124,6 +176,7 @@ export interface GatewayConfig {
   readonly unpriced: 'forward' | 'deny';
   readonly routes: readonly RouteConfig[];
   readonly verifyCache: VerifyCacheConfig;
+  readonly signatureCheck: SignatureCheckConfig;
   readonly replay: ReplayConfig;
   readonly log: LogConfig;
   /**

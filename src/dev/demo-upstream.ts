@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenError } from '../lib/index.js';
 
 const QUOTES: Record<string, string> = { ETH: '3120.55', BTC: '97000.10', USDC: '1.00' };
 
@@ -41,7 +42,9 @@ export async function startDemoUpstream(
     json(404, { error: 'not found' });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) =>
+      reject(listenError(err, host, port, 'the demo upstream, dev --upstream-port')),
+    );
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ANVIL_MNEMONIC } from '../chains/index.js';
+import { listenError } from '../lib/index.js';
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
@@ -40,6 +41,20 @@ export function findFreePort(): Promise<number> {
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
     });
+  });
+}
+
+/**
+ * Refuse a fixed port something already listens on, naming it. Otherwise anvil would fail to bind
+ * and exit while the readiness probe reached the other process (another anvil, a node): the
+ * devnet's setup then ran against that chain and failed far from the cause.
+ */
+export function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (err) => reject(listenError(err, '127.0.0.1', port, what)));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
   });
 }
 
@@ -181,6 +196,7 @@ export async function spawnAnvil(opts: SpawnAnvilOptions): Promise<AnvilProcess>
   let lastError: unknown;
   for (let attempt = 0; attempt < (opts.port === 0 ? 3 : 1); attempt++) {
     const port = opts.port === 0 ? await findFreePort() : opts.port;
+    if (opts.port !== 0) await assertPortFree(port, 'the devnet (anvil), --port / --anvil-port');
     try {
       return await spawnOnce(opts, port);
     } catch (err) {

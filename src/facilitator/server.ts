@@ -14,6 +14,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FacilitatorClient, FacilitatorRequest, FacilitatorResult } from '../verify/index.js';
+import { listenError } from '../lib/index.js';
 import { envelopeProblem } from './validate.js';
 
 export interface FacilitatorServerOptions {
@@ -145,10 +146,13 @@ export function startFacilitatorServer(
   server.headersTimeout = Math.min(server.requestTimeout, 10_000);
   server.keepAliveTimeout = 5_000;
 
+  const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
+    const failed = (err: unknown): void =>
+      reject(listenError(err, host, options.port, 'the facilitator, --port/--host'));
+    server.once('error', failed);
+    server.listen(options.port, host, () => {
+      server.off('error', failed);
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       resolve({

@@ -135,6 +135,8 @@ export interface RecordFilter {
   readonly states?: readonly LedgerState[];
   /** Created at or after, unix ms. */
   readonly since?: number;
+  /** Settled at or after, unix ms (a record settles long after its creation if it was unknown). */
+  readonly settledSince?: number;
   /** Only settled payments never delivered (refund candidates). */
   readonly undelivered?: boolean;
   /** Only authorizations with validBefore at or after this (unix seconds). */

@@ -238,6 +238,10 @@ export class SqliteBook {
       where.push('created_at >= ?');
       args.push(filter.since);
     }
+    if (filter.settledSince !== undefined) {
+      where.push('settled_at >= ?');
+      args.push(filter.settledSince);
+    }
     if (filter.undelivered === true) {
       where.push(`state IN (${PAID_STATES.map(() => '?').join(',')}) AND delivered_at IS NULL`);
       args.push(...PAID_STATES);

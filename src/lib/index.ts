@@ -4,3 +4,4 @@
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
 export { isJsonObject, isOptionalString, type Writable } from './json.js';
+export { listenError } from './listen-error.js';

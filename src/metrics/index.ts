@@ -6,4 +6,11 @@
  */
 export { createMetrics, type GatewayMetrics } from './registry.js';
 export { type AdminActions, createAdminServer, type Readiness } from './server.js';
+export {
+  createReadiness,
+  type CheckResult,
+  type PaidReadiness,
+  type ReadinessCheck,
+  type ReadyzBody,
+} from './readiness.js';
 export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';

@@ -7,6 +7,7 @@
  */
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SeriesCounter, SeriesHistogram } from './series.js';
+import { gatewayVersion } from './build-info.js';
 
 const PREFIX = 'x402_gateway_';
 
@@ -14,6 +15,19 @@ const PREFIX = 'x402_gateway_';
 const LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
+
+/**
+ * Label values known in advance, exported at 0 from the start: a counter that first appears at 1
+ * is missed by increase() and by alerts on it (issue 13). Facilitator failure kinds as
+ * verify/types.ts names them.
+ */
+export const KNOWN_LABELS = Object.freeze({
+  settlements: ['success', 'declined', 'pending', 'failed'],
+  verifyCache: ['hit', 'negative_hit', 'miss'],
+  facilitatorOps: ['verify', 'settle', 'supported'],
+  facilitatorResults: ['ok', 'timeout', 'network', 'http_error', 'bad_response'],
+  credits: ['granted', 'consumed', 'refused'],
+} as const);
 
 /** A 0/1 level read when scraped. */
 export interface Level {
@@ -31,6 +45,11 @@ export interface GatewayMetrics {
   readonly facilitatorDuration: SeriesHistogram<'op'>;
   readonly upstreamDuration: SeriesHistogram<'route'>;
   readonly verifyCache: SeriesCounter<'result'>;
+  /**
+   * Local signature checks (verify/local-check.ts) by outcome: `refused` answered the payment
+   * without a facilitator call; every other outcome went on to the facilitator.
+   */
+  readonly signatureChecks: SeriesCounter<'outcome'>;
   readonly facilitatorUp: Level;
   readonly ledger: LedgerMetrics;
   readonly credits: SeriesCounter<'outcome'>;
@@ -84,6 +103,14 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       this.set(facilitatorUp);
     },
   });
+  new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'Always 1; its labels name the running build (gateway version, Node.js version).',
+    labelNames: ['version', 'node_version'],
+    registers,
+  })
+    .labels(gatewayVersion(), process.version)
+    .set(1);
   const unresolved = new Map<string, number>([
     ['settling', 0],
     ['unknown', 0],
@@ -143,7 +170,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       registry,
     }),
   };
-  return {
+  const metrics: GatewayMetrics = {
     registry,
     ledger,
     credits: new SeriesCounter({
@@ -207,5 +234,25 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       labelNames: ['result'],
       registry,
     }),
+    signatureChecks: new SeriesCounter({
+      name: `${PREFIX}signature_checks_total`,
+      help: 'Local signature checks by outcome: refused (no facilitator call), or why it went on (recovered, has_code, code_unknown, no_rpc, long_signature, unencodable).',
+      labelNames: ['outcome'],
+      registry,
+    }),
   };
+  initialiseKnownSeries(metrics);
+  return metrics;
+}
+
+/** Every known label set exported at 0 before its first event (KNOWN_LABELS). */
+function initialiseKnownSeries(metrics: GatewayMetrics): void {
+  for (const result of KNOWN_LABELS.settlements) metrics.settlements.labels(result);
+  for (const result of KNOWN_LABELS.verifyCache) metrics.verifyCache.labels(result);
+  for (const outcome of KNOWN_LABELS.credits) metrics.credits.labels(outcome);
+  for (const op of KNOWN_LABELS.facilitatorOps) {
+    for (const result of KNOWN_LABELS.facilitatorResults) {
+      metrics.facilitatorRequests.labels(op, result);
+    }
+  }
 }

@@ -1,23 +1,19 @@
 /**
  * The admin listener: /metrics, /healthz and /readyz, on their own address so the paying side never
- * exposes them. /readyz turns 200 once config is loaded and the facilitator's /supported answered;
- * a later facilitator blip shows in metrics, it does not flip readiness.
+ * exposes them. /healthz is liveness (200 while the process answers). /readyz is readiness
+ * (readiness.ts): 200 while the gateway can serve what it is configured to serve, with
+ * `{ready, detail, paid: {ok, reasons}, checks}`; a dependency of paid routes only (facilitator,
+ * ledger) turns `paid.ok` false and keeps 200; `/readyz?scope=paid` answers 503 then. Starting,
+ * a failed start and draining are 503.
  *
  * `POST /ledger/reconcile` runs one pass of the gateway's own reconciler (joining one under way)
  * and answers `{"outcomes":{…}}`, the pass's count per outcome; 404 without a ledger.
  */
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import type { Readiness } from './readiness.js';
 
-export interface Readiness {
-  ready: boolean;
-  detail: string;
-  /**
-   * Whether paid requests can be served (the ledger writes); free routes are served either way,
-   * so this does not turn the whole gateway unready.
-   */
-  paid?: () => { readonly ready: boolean; readonly detail: string };
-}
+export type { Readiness };
 
 /** What the operator can ask of the running gateway through the admin listener. */
 export interface AdminActions {
@@ -45,13 +41,16 @@ export function createAdminServer(
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     } else if (path === '/readyz') {
-      res.writeHead(readiness.ready ? 200 : 503, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          ready: readiness.ready,
-          detail: readiness.detail,
-          ...(readiness.paid === undefined ? {} : { paid: readiness.paid() }),
-        }),
-      );
+      const scope = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('scope');
+      if (scope !== null && scope !== 'all' && scope !== 'paid') {
+        res
+          .writeHead(400, JSON_TYPE)
+          .end(JSON.stringify({ error: `unknown scope "${scope}": use scope=paid or scope=all` }));
+        return;
+      }
+      const body = readiness.snapshot();
+      const ok = scope === 'paid' ? body.ready && body.paid.ok : body.ready;
+      res.writeHead(ok ? 200 : 503, JSON_TYPE).end(JSON.stringify(body));
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

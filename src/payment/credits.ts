@@ -13,6 +13,8 @@
  * landed, which makes it a credit. They are looked up before a new payment of theirs is settled.
  */
 
+import { RecordsInUse } from './in-use.js';
+
 /** What a credit is good for: the same route, payer, and price (network, asset, payTo, amount). */
 export interface CreditTerms {
   readonly route: string;
@@ -48,8 +50,10 @@ export class CreditIndex {
   readonly #unknown = new Map<string, Set<string>>();
   /** key → holder, for both maps. */
   readonly #holders = new Map<string, string>();
-  /** Credits a request is consuming right now: one response at a time per credit. */
-  readonly #inUse = new Set<string>();
+  /** Records a request is answering right now (shared with redemptions and resumes). */
+  readonly #inUse: RecordsInUse;
+  /** The keys this index lent out (and so must release): never a hold the recall stage took. */
+  readonly #lent = new Set<string>();
 
   /**
    * @param windowMs a credit lapses this long after its settlement (`ledger.redeemWindowSeconds`)
@@ -59,8 +63,15 @@ export class CreditIndex {
    */
   constructor(
     readonly windowMs: number,
-    private readonly options: { readonly maxEntries?: number; readonly onGrant?: () => void } = {},
-  ) {}
+    private readonly options: {
+      readonly maxEntries?: number;
+      readonly onGrant?: () => void;
+      /** Shared with the recall stage, so a credit is never served while its record is. */
+      readonly inUse?: RecordsInUse;
+    } = {},
+  ) {
+    this.#inUse = options.inUse ?? new RecordsInUse();
+  }
 
   /** True when nothing is owed and nothing unknown: the paid path's only cost then. */
   get empty(): boolean {
@@ -108,8 +119,9 @@ export class CreditIndex {
   }
 
   /**
-   * The oldest credit for these terms that is in its window and not being consumed, marked in use
-   * until `giveBack` or `spend`. Lapsed ones are dropped on the way.
+   * The oldest credit for these terms that is in its window and that no request is answering (a
+   * credit, a redemption, a resume), marked in use until `giveBack` or `spend`. Lapsed ones are
+   * dropped on the way.
    */
   take(terms: CreditTerms, nowMs: number): Credit | undefined {
     if (this.#credits.size === 0) return undefined;
@@ -120,8 +132,8 @@ export class CreditIndex {
         this.spend(credit.key);
         continue;
       }
-      if (this.#inUse.has(credit.key)) continue;
-      this.#inUse.add(credit.key);
+      if (!this.#inUse.take(credit.key)) continue;
+      this.#lent.add(credit.key);
       return credit;
     }
     return undefined;
@@ -129,12 +141,12 @@ export class CreditIndex {
 
   /** Its response did not go out whole either: still owed. */
   giveBack(key: string): void {
-    this.#inUse.delete(key);
+    this.#return(key);
   }
 
   /** Delivered, exhausted, lapsed, or refused by the book: owed nothing more. */
   spend(key: string): void {
-    this.#inUse.delete(key);
+    this.#return(key);
     const holder = this.#holders.get(key);
     if (holder === undefined) return;
     const credits = this.#credits.get(holder);
@@ -146,6 +158,10 @@ export class CreditIndex {
   /** An unknown settlement ended some other way (failed, resolved by hand): nothing to credit. */
   forget(key: string): void {
     if (this.#forgetUnknown(key)) this.#holders.delete(key);
+  }
+
+  #return(key: string): void {
+    if (this.#lent.delete(key)) this.#inUse.release(key);
   }
 
   #forgetUnknown(key: string): boolean {

@@ -14,6 +14,7 @@ export {
 } from './payment.js';
 export { recall, type Recalled, recordFacts, type SettlementFacts } from './record-facts.js';
 export { RecallIndex } from './recall-index.js';
+export { RecordsInUse } from './in-use.js';
 export { type Credit, CreditIndex, type CreditSource, type CreditTerms } from './credits.js';
 export {
   type PassSummary,

@@ -7,7 +7,7 @@
  */
 import type { LedgerRecord, LedgerStore } from '../ledger/index.js';
 import type { ReplayGuard } from '../verify/index.js';
-import { holdUntilSec, MAX_HOLD_SECONDS } from './hold.js';
+import { holdUntilSec } from './hold.js';
 import type { CreditIndex } from './credits.js';
 import type { RecallIndex } from './recall-index.js';
 
@@ -56,14 +56,34 @@ export async function restoreFromLedger(o: RestoreOptions): Promise<{ readonly r
   }
   // Settled, never delivered, within the redeem window: their retry is served again.
   const windowMs = o.redeemWindowSeconds * 1000;
-  for (const r of await ledger.list({
-    undelivered: true,
-    since: o.nowMs - windowMs - MAX_HOLD_SECONDS * 1000,
-  })) {
+  // By settlement time, not creation: a record unknown for days may have settled an hour ago.
+  for (const r of await ledger.list({ undelivered: true, settledSince: o.nowMs - windowMs })) {
     const settledAt = r.settledAt ?? r.updatedAt;
     if (o.nowMs - settledAt > windowMs) continue;
     o.recallIndex.add(r.nonce, r.key);
-    if (r.state !== 'disputed') o.credits?.grant({ ...r, settledAt });
+    if (r.state !== 'disputed' && o.credits !== undefined && (await provenUndelivered(o, r))) {
+      o.credits.grant({ ...r, settledAt });
+    }
   }
   return { restored };
+}
+
+/**
+ * A credit serves the payer's NEXT payment, so it needs proof that no response of this one went
+ * out whole. Attempt rows are appended, never awaited: a crash in those milliseconds loses the row
+ * of a response that may have been delivered. So the book must hold the row of every response
+ * served for it (the request that settled it, unless the reconciler or an operator settled it
+ * after its request ended unanswered; and one per redemption counted), and none delivered. Without
+ * that proof the record stays redeemable by its own retry and listed for refunds, but is no credit.
+ */
+async function provenUndelivered(o: RestoreOptions, r: LedgerRecord): Promise<boolean> {
+  const attempts = await o.ledger.attempts(r.key);
+  if (attempts.some((a) => a.delivered)) return false;
+  const again = attempts.filter((a) => a.outcome === 'redeemed' || a.outcome === 'credited');
+  if (again.length < r.redemptions) return false;
+  if (attempts.some((a) => a.outcome === 'paid')) return true;
+  const resolutions = await o.ledger.resolutions(r.key);
+  return resolutions.some(
+    (x) => x.to === 'settled' && (x.by === 'reconciler' || x.by === 'operator'),
+  );
 }

@@ -73,6 +73,8 @@ export class RequestContext {
    * recorded request; `redeem` serves a settled, undelivered payment again without settling.
    */
   recalled: (Recalled & { readonly mode: 'settle' | 'redeem' }) | undefined = undefined;
+  /** The record this request holds in `deps.recordsInUse` (a resume or a redemption), released at its end. */
+  heldRecord: string | undefined = undefined;
   /** The earlier settlement this request was served through (a credit): its new payment is not settled. */
   credit: Credit | undefined = undefined;
   upstream: UpstreamResponse | undefined = undefined;
@@ -87,6 +89,8 @@ export class RequestContext {
   upstreamMs = -1;
   settleMs = -1;
   clientGone = false;
+  /** The client key holding an in-flight slot (client-shares.ts), '' until admit takes one. */
+  clientKey = '';
   resourceUrlCache: string | undefined = undefined;
 
   /**

@@ -8,11 +8,18 @@ import type { AccessLog } from '../log/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { LedgerStore } from '../ledger/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import type { CreditIndex, RecallIndex } from '../payment/index.js';
+import type { CreditIndex, RecallIndex, RecordsInUse } from '../payment/index.js';
 import type { PriceTable, PricedRoute } from '../pricing/index.js';
 import type { Forwarder } from '../proxy/index.js';
-import type { FacilitatorClient, ReplayGuard, VerifyCache } from '../verify/index.js';
+import type {
+  FacilitatorClient,
+  FacilitatorVerdicts,
+  LocalSignatureCheck,
+  ReplayGuard,
+  VerifyCache,
+} from '../verify/index.js';
 import type { Challenge } from '../x402/index.js';
+import type { ClientShares } from './client-shares.js';
 
 export interface InFlight {
   count: number;
@@ -31,6 +38,8 @@ export interface Deps {
   readonly ledger: LedgerStore | undefined;
   /** Nonces whose retry the book answers (unknown settlements, settled and undelivered). */
   readonly recallIndex: RecallIndex;
+  /** Records a request is answering now (resume, redemption, credit): one at a time each. */
+  readonly recordsInUse: RecordsInUse;
   /** Settled, undelivered payments owed a response, per payer, route and price; undefined without a book. */
   readonly credits: CreditIndex | undefined;
   /**
@@ -39,13 +48,25 @@ export interface Deps {
    */
   readonly resolveUnknown: ((key: string) => Promise<unknown>) | undefined;
   readonly verifyCache: VerifyCache;
+  /**
+   * Refuses forged signatures without a facilitator call while verify failures run high
+   * (verify/local-check.ts); optional for tests.
+   */
+  readonly signatureCheck?: LocalSignatureCheck;
+  /**
+   * Told which networks the facilitator refuses for reasons not the payer's (verify/verdicts.ts),
+   * for the readiness' paid section (verify/readiness.ts); optional for tests.
+   */
+  readonly facilitatorVerdicts?: FacilitatorVerdicts;
   readonly forwarder: Forwarder;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   /** One line per request, to the same destination as `log`. */
   readonly accessLog: AccessLog;
   readonly inFlight: InFlight;
-  /** Seconds that must remain before validBefore: upstream + settle timeouts + 6 s chain buffer. */
+  /** Per-client-address shares of connections and in-flight slots (client-shares.ts). */
+  readonly clients: ClientShares;
+  /** Seconds that must remain before validBefore: verify + upstream + settle timeouts + 6 s chain buffer. */
   readonly minRemainingSec: number;
   /** Unix time in seconds (injectable for tests). */
   readonly nowSec: () => number;

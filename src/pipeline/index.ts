@@ -7,3 +7,6 @@ export type { Deps } from './deps.js';
 export { createHandler, type RequestHandler } from './run.js';
 export { STAGES } from './stages.js';
 export { GATEWAY_REASON } from './reasons.js';
+export { ClientShares } from './client-shares.js';
+export { createProxyTrust } from './client-address.js';
+export { expectsContinue } from './refused-body.js';

@@ -17,7 +17,15 @@ export const GATEWAY_REASON = Object.freeze({
   /** The client closed the connection before the answer (logged as 499). */
   clientGone: 'client_gone',
   overloaded: 'overloaded',
+  /** One client address holds its share (`server.limits.maxClientShare`) of requests in flight (429). */
+  clientShareExceeded: 'client_share_exceeded',
+  /** A request body stopped arriving for `server.limits.bodyIdleTimeoutMs` (408). */
+  bodyTimeout: 'body_timeout',
   invalidPath: 'invalid_path',
+  /** A request header the gateway reads (CORS preflight) is not well-formed (400). */
+  invalidHeader: 'invalid_header',
+  /** `_method` / X-HTTP-Method-Override would make the upstream serve another route's price (400). */
+  methodOverride: 'method_override',
   notFound: 'not_found',
   payloadTooLarge: 'payload_too_large',
   internalError: 'internal_error',

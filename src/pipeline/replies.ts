@@ -2,7 +2,7 @@
  * Gateway-made answers. Every error is JSON `{error, reason}` with a machine-readable `reason`
  * from x402/reasons.ts; 402s also carry both challenge forms.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { RequestContext } from './context.js';
 import { resourceUrl } from './request-facts.js';
 import type { Deps } from './deps.js';
@@ -29,6 +29,34 @@ export function errorReply(
     },
     body: JSON.stringify({ error: message, reason }),
   };
+}
+
+/**
+ * `res.writeHead`, or — when node refuses a header (a value outside latin1, a control character) —
+ * the connection closed. A refused writeHead leaves the response half set up (a 204's status line
+ * and no-body flag stay), so a second answer on it would be framed wrongly and the next pipelined
+ * response read as its body: nothing more is written on that connection. False when closed.
+ */
+export function writeHeadOrClose(
+  ctx: RequestContext,
+  deps: Deps,
+  status: number,
+  headers: OutgoingHttpHeaders,
+): boolean {
+  const res: ServerResponse = ctx.res;
+  try {
+    res.writeHead(status, headers);
+    return true;
+  } catch (error) {
+    deps.log.error(
+      { reqId: ctx.id, err: error, status },
+      'response headers refused by node: connection closed',
+    );
+    ctx.outcome = 'error';
+    ctx.reason = GATEWAY_REASON.internalError;
+    res.destroy();
+    return false;
+  }
 }
 
 /** The client left before its answer: 499 in the access log and metrics (nobody reads the body). */

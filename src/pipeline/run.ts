@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
-import { errorReply } from './replies.js';
+import { errorReply, writeHeadOrClose } from './replies.js';
 import { HANDLED, type Reply, type Stage } from './stage.js';
+import { refuseBody } from './refused-body.js';
 import { GATEWAY_REASON, REASON_LABELS } from './reasons.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -16,14 +17,13 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
   // Request ids: a per-process random prefix and a counter — unique, and far cheaper than a UUID.
   const prefix = randomBytes(4).toString('hex');
   let sequence = 0;
+  const trustProxy = deps.config.server.trustProxy;
   return (req, res) => {
     deps.inFlight.count++;
-    const ctx = new RequestContext(
-      req,
-      res,
-      `${prefix}-${(++sequence).toString(36)}`,
-      performance.now(),
-    );
+    // Behind our own proxy its id is kept, so one request has one id in every log along the way.
+    const id =
+      (trustProxy && proxyRequestId(req, deps)) || `${prefix}-${(++sequence).toString(36)}`;
+    const ctx = new RequestContext(req, res, id, performance.now());
     let pending = 2; // pipeline done + response closed
     const done = (): void => {
       if (--pending === 0) observe(ctx, deps);
@@ -35,6 +35,15 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
     // runStages never rejects (it catches everything) and calls `done` last.
     void runStages(ctx, deps, stages, done);
   };
+}
+
+/** An X-Request-Id a trusted proxy sent, if well formed: 1–128 of [A-Za-z0-9._:-]; else ''. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function proxyRequestId(req: IncomingMessage, deps: Deps): string {
+  const sent = req.headers['x-request-id'];
+  if (typeof sent !== 'string' || !REQUEST_ID.test(sent)) return '';
+  return deps.clients.fromProxy(req.socket) ? sent : '';
 }
 
 async function runStages(
@@ -49,7 +58,7 @@ async function runStages(
       let result = stage.run(ctx, deps);
       if (result instanceof Promise) result = await result;
       if (result === undefined) continue;
-      if (result !== HANDLED) writeReply(ctx, result);
+      if (result !== HANDLED) writeReply(ctx, deps, result);
       break;
     }
   } catch (error) {
@@ -58,7 +67,7 @@ async function runStages(
     ctx.reason = GATEWAY_REASON.internalError;
     ctx.upstream?.discard();
     if (!ctx.res.headersSent)
-      writeReply(ctx, errorReply(500, GATEWAY_REASON.internalError, 'internal error'));
+      writeReply(ctx, deps, errorReply(500, GATEWAY_REASON.internalError, 'internal error'));
     else ctx.res.destroy();
   } finally {
     // Checked here, not inside: most requests hold no claim by now, and an await costs a tick.
@@ -79,14 +88,18 @@ async function settleLeftoverClaim(ctx: RequestContext, deps: Deps): Promise<voi
   }
 }
 
-function writeReply(ctx: RequestContext, reply: Reply): void {
+function writeReply(ctx: RequestContext, deps: Deps, reply: Reply): void {
   const { res } = ctx;
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(reply.status, {
+  // A refusal never drains the body it refused (refused-body.ts).
+  const close = refuseBody(ctx.req, res, deps.config.server.limits.refusedBodyBytes);
+  const written = writeHeadOrClose(ctx, deps, reply.status, {
     ...reply.headers,
+    ...close,
     'content-length': Buffer.byteLength(reply.body),
     'x-request-id': ctx.id,
   });
+  if (!written) return;
   // Node sends no body for HEAD by itself; the length above still tells the client its size.
   res.end(reply.body);
 }
@@ -94,11 +107,13 @@ function writeReply(ctx: RequestContext, reply: Reply): void {
 function observe(ctx: RequestContext, deps: Deps): void {
   const { metrics } = deps;
   deps.inFlight.count--;
+  if (ctx.clientKey !== '') deps.clients.leave(ctx.clientKey);
   const payment = ctx.payment;
   const paidFor =
     payment?.state === 'settled' || ctx.outcome === 'redeemed' || ctx.outcome === 'credited';
-  // The response finished only if the whole upstream body went out (a broken body destroys it).
-  const delivered = paidFor && ctx.res.writableFinished;
+  // The response finished only if the whole upstream body went out (a broken body destroys it) to
+  // a client still there: node reports a response ended on a closed socket as finished too.
+  const delivered = paidFor && ctx.res.writableFinished && !ctx.clientGone;
   if (paidFor) {
     if (!delivered) {
       deps.log.warn(
@@ -112,6 +127,8 @@ function observe(ctx: RequestContext, deps: Deps): void {
   if (recordKey !== undefined && deps.ledger !== undefined) {
     recordAttempt(ctx, deps, recordKey, paidFor, delivered);
   }
+  // After the attempt row is queued: a next redemption of this record is written after it.
+  if (ctx.heldRecord !== undefined) deps.recordsInUse.release(ctx.heldRecord);
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();
   if (ctx.headerValue !== undefined) {

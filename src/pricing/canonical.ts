@@ -63,6 +63,41 @@ function isAlreadyCanonical(path: string): boolean {
 }
 
 /**
+ * Code points refused anywhere in a path, escaped or raw: invisible or direction-changing ones that
+ * make two spellings look alike, and separators some upstreams strip or split on. C1 controls
+ * (U+0080..U+009F), soft hyphen, zero-width space/joiners, bidi marks and embeddings/isolates, line
+ * and paragraph separators, word joiner and the invisible operators, BOM (U+FEFF).
+ */
+function isInvisible(cp: number): boolean {
+  return (
+    (cp >= 0x80 && cp <= 0x9f) ||
+    cp === 0xad ||
+    cp === 0x61c ||
+    cp === 0x180e ||
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x2028 && cp <= 0x202e) ||
+    (cp >= 0x2060 && cp <= 0x206f) ||
+    cp === 0xfeff ||
+    (cp >= 0xfff9 && cp <= 0xfffb)
+  );
+}
+
+/**
+ * Unicode whitespace (beyond ASCII): refused at either end of a segment, where frameworks that trim
+ * would read `/v1/quote%C2%A0` as `/v1/quote`.
+ */
+function isUnicodeSpace(cp: number): boolean {
+  return (
+    cp === 0xa0 ||
+    cp === 0x1680 ||
+    (cp >= 0x2000 && cp <= 0x200a) ||
+    cp === 0x202f ||
+    cp === 0x205f ||
+    cp === 0x3000
+  );
+}
+
+/**
  * Full canonicalisation; undefined when the path must be refused. Non-ASCII characters are taken as
  * the raw bytes node hands over in `req.url` (latin1, one char per byte) and re-emitted
  * percent-encoded, so the upstream always receives ASCII. Every byte ≥ 0x80, escaped or raw, goes
@@ -76,8 +111,16 @@ function canonicalizeSlow(raw: string): string | undefined {
   let need = 0;
   let lower = 0x80;
   let upper = 0xbf;
+  let cp = 0; // code point being decoded
+  // Whitespace at a segment's ends (escaped: raw whitespace is refused outright): some upstreams
+  // trim it, so `/v1/quote%20` would reach `/v1/quote` on a route that never matched it.
+  let segStartsSpace = false;
+  let lastWasSpace = false;
 
-  const endSegment = (): void => {
+  let leadAt = 0; // length of `seg` before the current multi-byte character
+
+  const endSegment = (): boolean => {
+    if (lastWasSpace || segStartsSpace) return false;
     if (seg === '' || seg === '.') {
       // `//` collapses; `.` is the current directory.
     } else if (seg === '..') {
@@ -86,6 +129,7 @@ function canonicalizeSlow(raw: string): string | undefined {
       segments.push(seg);
     }
     seg = '';
+    return true;
   };
 
   const n = raw.length;
@@ -99,20 +143,29 @@ function canonicalizeSlow(raw: string): string | undefined {
       c = (hi << 4) | lo;
       i += 2;
       escaped = true;
+      // Double encoding (`%2570`, `%25%37%30`): an upstream that decodes twice reads another path.
+      if (c === PERCENT) {
+        const next = raw.charCodeAt(i + 1);
+        if (next === PERCENT || hexValue(next) >= 0) return undefined;
+      }
     } else if (c > 0xff) {
       return undefined; // cannot come from node's latin1 req.url
     }
 
     if (c >= 0x80) {
       if (need === 0) {
+        leadAt = seg.length;
         if (c >= 0xc2 && c <= 0xdf) {
           need = 1;
+          cp = c & 0x1f;
         } else if (c >= 0xe0 && c <= 0xef) {
           need = 2;
+          cp = c & 0x0f;
           if (c === 0xe0) lower = 0xa0; // overlong 3-byte forms
           if (c === 0xed) upper = 0x9f; // UTF-16 surrogates
         } else if (c >= 0xf0 && c <= 0xf4) {
           need = 3;
+          cp = c & 0x07;
           if (c === 0xf0) lower = 0x90; // overlong 4-byte forms
           if (c === 0xf4) upper = 0x8f; // past U+10FFFF
         } else {
@@ -123,6 +176,15 @@ function canonicalizeSlow(raw: string): string | undefined {
         lower = 0x80;
         upper = 0xbf;
         need--;
+        cp = (cp << 6) | (c & 0x3f);
+        if (need === 0) {
+          if (isInvisible(cp)) return undefined;
+          const space = isUnicodeSpace(cp);
+          if (space && leadAt === 0) segStartsSpace = true;
+          seg += escapeByte(c);
+          lastWasSpace = space;
+          continue;
+        }
       }
       seg += escapeByte(c);
       continue;
@@ -130,19 +192,27 @@ function canonicalizeSlow(raw: string): string | undefined {
     if (need !== 0) return undefined; // truncated multi-byte sequence
 
     if (escaped) {
-      // Encoded separators would be read as separators by some upstreams and not by others.
-      if (c === SLASH || c === BACKSLASH || c === SEMICOLON || c === 0) return undefined;
+      // Encoded separators would be read as separators by some upstreams and not by others; an
+      // encoded control character (CR, LF, TAB, NUL, DEL…) has no business in a path.
+      if (c === SLASH || c === BACKSLASH || c === SEMICOLON || c < 0x20 || c === 0x7f) {
+        return undefined;
+      }
+      const space = c === 0x20;
+      if (space && seg === '') segStartsSpace = true;
       seg += UNRESERVED[c] === 1 ? String.fromCharCode(c) : escapeByte(c);
+      lastWasSpace = space;
+      continue;
     } else if (c === SLASH) {
-      endSegment();
+      if (!endSegment()) return undefined;
     } else if (c === BACKSLASH || c === SEMICOLON || c === HASH || c <= 0x20 || c === 0x7f) {
       return undefined;
     } else {
       seg += raw[i] as string;
     }
+    lastWasSpace = false;
   }
   if (need !== 0) return undefined;
-  endSegment();
+  if (!endSegment()) return undefined;
   return '/' + segments.join('/');
 }
 
@@ -165,8 +235,11 @@ function stripAbsoluteForm(target: string): string | undefined {
  * - The query (from the first `?`) is kept raw in `search` and never touched.
  * - Escapes of unreserved characters are decoded before dot segments are resolved (`%2e%2e` is
  *   `..`); other escapes are kept with upper-case hex.
- * - Refused (`invalid_path`): `#`, `\` or `;` raw or encoded, `%2F`, NUL, control characters,
- *   malformed escapes, invalid UTF-8, and targets that are neither origin- nor absolute-form (`*`).
+ * - Refused (`invalid_path`): `#`, `\` or `;` raw or encoded, `%2F`, control characters raw or
+ *   encoded (`%00`..`%1F`, `%7F`, C1), whitespace at either end of a segment (`%20`, `%C2%A0`…),
+ *   invisible and bidi code points (zero-width space, BOM, RLO…), double encoding (`%25` then a
+ *   hex digit or `%`), malformed escapes, invalid UTF-8, and targets that are neither origin- nor
+ *   absolute-form (`*`).
  * - `//` collapses, `.`/`..` resolve (never above the root), the trailing slash goes (except for
  *   `/`).
  * - `path` keeps its case (the upstream receives it); `matchKey` is `path` lower-cased (routes

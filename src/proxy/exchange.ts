@@ -9,13 +9,17 @@
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { keepReading } from './write-deadline.js';
 
 export type ForwardResult =
   | { readonly kind: 'response'; readonly response: UpstreamResponse }
   | {
       readonly kind: 'error';
-      /** unavailable = refused/reset/DNS; timeout = no response headers in time; client_gone = the client left first. */
-      readonly error: 'unavailable' | 'timeout' | 'client_gone' | 'body_too_large';
+      /**
+       * unavailable = refused/reset/DNS; timeout = no response headers in time; client_gone = the
+       * client left first; body_timeout = the client's request body stopped arriving.
+       */
+      readonly error: 'unavailable' | 'timeout' | 'client_gone' | 'body_too_large' | 'body_timeout';
       readonly detail: string;
     };
 
@@ -49,6 +53,11 @@ export class BodyTooLargeError extends Error {
   readonly code = 'GW_ERR_BODY_TOO_LARGE';
 }
 
+/** Marks a request body stream destroyed because the client stopped sending it. */
+export class BodyStalledError extends Error {
+  readonly code = 'GW_ERR_BODY_STALLED';
+}
+
 interface Reader {
   readonly max: number;
   readonly resolve: (body: Buffer | 'too_large' | 'broken') => void;
@@ -79,6 +88,8 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     /** The client's response: its socket tells whether the client is still there. */
     private readonly res: ServerResponse,
     private readonly timeoutMs: number,
+    /** How long queued response bytes may wait for the client (write-deadline.ts), ms. */
+    private readonly writeIdleMs: number,
     private readonly done: (result: ForwardResult) => void,
   ) {
     this.#timer = setTimeout(onDeadline, timeoutMs, this);
@@ -118,6 +129,7 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#sink !== undefined) {
       if (!this.#sink.write(chunk)) {
+        keepReading(this.#sink, this.writeIdleMs);
         controller.pause();
         this.#sink.once('drain', this.#resume);
       }
@@ -132,8 +144,10 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   onResponseEnd(): void {
     this.#ended = true;
-    if (this.#sink !== undefined) this.#sink.end();
-    else if (this.#reader !== undefined) this.#finishRead();
+    if (this.#sink !== undefined) {
+      this.#sink.end();
+      keepReading(this.#sink, this.writeIdleMs);
+    } else if (this.#reader !== undefined) this.#finishRead();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -156,6 +170,7 @@ export class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     if (this.#ended) res.end();
     else if (this.#broken) res.destroy();
     else this.#resume();
+    keepReading(res, this.writeIdleMs);
   }
 
   read(max: number): Promise<Buffer | 'too_large' | 'broken'> {
@@ -234,6 +249,8 @@ function classify(
   }
   if (err instanceof BodyTooLargeError)
     return { kind: 'error', error: 'body_too_large', detail: err.message };
+  if (err instanceof BodyStalledError)
+    return { kind: 'error', error: 'body_timeout', detail: err.message };
   if (err instanceof ClientGoneError || res.destroyed || res.socket?.destroyed === true) {
     return { kind: 'error', error: 'client_gone', detail: 'client connection closed' };
   }

@@ -14,7 +14,12 @@ import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { Exchange, type ForwardResult } from './exchange.js';
 
-export { BodyTooLargeError, type ForwardResult, type UpstreamResponse } from './exchange.js';
+export {
+  BodyStalledError,
+  BodyTooLargeError,
+  type ForwardResult,
+  type UpstreamResponse,
+} from './exchange.js';
 
 /**
  * What to send upstream: a plain description built by the pipeline. The client's request object is
@@ -53,27 +58,33 @@ export interface ForwarderOptions {
   readonly timeoutMs: number;
   /** Max connections to the upstream. */
   readonly maxSockets?: number;
+  /** Deadline between two bytes of the upstream's response body, ms (paused time not counted). */
+  readonly bodyIdleTimeoutMs?: number;
+  /** Deadline for the client to take a queued byte of the response, ms (write-deadline.ts). */
+  readonly writeIdleTimeoutMs?: number;
 }
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const target = new URL(options.target);
   const pool = new Pool(target.origin, {
     connections: options.maxSockets ?? 1024,
-    // Our own deadline covers the wait for headers; a body may stream for as long as it takes
-    // (as with node's client), so undici's 300 s defaults are off.
+    // Our own deadline covers the wait for headers. A body may stream for as long as it takes, but
+    // not stall: undici's body timer runs between chunks and stands still while we pause the body
+    // (a client draining slowly, a payment settling), so it only ever catches the upstream.
     headersTimeout: 0,
-    bodyTimeout: 0,
+    bodyTimeout: options.bodyIdleTimeoutMs ?? 30_000,
   });
   // The request path is `basePath + url`; the pipeline's url is canonical and starts with '/'.
   const basePath = target.pathname.replace(/\/+$/, '');
   // The upstream is its own origin: it gets its own Host (X-Forwarded-Host carries the client's).
   const host = target.host;
+  const writeIdleMs = options.writeIdleTimeoutMs ?? 30_000;
 
   return {
     forward(request, res, body, done) {
       const headers = request.headers;
       headers.host = host;
-      const exchange = new Exchange(res, options.timeoutMs, done);
+      const exchange = new Exchange(res, options.timeoutMs, writeIdleMs, done);
       res.on('close', exchange.onClientClose);
       pool.dispatch(
         { method: request.method, path: basePath + request.path, headers, body: body ?? null },

@@ -3,7 +3,13 @@
  *
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export { BodyTooLargeError, type ForwardResult, type UpstreamResponse } from './exchange.js';
+export {
+  BodyStalledError,
+  BodyTooLargeError,
+  type ForwardResult,
+  type UpstreamResponse,
+} from './exchange.js';
 export { createForwarder, type Forwarder, type UpstreamRequest } from './forwarder.js';
-export { responseHeaders } from './outgoing.js';
+export { publicLocation, responseHeaders, type PublicOrigins } from './outgoing.js';
 export { upstreamHeaders } from './request-headers.js';
+export { keepReading } from './write-deadline.js';

@@ -1,6 +1,7 @@
 /**
  * The response side of forwarding, which the pipeline owns (it settles before the client sees a
- * byte): status, headers minus hop-by-hop ones, and no upstream-forged payment headers.
+ * byte): status, headers minus hop-by-hop ones, no upstream-forged payment headers, and no
+ * upstream address in Location / Content-Location.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { namedByConnection } from './connection-header.js';
@@ -24,13 +25,56 @@ const DROP = new Set([
  * Headers to send the client for an upstream response. Node re-frames the body itself
  * (chunked or Content-Length), so framing headers from the upstream are dropped.
  */
-export function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+export function responseHeaders(
+  headers: IncomingHttpHeaders,
+  origins?: PublicOrigins,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const named = namedByConnection(headers.connection);
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || DROP.has(name) || named?.has(name) === true) continue;
-    out[name] = value;
+    out[name] =
+      origins !== undefined &&
+      typeof value === 'string' &&
+      (name === 'location' || name === 'content-location')
+        ? publicLocation(value, origins)
+        : value;
   }
   return out;
+}
+
+/** Where the upstream lives and where the client reached it, for Location rewriting. */
+export interface PublicOrigins {
+  /** The upstream base URL (origin and optional base path), as configured. */
+  readonly upstream: string;
+  /** The client-facing base URL: server.publicUrl, else the client's scheme and host. */
+  readonly public: string;
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
+
+/**
+ * A Location that names the upstream (`http://10.0.0.5:3000/api/v1/x`, also `//10.0.0.5:3000/…`)
+ * → the same resource on the public base (`https://api.example.com/v1/x`): the upstream's base path
+ * is taken off as the forwarder puts it on (nginx's `proxy_redirect default`). Relative references
+ * and other origins are left as they are. Never throws: an unparseable value is kept.
+ */
+export function publicLocation(value: string, origins: PublicOrigins): string {
+  if (!ABSOLUTE.test(value) && !value.startsWith('//')) return value;
+  let target: URL;
+  let url: URL;
+  try {
+    target = new URL(origins.upstream);
+    url = new URL(value, target);
+  } catch {
+    return value;
+  }
+  if (url.origin !== target.origin) return value;
+  const basePath = target.pathname.replace(/\/+$/, '');
+  let path = url.pathname;
+  if (basePath !== '' && (path === basePath || path.startsWith(basePath + '/'))) {
+    path = path.slice(basePath.length) || '/';
+  }
+  return origins.public.replace(/\/+$/, '') + path + url.search + url.hash;
 }

@@ -36,10 +36,22 @@ const REWRITE_HEADERS = [
   'x-original-url',
   'x-rewrite-url',
   'x-original-method',
+  // Path hints nginx, Traefik, Envoy and auth proxies set, which some apps route on.
+  'x-original-uri',
+  'x-forwarded-uri',
+  'x-forwarded-path',
+  'x-envoy-original-path',
 ];
 
 /** Payment protocol headers (request side) and every client-sent `x-payment-*`. */
 const PAYMENT_HEADERS = ['payment-signature', 'x-payment', 'payment-required', 'payment-response'];
+
+/**
+ * The facts the gateway vouches for to the upstream: set by us alone, so no client spelling of them
+ * may pass (CGI, WSGI and PHP read `X_Payment_Payer` as `HTTP_X_PAYMENT_PAYER`, the same variable
+ * as our `X-Payment-Payer`).
+ */
+const VOUCHED = ['x-request-id', 'x-payment-payer', 'x-payment-amount', 'x-payment-network'];
 
 const FORWARDED = [
   'x-forwarded-for',
@@ -49,14 +61,32 @@ const FORWARDED = [
   'forwarded',
 ];
 
-const DROP_TRUSTED = new Set([...HOP_BY_HOP, ...MET_HERE, ...REWRITE_HEADERS, ...PAYMENT_HEADERS]);
+const DROP_TRUSTED = new Set([
+  ...HOP_BY_HOP,
+  ...MET_HERE,
+  ...REWRITE_HEADERS,
+  ...PAYMENT_HEADERS,
+  ...VOUCHED,
+]);
 /** Without trustProxy, client-sent X-Forwarded-* / Forwarded are dropped and replaced by ours. */
 const DROP_UNTRUSTED = new Set([...DROP_TRUSTED, ...FORWARDED]);
+/**
+ * Names with `_` that spell a dropped or vouched header (`x_payment_payer`, `X-Forwarded_For`) go
+ * even when underscores are allowed: CGI-style servers read `-` and `_` as the same character.
+ */
+const DROP_ANY_SPELLING = new Set([...DROP_UNTRUSTED]);
 
 export interface PaymentFacts {
   readonly payer: string;
   readonly amount: string;
   readonly network: string;
+}
+
+export interface HeaderPolicy {
+  /** Client-sent X-Forwarded-* are kept and ours appended (a proxy we run in front of us set them). */
+  readonly trustProxy: boolean;
+  /** Drop every client header whose name contains `_` (nginx's default). */
+  readonly dropUnderscoreHeaders: boolean;
 }
 
 export interface ForwardedFacts {
@@ -72,25 +102,33 @@ export interface ForwardedFacts {
  * A new object rather than deletes on the client's: `delete` turns an object into a slow
  * dictionary, and undici walks these headers again to check and write the request.
  *
- * @param trustProxy when true, client-sent X-Forwarded-* are kept and ours appended (a proxy we run
- *   in front of us set them); when false they are dropped and replaced.
+ * @param policy trustProxy: when true, client-sent X-Forwarded-* are kept and ours appended (a proxy
+ *   we run in front of us set them); when false they are dropped and replaced.
+ *   dropUnderscoreHeaders: drop every name with `_`; when false, only those that spell a header
+ *   this function drops or sets.
  */
 export function upstreamHeaders(
   headers: IncomingHttpHeaders,
   forwarded: ForwardedFacts,
   payment: PaymentFacts | undefined,
-  trustProxy: boolean,
+  policy: HeaderPolicy,
 ): IncomingHttpHeaders {
   const named = namedByConnection(headers.connection);
-  const drop = trustProxy ? DROP_TRUSTED : DROP_UNTRUSTED;
+  const drop = policy.trustProxy ? DROP_TRUSTED : DROP_UNTRUSTED;
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
     // `x-payment*`: only we may tell the upstream who paid.
     if (drop.has(name) || name.startsWith('x-payment') || named?.has(name) === true) continue;
+    // Node lower-cases names; `-` and `_` are the one other difference CGI-style servers erase.
+    if (name.includes('_')) {
+      if (policy.dropUnderscoreHeaders) continue;
+      const spelled = name.replaceAll('_', '-');
+      if (DROP_ANY_SPELLING.has(spelled) || spelled.startsWith('x-payment')) continue;
+    }
     out[name] = headers[name];
   }
 
-  if (trustProxy) {
+  if (policy.trustProxy) {
     const prior = out['x-forwarded-for'];
     out['x-forwarded-for'] =
       typeof prior === 'string' && prior !== ''

@@ -7,26 +7,10 @@
  * `unknown` and the claim is kept. Names as the spec, the reference facilitator and CDP spell them
  * (docs/protocol.md §7.5).
  */
+import { PAYMENT_REFUSALS } from '../x402/index.js';
+
 export const PRE_BROADCAST_REFUSALS: ReadonlySet<string> = new Set([
-  // signature
-  'invalid_exact_evm_payload_signature',
-  'invalid_exact_evm_signature',
-  'invalid_exact_evm_failed_to_parse_signature',
-  'invalid_exact_evm_payload_signature_address',
-  // funds
-  'insufficient_funds',
-  'invalid_exact_evm_insufficient_balance',
-  // value
-  'invalid_exact_evm_payload_authorization_value',
-  'invalid_exact_evm_payload_authorization_value_mismatch',
-  'invalid_exact_evm_payload_authorization_value_too_low',
-  'invalid_exact_evm_authorization_value',
-  // recipient
-  'invalid_exact_evm_payload_recipient_mismatch',
-  'invalid_exact_evm_recipient_mismatch',
-  // validity window
-  'invalid_exact_evm_payload_authorization_valid_before',
-  'invalid_exact_evm_payload_authorization_valid_after',
+  ...PAYMENT_REFUSALS,
   // scheme or network
   'unsupported_scheme',
   'invalid_scheme',

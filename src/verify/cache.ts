@@ -2,6 +2,10 @@
  * Verify-result cache on `lru-cache`, keyed by the authorization's replay key; each entry keeps the
  * digest of (raw payment header, requirement) it answers for, and only that payload hits it.
  *
+ * Positive and negative verdicts live in separate slots (two LRUs of `maxEntries` each): a forged
+ * payload for an authorization, refused, never evicts or overwrites the honest "valid" of the same
+ * authorization, and a flood of refusals never pushes honest verdicts out.
+ *
  * Every entry's TTL ends no later than the payment's own `validBefore`: a positive entry lives
  * exactly until then, a negative one for at most `negativeTtlMs`. A cached "valid" is what a replay
  * would reuse, so callers pair this cache with the replay guard (ARCHITECTURE.md, "Where the money
@@ -13,7 +17,7 @@ import type { VerifyResponse } from '../x402/index.js';
 import type { VerifyCache } from './types.js';
 
 export interface LruVerifyCacheOptions {
-  /** Max entries; the least recently used one is evicted past it. */
+  /** Max entries per slot (positive, negative); the least recently used one is evicted past it. */
   readonly maxEntries: number;
   /** TTL of a negative (`isValid: false`) entry, ms, further capped by validBefore. */
   readonly negativeTtlMs: number;
@@ -28,24 +32,36 @@ interface Entry {
 }
 
 export class LruVerifyCache implements VerifyCache {
-  readonly #lru: LRUCache<string, Entry>;
+  /** `isValid: true` verdicts. */
+  readonly #valid: LRUCache<string, Entry>;
+  /** `isValid: false` verdicts: a slot of their own. */
+  readonly #invalid: LRUCache<string, Entry>;
   readonly #negativeTtlMs: number;
   readonly #now: () => number;
 
   constructor(options: LruVerifyCacheOptions) {
     this.#negativeTtlMs = options.negativeTtlMs;
     this.#now = options.now ?? Date.now;
-    this.#lru = new LRUCache<string, Entry>({
-      max: options.maxEntries,
-      // TTLs are relative, so lru-cache's own monotonic clock is fine in production. An injected
-      // clock is also handed to lru-cache, and read on every staleness check (no 1 ms caching).
-      ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
-    });
+    const lru = (): LRUCache<string, Entry> =>
+      new LRUCache<string, Entry>({
+        max: options.maxEntries,
+        // TTLs are relative, so lru-cache's own monotonic clock is fine in production. An injected
+        // clock is also handed to lru-cache, and read on every staleness check (no 1 ms caching).
+        ...(options.now === undefined ? {} : { perf: { now: options.now }, ttlResolution: 0 }),
+      });
+    this.#valid = lru();
+    this.#invalid = lru();
   }
 
   get(key: string, digest: () => string): VerifyResponse | undefined {
-    const entry = this.#lru.get(key);
-    return entry !== undefined && entry.digest === digest() ? entry.outcome : undefined;
+    // The digest is hashed at most once, and only when the key has an entry.
+    let d: string | undefined;
+    const valid = this.#valid.get(key);
+    if (valid !== undefined && valid.digest === (d ??= digest())) return valid.outcome;
+    const invalid = this.#invalid.get(key);
+    return invalid !== undefined && invalid.digest === (d ?? digest())
+      ? invalid.outcome
+      : undefined;
   }
 
   set(key: string, digest: string, outcome: VerifyResponse, validBeforeSec: number): void {
@@ -57,19 +73,20 @@ export class LruVerifyCache implements VerifyCache {
     );
     if (!(ttl >= 1)) {
       // Already expired (or a nonsense validBefore): never store, and drop any older entry.
-      this.#lru.delete(key);
+      this.delete(key);
       return;
     }
-    this.#lru.set(key, { digest, outcome }, { ttl });
+    (outcome.isValid ? this.#valid : this.#invalid).set(key, { digest, outcome }, { ttl });
   }
 
   delete(key: string): void {
-    this.#lru.delete(key);
+    this.#valid.delete(key);
+    this.#invalid.delete(key);
   }
 
-  /** Number of entries held, including stale ones not yet evicted (for metrics/tests). */
+  /** Number of entries held in both slots, including stale ones not yet evicted (for metrics/tests). */
   get size(): number {
-    return this.#lru.size;
+    return this.#valid.size + this.#invalid.size;
   }
 }
 

@@ -20,6 +20,7 @@ import type {
   FacilitatorFailure,
   FacilitatorRequest,
   FacilitatorResult,
+  SettleOptions,
   SupportedResponse,
 } from './types.js';
 
@@ -147,8 +148,16 @@ export class HttpFacilitatorClient implements FacilitatorClient {
     return this.#call(this.#verify, requestBody(request));
   }
 
-  settle(request: FacilitatorRequest): Promise<FacilitatorResult<SettleResponse>> {
-    return this.#call(this.#settle, requestBody(request));
+  settle(
+    request: FacilitatorRequest,
+    options?: SettleOptions,
+  ): Promise<FacilitatorResult<SettleResponse>> {
+    const timeoutMs = options?.timeoutMs;
+    return this.#call(
+      this.#settle,
+      requestBody(request),
+      timeoutMs === undefined ? undefined : Math.min(timeoutMs, this.#settle.timeoutMs),
+    );
   }
 
   supported(): Promise<FacilitatorResult<SupportedResponse>> {
@@ -159,8 +168,14 @@ export class HttpFacilitatorClient implements FacilitatorClient {
     await this.#pool.destroy();
   }
 
-  #call<T>(endpoint: Endpoint<T>, body: string | undefined): Promise<FacilitatorResult<T>> {
-    return new Promise((resolve) => new Call(this.#pool, endpoint, body, resolve).start());
+  #call<T>(
+    endpoint: Endpoint<T>,
+    body: string | undefined,
+    timeoutMs = endpoint.timeoutMs,
+  ): Promise<FacilitatorResult<T>> {
+    return new Promise((resolve) =>
+      new Call(this.#pool, endpoint, body, resolve, Math.max(1, timeoutMs)).start(),
+    );
   }
 }
 
@@ -178,10 +193,12 @@ class Call<T> {
     readonly endpoint: Endpoint<T>,
     readonly body: string | undefined,
     readonly resolve: (result: FacilitatorResult<T>) => void,
+    /** This call's deadline, ms: the endpoint's, or less (a settle retry's remaining budget). */
+    readonly timeoutMs: number,
   ) {}
 
   start(): void {
-    this.#timer = setTimeout(onDeadline<T>, this.endpoint.timeoutMs, this);
+    this.#timer = setTimeout(onDeadline<T>, this.timeoutMs, this);
     this.send(this.endpoint.retryBeforeReply);
   }
 
@@ -206,7 +223,7 @@ class Call<T> {
 }
 
 function onDeadline<T>(call: Call<T>): void {
-  call.fail('timeout', `no complete reply within ${call.endpoint.timeoutMs} ms`);
+  call.fail('timeout', `no complete reply within ${call.timeoutMs} ms`);
   // Aborting destroys the socket, so a late reply never lands on a reused one. A request still
   // queued for a socket is aborted as soon as it gets one (onRequestStart).
   call.controller?.abort(new Error('deadline'));

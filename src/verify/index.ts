@@ -5,8 +5,20 @@
  */
 export { LruVerifyCache, verifyDigest } from './cache.js';
 export { HttpFacilitatorClient, requestBody } from './facilitator.js';
-export { watchFacilitatorSupport } from './readiness.js';
+export {
+  DEFAULT_REFRESH_MS,
+  watchFacilitatorSupport,
+  type FacilitatorVerdicts,
+  type FacilitatorWatch,
+} from './readiness.js';
+export { classifyVerdict, FACILITATOR_SIDE_REFUSALS, PAYER_CAUSED_REFUSALS } from './verdicts.js';
 export { InMemoryReplayGuard } from './replay.js';
+export {
+  LOCAL_VERDICTS,
+  LocalSignatureCheck,
+  type LocalCheckInput,
+  type LocalVerdict,
+} from './local-check.js';
 export { replayKey } from './replay-key.js';
 export type {
   Awaitable,
@@ -15,6 +27,7 @@ export type {
   FacilitatorRequest,
   FacilitatorResult,
   ReplayGuard,
+  SettleOptions,
   SupportedResponse,
   VerifyCache,
 } from './types.js';

@@ -46,6 +46,11 @@ export interface SupportedResponse {
   readonly kinds: readonly SupportedKind[];
 }
 
+export interface SettleOptions {
+  /** Deadline of this call, ms; the implementation's own deadline applies when it is shorter. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * A facilitator: the HTTP client of a remote one, or the built-in one.
  * A structured negative answer (`isValid:false`, `success:false`) is `ok`, whatever the HTTP status
@@ -53,7 +58,15 @@ export interface SupportedResponse {
  */
 export interface FacilitatorClient {
   verify(request: FacilitatorRequest): Promise<FacilitatorResult<VerifyResponse>>;
-  settle(request: FacilitatorRequest): Promise<FacilitatorResult<SettleResponse>>;
+  /**
+   * `options.timeoutMs` may shorten (never lengthen) this call's deadline: the settle phase as a
+   * whole is bounded, so a retry only gets what is left. An implementation may ignore it; the
+   * caller bounds its wait anyway.
+   */
+  settle(
+    request: FacilitatorRequest,
+    options?: SettleOptions,
+  ): Promise<FacilitatorResult<SettleResponse>>;
   supported(): Promise<FacilitatorResult<SupportedResponse>>;
   /** Release sockets/timers. */
   close(): Promise<void>;
@@ -98,7 +111,8 @@ export interface ReplayGuard {
 }
 
 /**
- * Cached verify outcomes, one per authorization key, each tied to the digest of the exact payload
+ * Cached verify outcomes, one positive and one negative per authorization key (separate slots: a
+ * refused forgery never displaces an honest verdict), each tied to the digest of the exact payload
  * it was given for.
  */
 export interface VerifyCache {

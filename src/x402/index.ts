@@ -8,11 +8,12 @@ export { type Challenge, createChallenge } from './challenge.js';
 export { decodePaymentHeader } from './codec.js';
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HEADER } from './headers.js';
 export { precheck } from './precheck.js';
-export { REASON } from './reasons.js';
+export { PAYMENT_REFUSALS, REASON } from './reasons.js';
 export { facilitatorRequest } from './requirements.js';
 export { selectOffer } from './select.js';
 export { encodeSettlementHeader } from './settlement.js';
 export type {
+  ExactEvmAuthorization,
   Offer,
   PaymentPayload,
   PaymentRequirementsV1,

@@ -26,13 +26,21 @@ export type PrecheckResult =
       /** authorization.value; equal to the offer's amount. */
       readonly value: bigint;
       /**
-       * authorization.validBefore, unix seconds. May be far in the future (up to ~1.2e77 for a
-       * uint256 max): cap it before using it as a TTL.
+       * authorization.validBefore, unix seconds: at most the offer's maxTimeoutSeconds plus
+       * {@link CLOCK_SKEW_SECONDS} ahead of `nowSec`.
        */
       readonly validBefore: number;
       readonly nonce: Hex;
     }
   | { readonly ok: false; readonly reason: PrecheckReason };
+
+/**
+ * How far a client's clock may run ahead of ours. A validBefore later than now + the offer's
+ * maxTimeoutSeconds + this is refused: a client SDK signs now + maxTimeoutSeconds, and every record
+ * of a payment (replay claim, verify cache, ledger hold) lives until its validBefore, so an
+ * authorization valid for years would hold a replay-store slot for years (issue 13).
+ */
+export const CLOCK_SKEW_SECONDS = 30;
 
 function fail(reason: PrecheckReason): PrecheckResult {
   return { ok: false, reason };
@@ -90,6 +98,10 @@ export function precheck(
   if (Number(auth.validAfter) > nowSec) return fail(REASON.authorizationValidAfter);
   const validBefore = Number(auth.validBefore);
   if (validBefore - nowSec < minRemainingSec) return fail(REASON.authorizationValidBefore);
+  // Too far ahead: no record may outlive the offer's own window by more than the clock skew.
+  if (validBefore - nowSec > offer.maxTimeoutSeconds + CLOCK_SKEW_SECONDS) {
+    return fail(REASON.authorizationValidBefore);
+  }
 
   return { ok: true, from, value, validBefore, nonce };
 }

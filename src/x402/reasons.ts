@@ -28,7 +28,10 @@ export const REASON = Object.freeze({
   authorizationValue: 'invalid_exact_evm_payload_authorization_value',
   /** validAfter is in the future (spec code). */
   authorizationValidAfter: 'invalid_exact_evm_payload_authorization_valid_after',
-  /** validBefore passed, or leaves too little time to forward and settle (spec code). */
+  /**
+   * validBefore passed, leaves too little time to forward and settle, or lies further ahead than
+   * the offer's maxTimeoutSeconds plus clock skew (spec code).
+   */
   authorizationValidBefore: 'invalid_exact_evm_payload_authorization_valid_before',
   /** v2 `accepted.asset` is not the offer's token. No spec code exists for this check. */
   assetMismatch: 'asset_mismatch',
@@ -38,6 +41,11 @@ export const REASON = Object.freeze({
   replayStoreUnavailable: 'replay_store_unavailable',
   /** The book of record cannot write: nothing is settled without a record (fail closed). */
   ledgerUnavailable: 'ledger_unavailable',
+  /**
+   * The signature is not `from`'s: refused by the local signature check (a 65-byte signature that
+   * does not recover to `from`, which has no code), with the spec's code, as a facilitator would.
+   */
+  invalidSignature: 'invalid_exact_evm_payload_signature',
   /** Facilitator said `isValid:false` without giving a reason. */
   verificationFailed: 'verification_failed',
   /** Facilitator down, slow, or answered garbage: 503, never a free pass. */
@@ -49,3 +57,31 @@ export const REASON = Object.freeze({
 } as const);
 
 export type Reason = (typeof REASON)[keyof typeof REASON];
+
+/**
+ * Refusals a facilitator makes of the payment itself, before anything is broadcast: its signature,
+ * funds, value, recipient, validity window. The verify side caches them as the payer's fault
+ * (verify/verdicts.ts); the settle side reads them as proof that nothing moved (settle/declines.ts).
+ * Names as the spec, the reference facilitator and CDP spell them (docs/protocol.md §7.5).
+ */
+export const PAYMENT_REFUSALS: readonly string[] = Object.freeze([
+  // signature
+  'invalid_exact_evm_payload_signature',
+  'invalid_exact_evm_signature',
+  'invalid_exact_evm_failed_to_parse_signature',
+  'invalid_exact_evm_payload_signature_address',
+  // funds
+  'insufficient_funds',
+  'invalid_exact_evm_insufficient_balance',
+  // value
+  'invalid_exact_evm_payload_authorization_value',
+  'invalid_exact_evm_payload_authorization_value_mismatch',
+  'invalid_exact_evm_payload_authorization_value_too_low',
+  'invalid_exact_evm_authorization_value',
+  // recipient
+  'invalid_exact_evm_payload_recipient_mismatch',
+  'invalid_exact_evm_recipient_mismatch',
+  // validity window
+  'invalid_exact_evm_payload_authorization_valid_before',
+  'invalid_exact_evm_payload_authorization_valid_after',
+]);

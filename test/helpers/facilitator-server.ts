@@ -37,7 +37,12 @@ export type TestFacilitatorMode =
   /** /settle moves the money but answers HTTP 500 `settlement_pending` + tx hash, every time. */
   | 'settle-pending'
   /** Like settle-pending on the first call; the identical retry succeeds with the same hash. */
-  | 'settle-pending-once';
+  | 'settle-pending-once'
+  /**
+   * The facilitator dropped every network: /supported lists no kinds, and /verify answers HTTP 400
+   * `{isValid:false, invalidReason:'invalid_network'}` (not the payer's fault).
+   */
+  | 'network-dropped';
 
 /** Reasons this facilitator answers with (spec names, docs/protocol.md §7–§8). */
 export const REASONS = {
@@ -117,7 +122,8 @@ export interface TestFacilitator {
   /** TCP connections accepted so far (keep-alive reuse shows as a small number). */
   readonly connections: number;
   setMode(mode: TestFacilitatorMode): void;
-  setLatency(ms: number): void;
+  /** Delay before every answer, or (with `op`) before that endpoint's answers only. */
+  setLatency(ms: number, op?: 'verify' | 'settle' | 'supported'): void;
   setBalance(address: string, value: bigint): void;
   /** Stop listening, end hanging requests and open sockets; resolves quickly. */
   close(): Promise<void>;
@@ -161,6 +167,7 @@ export async function startTestFacilitator(
 ): Promise<TestFacilitator> {
   let mode: TestFacilitatorMode = options.mode ?? 'normal';
   let latencyMs = options.latencyMs ?? 0;
+  const opLatencyMs = new Map<string, number>();
   const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
   const defaultBalance = options.defaultBalance ?? 10n ** 12n;
   const kinds = options.supportedKinds ?? DEFAULT_SUPPORTED_KINDS;
@@ -386,7 +393,8 @@ export async function startTestFacilitator(
   }
 
   function supported(): Reply {
-    return json(200, { kinds, extensions: [], signers: { 'eip155:*': [signer] } });
+    const listed = mode === 'network-dropped' ? [] : kinds;
+    return json(200, { kinds: listed, extensions: [], signers: { 'eip155:*': [signer] } });
   }
 
   async function route(
@@ -403,6 +411,9 @@ export async function startTestFacilitator(
       }
       if (mode === 'verify-garbage') {
         return { status: 200, body: '<html>upstream proxy error</html>', contentType: 'text/html' };
+      }
+      if (mode === 'network-dropped') {
+        return json(400, { isValid: false, invalidReason: REASONS.invalidNetwork });
       }
       return verify(body);
     }
@@ -452,14 +463,16 @@ export async function startTestFacilitator(
           });
           res.end(reply.body);
         };
-        if (latencyMs <= 0) {
+        const op = path.slice(path.lastIndexOf('/') + 1);
+        const delay = opLatencyMs.get(op) ?? latencyMs;
+        if (delay <= 0) {
           send();
           return;
         }
         const t = setTimeout(() => {
           timers.delete(t);
           send();
-        }, latencyMs);
+        }, delay);
         timers.add(t);
       });
     });
@@ -490,8 +503,9 @@ export async function startTestFacilitator(
     setMode(next) {
       mode = next;
     },
-    setLatency(ms) {
-      latencyMs = ms;
+    setLatency(ms, op) {
+      if (op === undefined) latencyMs = ms;
+      else opLatencyMs.set(op, ms);
     },
     setBalance(address, value) {
       balances.set(address.toLowerCase(), value);

@@ -37,8 +37,11 @@ export interface HarnessOptions {
   /** Extra top-level YAML (merged by text: must not repeat keys set here). */
   readonly extraYaml?: string;
   readonly serverYaml?: string;
+  /** Extra keys of the `facilitator` section, indented by two spaces. */
+  readonly facilitatorYaml?: string;
   readonly routesYaml?: string;
-  readonly unpriced?: 'forward' | 'deny';
+  /** Default `forward`; null leaves the key out (the gateway's own default, deny). */
+  readonly unpriced?: 'forward' | 'deny' | null;
   readonly upstreamTimeoutMs?: number;
   /** Logger for the gateway (default: the config's, which is silent here). */
   readonly log?: import('pino').Logger;
@@ -68,13 +71,14 @@ facilitator:
   url: ${facilitator.url}
   verifyTimeoutMs: 500
   settleTimeoutMs: 800
+${options.facilitatorYaml ?? ''}
 payment:
   network: base-sepolia
   payTo: "\${PAY_TO}"
   maxTimeoutSeconds: 120
 upstream: ${upstream.url}
 upstreamTimeoutMs: ${options.upstreamTimeoutMs ?? 700}
-unpriced: ${options.unpriced ?? 'forward'}
+${options.unpriced === null ? '' : `unpriced: ${options.unpriced ?? 'forward'}`}
 log: { level: silent }
 ${options.extraYaml ?? ''}
 ${options.routesYaml ?? ROUTES_YAML}

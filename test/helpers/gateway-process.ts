@@ -14,23 +14,34 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   /** What it printed on stderr so far (its logs). */
   stderr(): string;
+  /**
+   * What it printed on stdout so far: the "listening on" line and the JSON log lines (the logger
+   * writes to stdout in batches of up to 20 ms, so a line may arrive a moment after the event).
+   */
+  stdout(): string;
   /** SIGKILL: no shutdown, no flush, as a crash or an OOM kill. */
   kill(): Promise<void>;
   /** SIGTERM and wait for the exit (graceful). */
   stop(): Promise<void>;
 }
 
+export interface GatewayProcessOptions {
+  /**
+   * A compiled CLI entry point to run with plain node instead of the TypeScript sources through
+   * tsx: `buildGatewaySnapshot().main` (gateway-build.ts), for tests that start many processes.
+   */
+  readonly main?: string;
+}
+
 export async function startGatewayProcess(
   configPath: string,
   startTimeoutMs = 20_000,
+  options: GatewayProcessOptions = {},
 ): Promise<GatewayProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, 'start', '--config', configPath],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const entry = options.main === undefined ? ['--import', 'tsx', MAIN] : [options.main];
+  const child = spawn(process.execPath, [...entry, 'start', '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -57,6 +68,7 @@ export async function startGatewayProcess(
     ...urls,
     child,
     stderr: () => err,
+    stdout: () => out,
     async kill() {
       child.kill('SIGKILL');
       await exited;

@@ -783,6 +783,24 @@ export function ledgerConformance(
         ).toEqual(['k4-confirmed']);
       });
 
+      it('filters by settlement time, however long after its creation a record settled', async () => {
+        const early = paymentFacts();
+        await store.begin(early, T0);
+        await store.change(early.key, ['settling'], { state: 'unknown', at: T0 + 1 });
+        // Unknown for days, then settled: created long ago, settled recently.
+        await store.change(early.key, ['unknown'], { state: 'settled', at: T0 + 5_000 });
+        const late = paymentFacts();
+        await store.begin(late, T0 + 10);
+        await store.change(late.key, ['settling'], { state: 'settled', at: T0 + 20 });
+        const keys = (rs: readonly { key: string }[]) => rs.map((r) => r.key);
+        expect(keys(await store.list({ settledSince: T0 + 1_000 }))).toEqual([early.key]);
+        expect(keys(await store.list({ settledSince: T0 + 20, undelivered: true }))).toEqual([
+          early.key,
+          late.key,
+        ]);
+        expect(await store.list({ settledSince: T0 + 5_001 })).toEqual([]);
+      });
+
       it('filters by network', async () => {
         await fill();
         const other = paymentFacts({ network: 'eip155:8453' });

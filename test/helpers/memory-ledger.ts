@@ -11,6 +11,12 @@
  * `LedgerUnavailableError` (kind `write`), `audit`/`attempt` are dropped (reported to
  * `hooks.onError`), and `writable` is false, so a test can prove that its caller fails closed.
  * Reads keep answering.
+ *
+ * Crashes (test-only): awaited writes (`begin`, `change`, `redeem`) are durable once answered, as
+ * SqliteLedger's are; `audit` and `attempt` rows are visible to the next read at once but durable
+ * only with the next awaited write (they ride in its batch) or `flush()` (SqliteLedger's lazy flush,
+ * at most 20 ms later). `durable()` is what a crash now would leave, `crash()` is the crash itself:
+ * a new, closed MemoryLedger holding only what was durable (open it to "restart").
  */
 import {
   LEDGER_STATES,
@@ -62,6 +68,13 @@ const FACT_FIELDS = [
 
 type MutableRecord = { -readonly [K in keyof LedgerRecord]: LedgerRecord[K] };
 
+/** What the book holds: all of it, or the part a crash would leave. */
+interface Contents {
+  readonly records: ReadonlyMap<string, MutableRecord>;
+  readonly attempts: readonly Attempt[];
+  readonly resolutions: readonly Resolution[];
+}
+
 /** A write the schema refuses (the message SQLite would give). */
 class RefusedWrite extends Error {}
 
@@ -75,6 +88,11 @@ export class MemoryLedger implements LedgerStore {
   readonly #records = new Map<string, MutableRecord>();
   readonly #attempts: Attempt[] = [];
   readonly #resolutions: Resolution[] = [];
+  /**
+   * The durable contents while appended rows wait for their batch (a copy taken before the first
+   * of them); undefined when everything held is durable.
+   */
+  #durable: Contents | undefined = undefined;
 
   constructor(options: MemoryLedgerOptions = {}) {
     this.location = options.location ?? 'memory';
@@ -203,6 +221,34 @@ export class MemoryLedger implements LedgerStore {
     });
   }
 
+  /** Test-only: the batch the appended rows wait for has committed (they are durable now). */
+  flush(): void {
+    this.#durable = undefined;
+  }
+
+  /**
+   * Test-only: what a crash now would leave, as a new, closed MemoryLedger (this one goes on):
+   * every answered awaited write, and the appended rows an awaited write or `flush()` committed.
+   */
+  durable(): MemoryLedger {
+    const survivor = new MemoryLedger({ location: this.location });
+    const kept = this.#durable ?? this.#contents();
+    for (const [key, row] of kept.records) survivor.#records.set(key, { ...row });
+    survivor.#attempts.push(...kept.attempts.map((a) => ({ ...a })));
+    survivor.#resolutions.push(...kept.resolutions.map((r) => ({ ...r })));
+    return survivor;
+  }
+
+  /**
+   * Test-only: the process dies. Returns what survives (`durable()`, closed: open it to restart);
+   * this one answers nothing more, like a store whose process is gone.
+   */
+  crash(): MemoryLedger {
+    const survivor = this.durable();
+    this.#open = false;
+    return survivor;
+  }
+
   get(key: string): Promise<LedgerRecord | undefined> {
     return this.#read(() => {
       const row = this.#records.get(key);
@@ -216,6 +262,8 @@ export class MemoryLedger implements LedgerStore {
         (r) =>
           (filter.states === undefined || filter.states.includes(r.state)) &&
           (filter.since === undefined || r.createdAt >= filter.since) &&
+          (filter.settledSince === undefined ||
+            (r.settledAt !== undefined && r.settledAt >= filter.settledSince)) &&
           (filter.networks === undefined || filter.networks.includes(r.network)) &&
           (filter.validBeforeFrom === undefined || r.validBefore >= filter.validBeforeFrom) &&
           (filter.undelivered !== true || (PAID.has(r.state) && r.deliveredAt === undefined)),
@@ -288,6 +336,8 @@ export class MemoryLedger implements LedgerStore {
     }
     try {
       const result = apply();
+      // Answered: durable, and so is every row appended before it (they rode in its batch).
+      this.#durable = undefined;
       this.#hooks.onWrite?.(0);
       if (to !== undefined) this.#reportMove(result, to);
       return Promise.resolve(result);
@@ -307,11 +357,22 @@ export class MemoryLedger implements LedgerStore {
       this.#hooks.onError?.(refused.kind, refused);
       return;
     }
+    // Not durable until the next batch commits: keep what a crash before then would leave.
+    this.#durable ??= this.#contents();
     try {
       apply();
     } catch (err) {
       this.#hooks.onError?.('write', err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** A copy of everything held now. */
+  #contents(): Contents {
+    return {
+      records: new Map([...this.#records].map(([key, row]) => [key, { ...row }])),
+      attempts: this.#attempts.map((a) => ({ ...a })),
+      resolutions: this.#resolutions.map((r) => ({ ...r })),
+    };
   }
 
   /** As SqliteLedger: a new or re-opened record, or a change that moved it; never an audit. */

@@ -13,7 +13,14 @@ export interface RawResponse {
 /** A request with the path sent byte for byte (fetch would normalise `..`, `\\` and `//`). */
 export function rawRequest(
   base: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+  options: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** Connect from this loopback address (another client as far as the gateway can tell). */
+    localAddress?: string;
+  },
 ): Promise<RawResponse> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
@@ -26,6 +33,7 @@ export function rawRequest(
         headers: options.headers,
         agent: false,
         timeout: 10_000,
+        localAddress: options.localAddress,
       },
       (res) => {
         const chunks: Buffer[] = [];

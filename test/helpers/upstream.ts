@@ -20,10 +20,13 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
+const HUGE_CHUNK = Buffer.alloc(65536, 7);
+
 /**
  * Routes (unless failNext is counting down: then 500): `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
- * `/v1/big*` → 64 KiB body; any path with `/break` → 200, 32 KiB of body, then the connection is
- * cut mid-body; anything else → 200 JSON echo of method and url.
+ * `/v1/big*` → 64 KiB body; `/v1/redirect*` → 302 whose Location and Content-Location name this
+ * upstream's own origin; any path with `/break` → 200, 32 KiB of body, then the connection is
+ * cut mid-body; with `/stall` → 200, 1 KiB of a 64 KiB body, then silence; with `/huge` → 32 MiB; with `/delay` → the echo, 400 ms late; anything else → 200 JSON echo of method and url.
  */
 export async function startTestUpstream(): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
@@ -57,6 +60,39 @@ export async function startTestUpstream(): Promise<TestUpstream> {
       } else if (url.includes('/break')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 65536 });
         res.write(Buffer.alloc(32768, 7), () => res.destroy());
+      } else if (url.includes('/stall')) {
+        // Headers and 1 KiB of a 64 KiB body, then nothing until closed: a stalled upstream body.
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 65536 });
+        res.write(Buffer.alloc(1024, 7));
+        hanging.add(res);
+      } else if (url.includes('/huge')) {
+        // 32 MiB, more than loopback socket buffers hold: a client that stops reading stalls it.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        let left = 512;
+        const more = (): void => {
+          while (left > 0) {
+            left--;
+            if (!res.write(HUGE_CHUNK)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        res.on('close', () => (left = 0));
+        more();
+      } else if (url.includes('/delay')) {
+        // The echo 400 ms late: a request that holds its slot (and its payment) a while.
+        setTimeout(() => {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ok: true, method: req.method, url }));
+        }, 400);
+      } else if (url.startsWith('/v1/redirect')) {
+        const self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        res
+          .writeHead(302, {
+            location: `${self}/v1/items/7?from=redirect`,
+            'content-location': `${self}/v1/redirect.json`,
+          })
+          .end();
       } else if (url.startsWith('/v1/big')) {
         res
           .writeHead(200, { 'content-type': 'application/octet-stream' })

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +170,47 @@ describe('x402-gateway CLI', () => {
     const run = runCli(['start', '--config', file, '--ledger', join(dir, 'x.sqlite')]);
     expect(await run.exited).toBe(2);
     expect(run.err()).toMatch(/contradicts ledger: false/);
+  });
+
+  it('ignores SIGHUP with a log line and keeps serving', async () => {
+    const { run, url } = await startGateway('hup.yaml', ['log: { level: warn }']);
+    const admin = /admin (http:\/\/[^)\s]+)/.exec(run.out())?.[1];
+    expect(admin).toBeDefined();
+    run.child.kill('SIGHUP');
+    await expect.poll(() => run.out() + run.err(), { timeout: 5_000 }).toContain('SIGHUP ignored');
+    expect((await fetch(`${url}/v1/quote`)).status).toBe(402); // still serving
+    expect(run.child.exitCode).toBeNull();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('names the address it cannot listen on, and why', async () => {
+    const busy = http.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const file = join(dir, 'busy.yaml');
+      writeFileSync(
+        file,
+        [
+          `server: { listen: 127.0.0.1:0, admin: "127.0.0.1:${port}" }`,
+          `facilitator: { url: ${facilitator.url} }`,
+          'payment: { payTo: "0x1111111111111111111111111111111111111111" }',
+          `upstream: ${upstream.url}`,
+          'log: { level: silent }',
+          'routes:',
+          '  "GET /v1/quote": "$0.001"',
+          '',
+        ].join('\n'),
+      );
+      const run = runCli(['--config', file]);
+      expect(await run.exited).toBe(1);
+      expect(run.err()).toContain(
+        `cannot start: cannot listen on 127.0.0.1:${port} (server.admin, the admin listener): address already in use`,
+      );
+    } finally {
+      busy.close();
+    }
   });
 
   it('refuses to start on an unknown flag with exit code 2', async () => {

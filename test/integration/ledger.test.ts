@@ -32,10 +32,19 @@ function metric(text: string, prefix: string): number {
 }
 
 async function paidReadiness(): Promise<{ ready: boolean; detail: string }> {
-  const body = (await (await fetch(`${h.gateway.adminUrl}/readyz`)).json()) as {
-    paid: { ready: boolean; detail: string };
+  const res = await fetch(`${h.gateway.adminUrl}/readyz`);
+  const body = (await res.json()) as {
+    paid: { ok: boolean; reasons: string[] };
+    checks: { ledger: { ok: boolean; detail: string } };
   };
-  return body.paid;
+  // The ledger only affects paid routes: free ones stay in the pool (200); scope=paid says it.
+  expect(res.status).toBe(200);
+  const paidScope = await fetch(`${h.gateway.adminUrl}/readyz?scope=paid`);
+  expect(paidScope.status).toBe(body.paid.ok ? 200 : 503);
+  expect(body.checks.ledger.ok || body.paid.reasons.some((r) => r.startsWith('ledger: '))).toBe(
+    true,
+  );
+  return { ready: body.checks.ledger.ok, detail: body.checks.ledger.detail };
 }
 
 describe('ledger', () => {
@@ -119,8 +128,8 @@ describe('ledger', () => {
     }
     expect(metric(text, 'x402_gateway_ledger_write_seconds_count')).toBeGreaterThan(0);
     const ready = (await (await fetch(`${h.gateway.adminUrl}/readyz`)).json()) as {
-      paid: { ready: boolean };
+      paid: { ok: boolean; reasons: string[] };
     };
-    expect(ready.paid.ready).toBe(true);
+    expect(ready.paid).toMatchObject({ ok: true, reasons: [] });
   });
 });

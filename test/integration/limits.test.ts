@@ -5,7 +5,8 @@ import { payWith, signFor } from '../helpers/pay.js';
 
 describe('limits', () => {
   it('past maxInFlight the gateway answers 503 overloaded', async () => {
-    const h = await startHarness({ serverYaml: '  limits: { maxInFlight: 2 }' });
+    // Its share must be the whole cap for one address to fill it.
+    const h = await startHarness({ serverYaml: '  limits: { maxInFlight: 2, maxClientShare: 1 }' });
     try {
       // Two requests hang on the slow upstream (free path: unpriced /v1/slowfree), the third is shed.
       const slow = [
@@ -13,7 +14,8 @@ describe('limits', () => {
         rawRequest(h.url, { path: '/v1/slow-free' }),
       ];
       await new Promise((r) => setTimeout(r, 150));
-      const res = await rawRequest(h.url, { path: '/v1/health' });
+      // From another address: 127.0.0.1 holds all the connections its share allows.
+      const res = await rawRequest(h.url, { path: '/v1/health', localAddress: '127.0.0.2' });
       expect(res.status).toBe(503);
       expect(JSON.parse(res.body)).toMatchObject({ reason: 'overloaded' });
       expect((await Promise.all(slow)).map((r) => r.status)).toEqual([504, 504]);
@@ -90,6 +92,13 @@ describe('shutdown', () => {
       const inFlight = payWith(h.url, '/v1/quote', payment);
       await new Promise((r) => setTimeout(r, 100));
       const closed = h.gateway.close();
+      // Draining: readiness turns 503 at once, while the admin listener still answers.
+      const draining = await fetch(`${h.gateway.adminUrl}/readyz`);
+      expect(draining.status).toBe(503);
+      expect(await draining.json()).toMatchObject({
+        ready: false,
+        detail: 'draining: shutting down',
+      });
       const res = await inFlight;
       await closed;
       expect(res.status).toBe(200);
@@ -102,13 +111,24 @@ describe('shutdown', () => {
 });
 
 describe('readiness', () => {
-  it('/readyz is 503 until the facilitator /supported answers, then 200', async () => {
+  it('/readyz is 200 for free routes at once; paid (scope=paid) waits for the facilitator /supported', async () => {
     const h = await startHarness({ facilitator: { latencyMs: 400 } });
     try {
       const early = await fetch(`${h.gateway.adminUrl}/readyz`);
-      expect(early.status).toBe(503);
+      expect(early.status).toBe(200);
+      expect(await early.json()).toMatchObject({
+        ready: true,
+        paid: {
+          ok: false,
+          reasons: ['facilitator: waiting for the facilitator /supported answer'],
+        },
+        checks: { facilitator: { ok: false, affects: 'paid' }, ledger: { ok: true } },
+      });
+      expect((await fetch(`${h.gateway.adminUrl}/readyz?scope=paid`)).status).toBe(503);
       await new Promise((r) => setTimeout(r, 700));
-      expect((await fetch(`${h.gateway.adminUrl}/readyz`)).status).toBe(200);
+      const later = await fetch(`${h.gateway.adminUrl}/readyz?scope=paid`);
+      expect(later.status).toBe(200);
+      expect(await later.json()).toMatchObject({ paid: { ok: true, reasons: [] } });
       expect((await fetch(`${h.gateway.adminUrl}/healthz`)).status).toBe(200);
     } finally {
       await h.close();

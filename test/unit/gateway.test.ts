@@ -61,7 +61,8 @@ describe('buildGateway', () => {
     expect(gateway.readiness.ready).toBe(false);
 
     await gateway.start();
-    await expect.poll(() => gateway.readiness.ready, { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => gateway.readiness.paid().ok, { timeout: 5_000 }).toBe(true);
+    expect(gateway.readiness.ready).toBe(true);
     expect(facilitator.seen.requests).toEqual(['GET /supported']);
     await gateway.stop();
     await gateway.stop(); // idempotent

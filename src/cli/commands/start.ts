@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { startGateway, type RunningGateway } from '../../server.js';
 import { ledgerFlag } from '../flags.js';
 import { loadConfigArg } from '../config-arg.js';
-import { isFault, waitForStop } from '../stop-signal.js';
+import { isFault, SIGHUP_IGNORED, waitForStop } from '../stop-signal.js';
 
 export async function runStartCommand(args: readonly string[]): Promise<number> {
   const loaded = await loadConfigArg('start', args, undefined, { withLedger: true });
@@ -38,12 +38,16 @@ export async function runStartCommand(args: readonly string[]): Promise<number> 
   }
   process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
   const log = gateway.log;
-  const stoppedBy = await waitForStop(undefined, (fault, error) => {
-    log.error(
-      { fault, err: error },
-      'bug: a fault escaped every handler; draining in-flight requests, then exiting',
-    );
-  });
+  const stoppedBy = await waitForStop(
+    undefined,
+    (fault, error) => {
+      log.error(
+        { fault, err: error },
+        'bug: a fault escaped every handler; draining in-flight requests, then exiting',
+      );
+    },
+    () => log.warn({ signal: 'SIGHUP' }, SIGHUP_IGNORED),
+  );
   log.info({ signal: stoppedBy }, 'shutting down');
   try {
     await gateway.close();

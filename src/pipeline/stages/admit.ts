@@ -16,6 +16,20 @@ export const admit: Stage = {
         'retry-after': '1',
       });
     }
+    // One address may hold only its share of the slots: without this, a few hundred sockets from
+    // one host that never finish their bodies would take every slot from every honest payer.
+    const key = deps.clients.requestKey(ctx.req);
+    if (!deps.clients.enter(key)) {
+      ctx.outcome = 'overloaded';
+      ctx.reason = GATEWAY_REASON.clientShareExceeded;
+      return errorReply(
+        429,
+        GATEWAY_REASON.clientShareExceeded,
+        `this client already has ${deps.clients.cap} requests in flight`,
+        { 'retry-after': '1' },
+      );
+    }
+    ctx.clientKey = key;
     const length = ctx.req.headers['content-length'];
     if (length !== undefined && Number(length) > limits.maxBodyBytes) {
       ctx.outcome = 'bad_request';

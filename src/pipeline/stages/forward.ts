@@ -15,6 +15,8 @@ import {
   type UpstreamRequest,
 } from '../../proxy/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
+import { keepArriving } from '../body-deadline.js';
+import { takeBody } from '../refused-body.js';
 
 export const forward: Stage = {
   name: 'forward',
@@ -24,7 +26,9 @@ export const forward: Stage = {
     if (ctx.clientGone) return clientLeft(ctx);
     const offer = ctx.offer;
     // Read from the client's framing headers, which the cleaned set drops (Transfer-Encoding is hop-by-hop).
-    const body = requestBody(req, deps.config.server.limits.maxBodyBytes);
+    const limits = deps.config.server.limits;
+    takeBody(req, ctx.res); // its 100 Continue, if the client waits for one (refused-body.ts)
+    const body = requestBody(req, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
     // A description of the upstream request; the client's `req` stays as the client sent it.
     const request: UpstreamRequest = {
       method: req.method ?? 'GET',
@@ -41,7 +45,7 @@ export const forward: Stage = {
         ctx.paid && offer !== undefined
           ? { payer: ctx.payer ?? '', amount: offer.amountText, network: offer.network.caip2 }
           : undefined,
-        deps.config.server.trustProxy,
+        deps.config.server,
       ),
     };
 
@@ -85,6 +89,12 @@ async function upstreamFailed(
       ctx.outcome = 'bad_request';
       ctx.reason = GATEWAY_REASON.payloadTooLarge;
       return errorReply(413, GATEWAY_REASON.payloadTooLarge, 'request body too large');
+    case 'body_timeout':
+      ctx.outcome = 'bad_request';
+      ctx.reason = GATEWAY_REASON.bodyTimeout;
+      deps.log.info({ reqId: ctx.id, detail: result.detail }, 'request body stalled');
+      // The rest of the body is not coming: the connection cannot carry another request.
+      return errorReply(408, GATEWAY_REASON.bodyTimeout, result.detail, { connection: 'close' });
     case 'client_gone':
       return clientGoneReply(ctx);
     case 'unavailable':
@@ -102,11 +112,13 @@ async function upstreamFailed(
  * `req`, never `req`: abandoning an upstream request destroys its body stream, and destroying a
  * half-read `req` would reset the client's connection before it hears why.
  */
-function requestBody(req: IncomingMessage, maxBytes: number): Readable | undefined {
+function requestBody(req: IncomingMessage, maxBytes: number, idleMs: number): Readable | undefined {
   const length = req.headers['content-length'];
   if (length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined))
     return undefined;
-  return req.pipe(new ByteLimit(maxBytes));
+  const body = req.pipe(new ByteLimit(maxBytes));
+  keepArriving(req, body, idleMs);
+  return body;
 }
 
 /** Passes bytes through until `max`, then fails with BodyTooLargeError. */

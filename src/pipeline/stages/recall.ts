@@ -7,8 +7,8 @@
  */
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
-import type { Stage, StageResult } from '../stage.js';
-import { challengeReply, ledgerUnavailableReply } from '../replies.js';
+import type { Reply, Stage, StageResult } from '../stage.js';
+import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import { recall as fromRecord } from '../../payment/index.js';
 import { PAID_STATES, type LedgerRecord } from '../../ledger/index.js';
 import { encodeSettlementHeader, REASON } from '../../x402/index.js';
@@ -61,12 +61,14 @@ async function answerFromRecord(
   ctx.transaction = record.transaction;
 
   if (record.state === 'settling' || record.state === 'unknown') {
+    if (!hold(ctx, deps, record.key)) return busyReply(ctx);
     ctx.recalled = { ...recalled, mode: 'settle' };
     return undefined;
   }
   if (PAID.has(record.state)) {
     const verdict = redemption(ctx, deps, record);
     if (verdict === 'redeem') {
+      if (!hold(ctx, deps, record.key)) return busyReply(ctx);
       ctx.recalled = { ...recalled, mode: 'redeem' };
       return undefined;
     }
@@ -96,6 +98,29 @@ async function answerFromRecord(
     return challengeReply(ctx, deps, REASON.settlementFailed, { [header.name]: header.value });
   }
   return undefined; // released or declined: nothing moved, the payment may be used afresh
+}
+
+/**
+ * One request at a time answers a record (a resume or a redemption here, a credit in
+ * paid-earlier.ts): two at once could each serve a whole response for one settlement. Released
+ * when the request has ended (run.ts), after its attempt row is queued.
+ */
+function hold(ctx: RequestContext, deps: Deps, key: string): boolean {
+  if (!deps.recordsInUse.take(key)) return false;
+  ctx.heldRecord = key;
+  return true;
+}
+
+/** Another request is answering this payment: its outcome decides this retry's answer. */
+function busyReply(ctx: RequestContext): Reply {
+  ctx.outcome = 'settlement_pending';
+  ctx.reason = REASON.settlementPending;
+  return errorReply(
+    503,
+    REASON.settlementPending,
+    'this payment is being answered by another request: retry shortly with the same payment',
+    { 'retry-after': '2' },
+  );
 }
 
 /**

@@ -3,16 +3,21 @@
  * paid route — the settlement header. Only reached once settlement succeeded (or nothing was owed).
  */
 import { HANDLED, type Stage } from '../stage.js';
-import { responseHeaders } from '../../proxy/index.js';
+import { keepReading, responseHeaders } from '../../proxy/index.js';
 import { CORS_EXPOSE_HEADERS } from '../../x402/index.js';
+import { writeHeadOrClose } from '../replies.js';
 
 export const respond: Stage = {
   name: 'respond',
   paidOnly: false,
-  run(ctx) {
+  run(ctx, deps) {
     const upstream = ctx.upstream!;
     const { res } = ctx;
-    const headers = responseHeaders(upstream.headers);
+    // The client is told the gateway's address, never the upstream's (see request-facts.ts).
+    const headers = responseHeaders(upstream.headers, {
+      upstream: deps.config.upstream,
+      public: deps.config.server.publicUrl ?? `${ctx.proto}://${ctx.host}`,
+    });
     headers['x-request-id'] = ctx.id;
     if (ctx.settlementHeader !== undefined) {
       headers[ctx.settlementHeader.name] = ctx.settlementHeader.value;
@@ -25,9 +30,14 @@ export const respond: Stage = {
           : (cc ?? 'private');
     }
     if (ctx.outcome === 'pending') ctx.outcome = 'served';
-    res.writeHead(upstream.status, headers);
-    if (ctx.bufferedBody !== undefined) res.end(ctx.bufferedBody);
-    else upstream.pipeTo(res);
+    if (!writeHeadOrClose(ctx, deps, upstream.status, headers)) {
+      upstream.discard();
+      return HANDLED;
+    }
+    if (ctx.bufferedBody !== undefined) {
+      res.end(ctx.bufferedBody);
+      keepReading(res, deps.config.server.limits.writeIdleTimeoutMs);
+    } else upstream.pipeTo(res);
     return HANDLED;
   },
 };

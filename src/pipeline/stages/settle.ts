@@ -20,7 +20,7 @@ import {
   shouldSettle,
 } from '../../settle/index.js';
 import type { Address, Hex } from 'viem';
-import type { FacilitatorResult } from '../../verify/index.js';
+import type { FacilitatorRequest, FacilitatorResult } from '../../verify/index.js';
 import {
   CORS_EXPOSE_HEADERS,
   encodeSettlementHeader,
@@ -225,27 +225,70 @@ async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | unde
   return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
 }
 
-/** One settle call; `settlement_pending` gets exactly one identical retry (the facilitator reconciles). */
+/**
+ * One settle call; `settlement_pending` gets exactly one identical retry (the facilitator
+ * reconciles). The whole phase, retry included, is bounded by `facilitator.settleTimeoutMs`: the
+ * retry gets only what the first call left (none when less than {@link MIN_RETRY_MS} is left), and
+ * a deadline that passes is `unknown` (503 settlement_pending), never a failure. That bound is what
+ * `minRemainingSec` and the maxTimeoutSeconds rule count (gateway.ts, config/routes.ts).
+ */
 async function settleWithRetry(ctx: RequestContext, deps: Deps): Promise<SettleOutcome> {
   const request = facilitatorRequest(ctx, deps);
   const started = performance.now();
+  const deadline = started + deps.config.facilitator.settleTimeoutMs;
+  // The first call's own deadline is settleTimeoutMs (the client's); an implementation that
+  // ignores it is still cut at the phase's deadline.
   let outcome = classifySettlement(
-    observeSettle(deps, await deps.facilitator.settle(request), started),
+    observeSettle(deps, await settleBefore(deps, request, deadline), started),
   );
   if (outcome.kind === 'unknown' && outcome.saidPending) {
     const first = outcome;
     const again = performance.now();
-    const retried = classifySettlement(
-      observeSettle(deps, await deps.facilitator.settle(request), again),
-    );
-    // Keep the tx hash we learnt if the retry knows none.
-    outcome =
-      retried.kind === 'unknown' && retried.transaction === undefined
-        ? { ...retried, transaction: first.transaction }
-        : retried;
+    if (deadline - again >= MIN_RETRY_MS) {
+      const retried = classifySettlement(
+        observeSettle(deps, await settleBefore(deps, request, deadline), again),
+      );
+      // Keep the tx hash we learnt if the retry knows none.
+      outcome =
+        retried.kind === 'unknown' && retried.transaction === undefined
+          ? { ...retried, transaction: first.transaction }
+          : retried;
+    }
   }
   ctx.settleMs = performance.now() - started;
   return outcome;
+}
+
+/** A settle retry with less time left than this is not sent: the answer stays pending. */
+const MIN_RETRY_MS = 100;
+
+/**
+ * One settle call that answers by `deadline` (performance.now() ms) whatever the facilitator does:
+ * it is asked to finish by then, and a `timeout` is returned if it has not (it may have broadcast:
+ * unknown).
+ */
+function settleBefore(
+  deps: Deps,
+  request: FacilitatorRequest,
+  deadline: number,
+): Promise<FacilitatorResult<SettleResponse>> {
+  const timeoutMs = Math.max(1, Math.floor(deadline - performance.now()));
+  const call = deps.facilitator.settle(request, { timeoutMs });
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<FacilitatorResult<SettleResponse>>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          kind: 'unavailable',
+          failure: 'timeout',
+          detail: `settle: no answer within the settle phase's ${deps.config.facilitator.settleTimeoutMs} ms`,
+        }),
+      // A little later than the call's own deadline, so a client that honours it answers first.
+      timeoutMs + 20,
+    );
+    timer.unref();
+  });
+  return Promise.race([call, cut]).finally(() => clearTimeout(timer));
 }
 
 /** Metrics of one settle call, passed through (not an async wrapper: that is one more tick per payment). */

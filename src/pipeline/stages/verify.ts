@@ -5,9 +5,10 @@
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Stage, StageResult } from '../stage.js';
-import type { ClaimOutcome } from '../../verify/index.js';
+import { classifyVerdict, type ClaimOutcome } from '../../verify/index.js';
 import { holdUntilSec, Payment } from '../../payment/index.js';
 import { facilitatorRequest } from '../facilitator-request.js';
+import { checkClient, refuseLocally } from '../local-signature.js';
 import { settlementRecord } from '../settlement-record.js';
 import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import { REASON } from '../../x402/index.js';
@@ -97,6 +98,15 @@ export const verify: Stage = {
       }
     } else {
       metrics.verifyCache.labels('miss').inc();
+      // While forgeries are likely, one that the chain proves forged costs no facilitator call.
+      const forged = await refuseLocally(ctx, deps);
+      if (forged !== undefined) {
+        payment.recordVerdict(forged);
+        await payment.release();
+        ctx.outcome = 'rejected';
+        ctx.reason = forged.invalidReason!;
+        return challengeReply(ctx, deps, ctx.reason);
+      }
       const started = performance.now();
       const answer = await deps.facilitator.verify(facilitatorRequest(ctx, deps));
       ctx.verifyMs = performance.now() - started;
@@ -119,9 +129,29 @@ export const verify: Stage = {
       }
       metrics.facilitatorUp.set(1);
       result = answer.value;
+      const whose = classifyVerdict(result);
+      const network = ctx.offer!.network.caip2;
+      if (whose === 'facilitator') {
+        // Not the payer's fault (a network it no longer lists, our requirements): not a verdict on
+        // this payment, so never cached; 503, and the same payment pays once it recovers.
+        deps.facilitatorVerdicts?.refused(network, result.invalidReason!);
+        await payment.release();
+        ctx.outcome = 'facilitator_unavailable';
+        ctx.reason = REASON.facilitatorUnavailable;
+        deps.log.warn(
+          { reqId: ctx.id, network, invalidReason: result.invalidReason },
+          "facilitator refused a payment for a reason that is not the payer's",
+        );
+        return errorReply(503, REASON.facilitatorUnavailable, 'payment facilitator unavailable', {
+          'retry-after': '5',
+        });
+      }
+      if (whose !== 'other') deps.facilitatorVerdicts?.accepted(network);
+      deps.signatureCheck?.record(checkClient(ctx), result.isValid);
       // Cached when the payment is released (below, or after an upstream failure): a payment that
       // settles is refused by the replay guard before the cache is read, so caching it is waste.
-      payment.recordVerdict(result);
+      // A refusal is cached only when the payer caused it (verify/verdicts.ts).
+      if (whose !== 'other') payment.recordVerdict(result);
     }
     if (result!.isValid) return undefined;
     await payment.release();

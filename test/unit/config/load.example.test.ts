@@ -42,7 +42,13 @@ describe('gateway.example.yaml', () => {
           walk(v as Record<string, unknown>, `${prefix}${k}.`);
         } else {
           const shown =
-            v === null ? 'null' : typeof v === 'object' ? '{}' : `${v as string | number}`;
+            v === null
+              ? 'null'
+              : Array.isArray(v)
+                ? '[]'
+                : typeof v === 'object'
+                  ? '{}'
+                  : `${v as string | number}`;
           leaves.push([`${prefix}${k}`, shown]);
         }
       }
@@ -88,6 +94,7 @@ describe('gateway.example.yaml', () => {
       privateKey: `0x${'ab'.repeat(32)}`,
       verifyTimeoutMs: DEFAULTS.facilitator.verifyTimeoutMs,
       settleTimeoutMs: DEFAULTS.facilitator.settleTimeoutMs,
+      supportedRefreshMs: DEFAULTS.facilitator.supportedRefreshMs,
       receiptTimeoutMs: DEFAULTS.facilitator.local.receiptTimeoutMs,
       pollingIntervalMs: DEFAULTS.facilitator.local.pollingIntervalMs,
     });

@@ -54,12 +54,15 @@ routes:
     expect(config.server.limits).toEqual(DEFAULTS.server.limits);
     const { url, verifyTimeoutMs, settleTimeoutMs, supportedTimeoutMs, maxSockets, headers } =
       DEFAULTS.facilitator;
+    const { supportedRefreshMs } = DEFAULTS.facilitator;
     expect(config.facilitator).toEqual({
       kind: 'http',
       ...{ url, verifyTimeoutMs, settleTimeoutMs, supportedTimeoutMs, maxSockets, headers },
+      supportedRefreshMs,
     });
     expect(config.upstreamTimeoutMs).toBe(DEFAULTS.upstreamTimeoutMs);
-    expect(config.unpriced).toBe('forward');
+    expect(config.unpriced).toBe('deny');
+    expect(config.server.dropUnderscoreHeaders).toBe(true);
     expect(config.verifyCache).toEqual(DEFAULTS.verifyCache);
     expect(config.replay).toEqual(DEFAULTS.replay);
     expect(config.log).toEqual({ level: 'info' });
@@ -208,13 +211,16 @@ describe('loadConfigText: routes', () => {
     expect(p[0]?.message).toMatch(/^40 is too short/);
     expect(p[0]?.message).toContain('validBefore = now + maxTimeoutSeconds');
     expect(p[0]?.message).toContain('upstreamTimeoutMs (20001 ms)');
-    expect(p[0]?.message).toContain('settleTimeoutMs (15000 ms)');
-    // ceil((20001 + 15000) / 1000) + 6 = 42
-    expect(p[0]?.message).toContain('at least 42');
+    expect(p[0]?.message).toContain('settleTimeoutMs (15000 ms');
+    expect(p[0]?.message).toContain('verifyTimeoutMs (5000 ms)');
+    // Verify runs before the upstream, so it counts: ceil((5000 + 20001 + 15000) / 1000) + 6 = 47
+    expect(p[0]?.message).toContain('at least 47');
   });
 
   it('accepts maxTimeoutSeconds exactly at the minimum and ignores it for free routes', () => {
-    load(base('  "GET /a":\n    price: "$1"\n    maxTimeoutSeconds: 51'));
+    // ceil((5000 + 30000 + 15000) / 1000) + 6 = 56
+    load(base('  "GET /a":\n    price: "$1"\n    maxTimeoutSeconds: 56'));
+    expect(() => load(base('  "GET /a":\n    price: "$1"\n    maxTimeoutSeconds: 55'))).toThrow();
     load(base('  "GET /a":\n    price: 0\n    maxTimeoutSeconds: 1'));
   });
 });
@@ -413,6 +419,7 @@ describe('loadConfigText: facilitator.local (the built-in facilitator)', () => {
       privateKey: KEY,
       verifyTimeoutMs: DEFAULTS.facilitator.verifyTimeoutMs,
       settleTimeoutMs: 12000,
+      supportedRefreshMs: DEFAULTS.facilitator.supportedRefreshMs,
       receiptTimeoutMs: DEFAULTS.facilitator.local.receiptTimeoutMs,
       pollingIntervalMs: DEFAULTS.facilitator.local.pollingIntervalMs,
     });

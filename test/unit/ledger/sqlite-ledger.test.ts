@@ -350,7 +350,9 @@ describe('SqliteLedger on its file', () => {
       const { ledger, onError } = await withFailingInserts();
       const facts = paymentFacts();
       ledger.audit(facts, 'released', T0);
-      await vi.waitFor(() => expect(onError).toHaveBeenCalledWith('write', expect.any(Error)));
+      await vi.waitFor(() => expect(onError).toHaveBeenCalledWith('write', expect.any(Error)), {
+        timeout: 5_000,
+      });
       expect(onError.mock.calls[0]?.[1].message).toContain('disk full');
       expect(await ledger.get(facts.key)).toBeUndefined();
     });
@@ -393,7 +395,8 @@ describe('SqliteLedger on its file', () => {
       vi.useRealTimers();
     }
     expect(spawned).toHaveLength(2);
-    await vi.waitFor(() => expect(ledger.writable).toBe(true));
+    // A new writer thread boots in well under a second, but a loaded CI machine can take longer.
+    await vi.waitFor(() => expect(ledger.writable).toBe(true), { timeout: 15_000, interval: 50 });
     expect(await ledger.get(kept.key)).toMatchObject({ state: 'settling' });
     expect(await ledger.begin(paymentFacts(), T0)).toEqual(NEW);
   });

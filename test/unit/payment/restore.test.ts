@@ -21,7 +21,7 @@ async function book() {
   await ledger.open();
   const add = async (
     state: LedgerState,
-    o: { createdAt: number; validBefore: number; delivered?: boolean },
+    o: { createdAt: number; validBefore: number; delivered?: boolean; brokenOff?: boolean },
   ) => {
     const f = paymentFacts({ validBefore: o.validBefore });
     await ledger.begin(f, o.createdAt);
@@ -30,6 +30,9 @@ async function book() {
     }
     if (o.delivered === true)
       ledger.attempt(attemptOf(f.key, { delivered: true, endedAt: o.createdAt }));
+    // Served, and its response broke off: the book's proof that it is owed one.
+    if (o.brokenOff === true)
+      ledger.attempt(attemptOf(f.key, { delivered: false, endedAt: o.createdAt }));
     return f;
   };
   return { ledger, add };
@@ -46,6 +49,12 @@ describe('restoreFromLedger', () => {
     });
     const undelivered = await add('confirmed', {
       createdAt: NOW - 60_000,
+      validBefore: NOW_SEC + 60,
+      brokenOff: true,
+    });
+    // Settled by its request, no attempt row: a crash may have lost the row of a delivery.
+    const noProof = await add('settled', {
+      createdAt: NOW - 30_000,
       validBefore: NOW_SEC + 60,
     });
     const staleUndelivered = await add('settled', { createdAt: NOW - 2 * HOUR, validBefore: 1 });
@@ -76,20 +85,21 @@ describe('restoreFromLedger', () => {
     expect(claim(failed)).toBe('used');
     expect(claim(oldDelivered)).toBe('claimed'); // past validBefore + margin: not held
     expect(claim(staleUndelivered)).toBe('claimed');
-    expect(restored).toBe(4);
+    expect(restored).toBe(5);
 
     const indexed = (f: { nonce: string }) => recallIndex.lookup(f.nonce) !== undefined;
     expect(indexed(oldUnknown)).toBe(true);
     expect(indexed(undelivered)).toBe(true); // redeemable
+    expect(indexed(noProof)).toBe(true); // redeemable by its own retry
     expect(indexed(failed)).toBe(true); // its retry hears settlement_failed
     expect(indexed(liveDelivered)).toBe(false);
     expect(indexed(staleUndelivered)).toBe(false); // settled outside the redeem window
-    expect(recallIndex.size).toBe(3);
+    expect(recallIndex.size).toBe(4);
 
     // Owed a response: the undelivered one in its window, a credit for its payer's next payment;
     // the unknown one may become one if the chain shows it landed.
     expect(credits.unknownOf(undelivered)).toEqual([oldUnknown.key]);
     expect(credits.take(undelivered, NOW)?.key).toBe(undelivered.key);
-    expect(credits.take(undelivered, NOW)).toBeUndefined();
+    expect(credits.take(undelivered, NOW)).toBeUndefined(); // noProof is no credit
   });
 });

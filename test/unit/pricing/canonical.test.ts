@@ -104,6 +104,47 @@ describe('canonicalizeTarget: ambiguous spellings are refused', () => {
   });
 });
 
+describe('canonicalizeTarget: whitespace, controls, invisibles and double encoding (issue 13)', () => {
+  it.each([
+    ['/v1/quote%20', 'an encoded space ending the path'],
+    ['/v1%20/quote', 'an encoded space ending a middle segment'],
+    ['/v1/%20quote', 'an encoded space starting a segment'],
+    ['/v1/quote%09', 'an encoded tab'],
+    ['/v1/quote%0A', 'an encoded LF'],
+    ['/v1/quote%0d%0a', 'an encoded CRLF'],
+    ['/v1/qu%0Bote', 'an encoded control character inside a segment'],
+    ['/v1/quote%1F', 'an encoded unit separator'],
+    ['/v1/quote%7F', 'an encoded DEL'],
+    ['/v1/quote%C2%85', 'an encoded C1 control (NEL)'],
+    ['/v1/quote%C2%A0', 'an encoded no-break space at the end'],
+    ['/v1/%E3%80%80quote', 'an encoded ideographic space at the start'],
+    ['/v1/quote%E2%80%8B', 'an encoded zero-width space'],
+    ['/v1/qu%E2%80%8Bote', 'a zero-width space inside a segment'],
+    ['/v1/quote\u00e2\u0080\u008b', 'a raw zero-width space (UTF-8 bytes as latin1)'],
+    ['/v1/quote%EF%BB%BF', 'an encoded BOM'],
+    ['/%EF%BB%BFv1/quote', 'a BOM at the start'],
+    ['/v1/quote\u00ef\u00bb\u00bf', 'a raw BOM'],
+    ['/v1/%E2%80%AEetouq', 'a right-to-left override'],
+    ['/v1/quote%E2%81%A0', 'a word joiner'],
+    ['/v1/quote%C2%AD', 'a soft hyphen'],
+    ['/v1/%2570', 'double encoding'],
+    ['/v1/quote%252F', 'a double-encoded slash'],
+    ['/v1/%25%37%30', 'double encoding with encoded digits'],
+    ['/v1/%2541', 'double encoding with upper-case hex'],
+  ])('%j (%s)', (url) => {
+    expect(invalid(url)).toBe(true);
+  });
+
+  it('keeps inner spaces, a lone %25 and ordinary non-ASCII letters', () => {
+    expect(ok('/files/my%20doc').path).toBe('/files/my%20doc');
+    expect(ok('/v1/100%25').path).toBe('/v1/100%25');
+    expect(ok('/v1/100%25-off').path).toBe('/v1/100%25-off');
+    expect(ok('/v1/a%C2%A0b').path).toBe('/v1/a%C2%A0b');
+    expect(ok('/v1/%E2%82%AC').path).toBe('/v1/%E2%82%AC');
+    expect(ok('/v1/%F0%9F%98%80').path).toBe('/v1/%F0%9F%98%80');
+  });
+});
+
 describe('canonicalizeTarget: scale', () => {
   it('handles a long path of dot segments in linear time', () => {
     const url = '/a/..'.repeat(50_000) + '/v1/quote';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { responseHeaders } from '../../../src/proxy/outgoing.js';
+import { publicLocation, responseHeaders } from '../../../src/proxy/outgoing.js';
 
 describe('responseHeaders', () => {
   it('passes the upstream headers minus framing, hop-by-hop, Connection-named and x402 ones', () => {
@@ -27,6 +27,54 @@ describe('responseHeaders', () => {
   it('with the usual Connection value keeps everything else', () => {
     expect(responseHeaders({ connection: 'Keep-Alive', 'x-kept': 'yes' })).toEqual({
       'x-kept': 'yes',
+    });
+  });
+});
+
+describe('publicLocation: the upstream origin never reaches the client (issue 13)', () => {
+  const origins = { upstream: 'http://10.0.0.5:3000/api', public: 'https://pay.example.com' };
+
+  it.each([
+    ['http://10.0.0.5:3000/api/v1/items/7', 'https://pay.example.com/v1/items/7'],
+    ['http://10.0.0.5:3000/api', 'https://pay.example.com/'],
+    ['HTTP://10.0.0.5:3000/api/x?a=1#f', 'https://pay.example.com/x?a=1#f'],
+    ['//10.0.0.5:3000/api/x', 'https://pay.example.com/x'],
+    ['http://10.0.0.5:3000/elsewhere', 'https://pay.example.com/elsewhere'],
+  ])('%s → %s', (value, expected) => {
+    expect(publicLocation(value, origins)).toBe(expected);
+  });
+
+  it.each([
+    '/api/relative',
+    'relative/path',
+    '?page=2',
+    'https://other.example/x',
+    'http://10.0.0.5:3001/api/x',
+    'https://10.0.0.5:3000/api/x',
+    'mailto:ops@example.com',
+    'http://[bad',
+  ])('%s stays as it is', (value) => {
+    expect(publicLocation(value, origins)).toBe(value);
+  });
+
+  it('matches the default port and keeps a public base path', () => {
+    const o = { upstream: 'http://upstream.internal', public: 'https://pay.example.com/gw/' };
+    expect(publicLocation('http://upstream.internal:80/x', o)).toBe('https://pay.example.com/gw/x');
+  });
+
+  it('rewrites Location and Content-Location in responseHeaders, nothing else', () => {
+    const headers = responseHeaders(
+      {
+        location: 'http://10.0.0.5:3000/api/v1/a',
+        'content-location': 'http://10.0.0.5:3000/api/v1/a.json',
+        link: '<http://10.0.0.5:3000/api/v1/b>; rel=next',
+      },
+      origins,
+    );
+    expect(headers).toEqual({
+      location: 'https://pay.example.com/v1/a',
+      'content-location': 'https://pay.example.com/v1/a.json',
+      link: '<http://10.0.0.5:3000/api/v1/b>; rel=next',
     });
   });
 });

@@ -93,6 +93,43 @@ describe('LruVerifyCache', () => {
     expect(cache.get('k', () => 'h')).toEqual(VALID);
   });
 
+  it('keeps negative and positive verdicts in separate slots: a refused forgery never displaces the honest one', () => {
+    const { cache } = makeCache();
+    cache.set('k', 'honest', VALID, T0_SEC + 60);
+    cache.set('k', 'forged', INVALID, T0_SEC + 60);
+    expect(cache.get('k', () => 'honest')).toEqual(VALID);
+    expect(cache.get('k', () => 'forged')).toEqual(INVALID);
+    // Another forgery of the same authorization replaces only the negative slot.
+    cache.set('k', 'forged2', INVALID, T0_SEC + 60);
+    expect(cache.get('k', () => 'honest')).toEqual(VALID);
+    expect(cache.get('k', () => 'forged')).toBeUndefined();
+    expect(cache.get('k', () => 'forged2')).toEqual(INVALID);
+  });
+
+  it('a flood of refusals does not evict positive verdicts (each slot has maxEntries)', () => {
+    const { cache } = makeCache(2);
+    cache.set('a', 'h', VALID, T0_SEC + 60);
+    cache.set('b', 'h', VALID, T0_SEC + 60);
+    for (let i = 0; i < 10; i++) cache.set(`forged${i}`, 'x', INVALID, T0_SEC + 60);
+    expect(cache.get('a', () => 'h')).toEqual(VALID);
+    expect(cache.get('b', () => 'h')).toEqual(VALID);
+    expect(cache.size).toBe(4);
+  });
+
+  it('hashes the payload once on a lookup that checks both slots', () => {
+    const { cache } = makeCache();
+    cache.set('k', 'h', VALID, T0_SEC + 60);
+    cache.set('k', 'x', INVALID, T0_SEC + 60);
+    let calls = 0;
+    expect(
+      cache.get('k', () => {
+        calls++;
+        return 'other';
+      }),
+    ).toBeUndefined();
+    expect(calls).toBe(1);
+  });
+
   it('forgets a deleted entry', () => {
     const { cache } = makeCache();
     cache.set('d', 'h', VALID, T0_SEC + 60);

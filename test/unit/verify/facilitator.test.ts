@@ -269,6 +269,25 @@ describe('HttpFacilitatorClient deadlines and sockets', () => {
     await expect.poll(() => srv.seen[0]!.socket.destroyed, { timeout: 1_000 }).toBe(true);
   });
 
+  it('settle({timeoutMs}) shortens the deadline (a retry gets what the phase left), never lengthens it', async () => {
+    const srv = await scripted(() => undefined); // never answers
+    const c = client(srv.url, { settleTimeoutMs: 400 });
+    let started = performance.now();
+    expect(await c.settle(REQUEST, { timeoutMs: 100 })).toMatchObject({
+      kind: 'unavailable',
+      failure: 'timeout',
+      detail: 'settle: no complete reply within 100 ms',
+    });
+    expect(performance.now() - started).toBeLessThan(350);
+    started = performance.now();
+    const longer = await c.settle(REQUEST, { timeoutMs: 5_000 });
+    expect(longer).toMatchObject({
+      failure: 'timeout',
+      detail: 'settle: no complete reply within 400 ms',
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
   it('times out a call still queued for a socket, and never sends it afterwards', async () => {
     const srv = await scripted(() => undefined); // never answers
     // The settle's deadline falls well before the verify's, so it expires while still queued. (With

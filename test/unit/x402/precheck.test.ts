@@ -113,11 +113,28 @@ describe('precheck', () => {
     });
   });
 
-  it('handles a uint256-sized validBefore without overflow', () => {
+  it('refuses a uint256-sized validBefore (too far ahead) without overflow', () => {
     const max = (2n ** 256n - 1n).toString();
-    expect(precheck(v1(auth({ validBefore: max })), offer, NOW, MIN_REMAINING)).toMatchObject({
-      ok: true,
+    expect(precheck(v1(auth({ validBefore: max })), offer, NOW, MIN_REMAINING)).toEqual({
+      ok: false,
+      reason: 'invalid_exact_evm_payload_authorization_valid_before',
     });
+  });
+
+  it('accepts validBefore up to maxTimeoutSeconds + 30 s of clock skew ahead, refuses one second more', () => {
+    // Issue 13: payments signed years ahead filled the replay store; no record may outlive minutes.
+    const edge = auth({ validBefore: String(NOW + offer.maxTimeoutSeconds + 30) });
+    expect(precheck(v1(edge), offer, NOW, MIN_REMAINING).ok).toBe(true);
+    expect(precheck(v2(edge), offer, NOW, MIN_REMAINING).ok).toBe(true);
+    const far = auth({ validBefore: String(NOW + offer.maxTimeoutSeconds + 31) });
+    for (const payload of [v1(far), v2(far)]) {
+      expect(precheck(payload, offer, NOW, MIN_REMAINING)).toEqual({
+        ok: false,
+        reason: 'invalid_exact_evm_payload_authorization_valid_before',
+      });
+    }
+    const tenYears = auth({ validBefore: String(NOW + 10 * 365 * 86_400) });
+    expect(precheck(v2(tenYears), offer, NOW, MIN_REMAINING).ok).toBe(false);
   });
 
   it('refuses a v1 payload for another network or scheme', () => {

@@ -18,6 +18,7 @@ describe('reasons', () => {
       'invalid_exact_evm_payload_authorization_valid_before',
     );
     expect(REASON.invalidX402Version).toBe('invalid_x402_version');
+    expect(REASON.invalidSignature).toBe('invalid_exact_evm_payload_signature');
     expect(REASON.settlementPending).toBe('settlement_pending');
   });
 });

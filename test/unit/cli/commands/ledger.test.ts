@@ -711,7 +711,9 @@ describe('ledger: usage errors exit 2 with the usage text', () => {
   it('--help shows the ledger commands', async () => {
     const r = await cli('ledger', '--help');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('x402-gateway ledger report|export|resolve|backup');
+    // The ledger command's own usage (x402-gateway COMMAND --help), not the whole CLI's.
+    expect(r.stdout).toContain('usage: x402-gateway ledger SUBCOMMAND');
+    expect(r.stdout).toContain('report [--since DATE|DURATION]');
     expect(r.stdout).toContain('resolve KEY --as settled|failed --note TEXT');
   });
 });

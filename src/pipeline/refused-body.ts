@@ -46,7 +46,15 @@ export function refuseBody(
   res: ServerResponse,
   limitBytes: number,
 ): OutgoingHttpHeaders | undefined {
-  if (req.complete || taken.has(req)) return undefined;
+  if (req.complete) return undefined;
+  if (taken.has(req)) {
+    // Taken for the upstream, then the exchange failed (504, 502, 408…) before it was all in: the
+    // rest of the body is no longer read by anyone, so the connection cannot carry another
+    // request. Kept alive, it would wait for bytes that never come (a stalled sender held its
+    // socket for good after a 504).
+    closeAfterReply(req, res);
+    return CLOSE;
+  }
   const { headers } = req;
   const length = headers['content-length'];
   // No body to come (a refusal written before node's parser marked the request complete).
@@ -58,14 +66,7 @@ export function refuseBody(
   let seen = 0;
   const cut = (): void => {
     stop();
-    req.pause();
-    const socket = req.socket;
-    // The reply first (it may still be in node's buffers), then the connection.
-    const close = (): void => {
-      socket.end(() => socket.destroy());
-    };
-    if (res.writableFinished) close();
-    else res.once('finish', close);
+    closeAfterReply(req, res);
   };
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
@@ -83,4 +84,15 @@ export function refuseBody(
   req.once('end', stop);
   req.once('close', stop);
   return undefined;
+}
+
+/** Stops reading the request and closes its connection once the reply is out (it may still be in node's buffers). */
+function closeAfterReply(req: IncomingMessage, res: ServerResponse): void {
+  req.pause();
+  const socket = req.socket;
+  const close = (): void => {
+    socket.end(() => socket.destroy());
+  };
+  if (res.writableFinished) close();
+  else res.once('finish', close);
 }

@@ -118,10 +118,17 @@ describe('slow clients', () => {
       'ms; honest after',
       after,
     );
-    // The sockets themselves are not awaited: those answered 503 before their body may stay open
-    // (no slot held) — see the issue 13 report; they are closed here.
-    for (const a of attack) a.socket.destroy();
     expect(after.errors).toBe(0);
+    // And every attacking socket is closed by the gateway, whatever it was answered (503 at once,
+    // 504 or 408 while its body was still announced): a kept-alive one would wait for body bytes
+    // that never come, holding its share of connections for good.
+    const closed = await Promise.race([
+      Promise.all(attack.map((a) => a.closedAfterMs)).then(() => true),
+      new Promise<false>((done) => setTimeout(() => done(false), 5_000)),
+    ]);
+    const open = attack.filter((a) => !a.socket.destroyed).length;
+    for (const a of attack) a.socket.destroy();
+    expect(closed, `${open} sockets still open`).toBe(true);
   });
 
   it('a client that stops reading a large response is cut after writeIdleTimeoutMs and frees its slot', async () => {

@@ -36,8 +36,8 @@
  * One exception, documented (docs/ledger.md §13): a response delivered by the killed gateway in
  * its last moments, whose `delivered_at` (written with the unawaited attempt row) died with the
  * process, leaves its settlement undelivered in the book; after the restart it may serve once more
- * (its payment's retry is redeemed, or its payer's next payment is served through it as a
- * credit). Only a settlement whose first whole 2xx came within 250 ms before the SIGKILL may; such
+ * when its payment's own retry is redeemed (never as a credit for the payer's next payment: at
+ * start-up a credit needs the book's proof that no response went out, payment/restore.ts). Only a settlement whose first whole 2xx came within 250 ms before the SIGKILL may; such
  * a second response is counted apart (not one more price) and reported.
  */
 import { writeFileSync } from 'node:fs';

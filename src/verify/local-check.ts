@@ -59,6 +59,14 @@ export const LOCAL_VERDICTS: readonly LocalVerdict[] = Object.freeze([
   'unencodable',
 ]);
 
+/**
+ * At most this many `eth_getCode` lookups start per second, and this many at once: the check saves
+ * facilitator calls, it must not spend the RPC's quota instead. A payment over the budget goes to
+ * the facilitator (never a local refusal without the proof that `from` has no code).
+ */
+export const CODE_LOOKUPS_PER_SECOND = 500;
+export const CODE_LOOKUPS_IN_FLIGHT = 128;
+
 /** One payment, as the verify stage has it: our own offer's domain, the client's authorization. */
 export interface LocalCheckInput {
   /** CAIP-2 network of the offer (the chain reader's key). */
@@ -90,6 +98,10 @@ export class LocalSignatureCheck {
   readonly #code: LRUCache<string, boolean>;
   /** Lookups under way, so a flood for one `from` asks the chain once. */
   readonly #pending = new Map<string, Promise<boolean | undefined>>();
+  /** Chain lookups started in the current second (the RPC's quota is bounded too). */
+  #lookups = 0;
+  #lookupSecond = 0;
+  readonly #now: () => number;
 
   constructor(options: LocalCheckOptions) {
     const { config } = options;
@@ -108,6 +120,7 @@ export class LocalSignatureCheck {
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     this.#chains = options.chains;
+    this.#now = options.now ?? Date.now;
     this.#code = new LRUCache<string, boolean>({
       max: config.codeCacheEntries,
       ttl: config.codeCacheTtlSeconds * 1000,
@@ -154,6 +167,9 @@ export class LocalSignatureCheck {
     if (known !== undefined) return known;
     let pending = this.#pending.get(key);
     if (pending === undefined) {
+      // A flood with a fresh random `from` on every header would trade each /verify for an
+      // eth_getCode: past the budget the payment goes to the facilitator, as without an RPC.
+      if (!this.#withinLookupBudget()) return undefined;
       pending = reader.hasCode!(from)
         .catch(() => undefined)
         .then((code) => {
@@ -164,5 +180,18 @@ export class LocalSignatureCheck {
       this.#pending.set(key, pending);
     }
     return pending;
+  }
+
+  #withinLookupBudget(): boolean {
+    const second = Math.floor(this.#now() / 1000);
+    if (second !== this.#lookupSecond) {
+      this.#lookupSecond = second;
+      this.#lookups = 0;
+    }
+    if (this.#lookups >= CODE_LOOKUPS_PER_SECOND || this.#pending.size >= CODE_LOOKUPS_IN_FLIGHT) {
+      return false;
+    }
+    this.#lookups++;
+    return true;
   }
 }

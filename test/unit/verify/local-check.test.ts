@@ -3,7 +3,11 @@ import type { Address, Hex } from 'viem';
 import type { ChainReader } from '../../../src/chains/index.js';
 import { DEFAULTS } from '../../../src/config/index.js';
 import type { SignatureCheckConfig } from '../../../src/config/index.js';
-import { LocalSignatureCheck, type LocalCheckInput } from '../../../src/verify/local-check.js';
+import {
+  CODE_LOOKUPS_PER_SECOND,
+  LocalSignatureCheck,
+  type LocalCheckInput,
+} from '../../../src/verify/local-check.js';
 import {
   eip3009Domain,
   randomNonce,
@@ -149,6 +153,25 @@ describe('LocalSignatureCheck.check', () => {
     clock.now += CONFIG.codeCacheTtlSeconds * 1000 + 1;
     await check.check(forgedFrom(base, EOA));
     expect(asked).toHaveLength(2);
+  });
+
+  it('spends at most CODE_LOOKUPS_PER_SECOND chain lookups a second: a random-from flood goes to the facilitator', async () => {
+    const { reader, asked } = fakeChain();
+    const { check, clock } = make(new Map([[NETWORK, reader]]));
+    const base = await honest();
+    const froms = Array.from(
+      { length: CODE_LOOKUPS_PER_SECOND + 30 },
+      (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}`,
+    );
+    const verdicts: string[] = [];
+    for (const from of froms) verdicts.push(await check.check(forgedFrom(base, from)));
+    expect(asked).toHaveLength(CODE_LOOKUPS_PER_SECOND);
+    expect(verdicts.filter((v) => v === 'refused')).toHaveLength(CODE_LOOKUPS_PER_SECOND);
+    expect(verdicts.filter((v) => v === 'code_unknown')).toHaveLength(30);
+    // The next second has a fresh budget.
+    clock.now += 1_000;
+    expect(await check.check(forgedFrom(base, `0x${'ff'.repeat(20)}`))).toBe('refused');
+    expect(asked).toHaveLength(CODE_LOOKUPS_PER_SECOND + 1);
   });
 
   it('does not cache a lookup the chain could not answer', async () => {

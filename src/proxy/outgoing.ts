@@ -1,7 +1,7 @@
 /**
  * The response side of forwarding, which the pipeline owns (it settles before the client sees a
  * byte): status, headers minus hop-by-hop ones, no upstream-forged payment headers, and no
- * upstream address in Location / Content-Location.
+ * upstream address in Location, Content-Location, Link or Refresh.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { namedByConnection } from './connection-header.js';
@@ -35,13 +35,30 @@ export function responseHeaders(
     const value = headers[name];
     if (value === undefined || DROP.has(name) || named?.has(name) === true) continue;
     out[name] =
-      origins !== undefined &&
-      typeof value === 'string' &&
-      (name === 'location' || name === 'content-location')
-        ? publicLocation(value, origins)
-        : value;
+      origins !== undefined && typeof value === 'string' ? publicUrls(name, value, origins) : value;
   }
   return out;
+}
+
+/** The response headers that carry URLs, each with the upstream origin rewritten. */
+function publicUrls(name: string, value: string, origins: PublicOrigins): string {
+  switch (name) {
+    case 'location':
+    case 'content-location':
+      return publicLocation(value, origins);
+    case 'link':
+      // `<https://10.0.0.5/x>; rel="next", <…>; rel="prev"`: every target between angle brackets.
+      return value.replace(/<([^>]*)>/g, (_, url: string) => `<${publicLocation(url, origins)}>`);
+    case 'refresh':
+      // `5; url=http://10.0.0.5/x` (quotes optional).
+      return value.replace(
+        /(;\s*url\s*=\s*)(['"]?)([^'"]*)\2/i,
+        (_, lead: string, quote: string, url: string) =>
+          `${lead}${quote}${publicLocation(url.trim(), origins)}${quote}`,
+      );
+    default:
+      return value;
+  }
 }
 
 /** Where the upstream lives and where the client reached it, for Location rewriting. */

@@ -62,19 +62,26 @@ describe('publicLocation: the upstream origin never reaches the client (issue 13
     expect(publicLocation('http://upstream.internal:80/x', o)).toBe('https://pay.example.com/gw/x');
   });
 
-  it('rewrites Location and Content-Location in responseHeaders, nothing else', () => {
+  it('rewrites Location, Content-Location, every Link target and a Refresh url; nothing else', () => {
     const headers = responseHeaders(
       {
         location: 'http://10.0.0.5:3000/api/v1/a',
         'content-location': 'http://10.0.0.5:3000/api/v1/a.json',
-        link: '<http://10.0.0.5:3000/api/v1/b>; rel=next',
+        link: '<http://10.0.0.5:3000/api/v1/b>; rel=next, </api/v1/c>; rel=prev, <https://cdn.example/s.css>; rel=preload',
+        refresh: '5; url="http://10.0.0.5:3000/api/v1/d"',
+        'x-origin': 'http://10.0.0.5:3000/api/v1/e',
       },
       origins,
     );
     expect(headers).toEqual({
       location: 'https://pay.example.com/v1/a',
       'content-location': 'https://pay.example.com/v1/a.json',
-      link: '<http://10.0.0.5:3000/api/v1/b>; rel=next',
+      link: '<https://pay.example.com/v1/b>; rel=next, </api/v1/c>; rel=prev, <https://cdn.example/s.css>; rel=preload',
+      refresh: '5; url="https://pay.example.com/v1/d"',
+      'x-origin': 'http://10.0.0.5:3000/api/v1/e',
+    });
+    expect(responseHeaders({ refresh: '0;URL=http://10.0.0.5:3000/api/z' }, origins)).toEqual({
+      refresh: '0;URL=https://pay.example.com/z',
     });
   });
 });

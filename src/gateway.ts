@@ -22,7 +22,7 @@
 import type { Logger } from 'pino';
 import { createChainReader, type ChainReader } from './chains/index.js';
 import type { GatewayConfig } from './config/index.js';
-import { buildLocalFacilitator } from './facilitator/index.js';
+import { buildLocalFacilitator, watchSettlerBalance } from './facilitator/index.js';
 import { createAccessLog, createLogger } from './log/index.js';
 import {
   createMetrics,
@@ -64,7 +64,7 @@ import {
   watchFacilitatorSupport,
   type FacilitatorClient,
 } from './verify/index.js';
-import { createChallenge, type Challenge } from './x402/index.js';
+import { createChallenge, type Challenge, type Offer } from './x402/index.js';
 
 /** Seconds the chain needs on top of our own deadlines (the reference facilitator's buffer). */
 const CHAIN_BUFFER_SECONDS = 6;
@@ -124,6 +124,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const challenges = new Map<PricedRoute, Challenge>();
   for (const route of prices.routes) {
     if (!route.free) challenges.set(route, createChallenge(route.resource, route.offers));
+    for (const offer of route.offers) metrics.assets.declare(assetLabels(offer));
   }
 
   const facilitator: BuiltFacilitator = options.facilitator
@@ -231,11 +232,26 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   );
 
   let ledgerTimer: NodeJS.Timeout | undefined;
+  // The built-in facilitator's gas money, for the settler balance alert (not on a request's path).
+  const readBalance = facilitator.settlerBalance;
+  const balanceWatch =
+    readBalance &&
+    watchSettlerBalance({
+      read: readBalance,
+      set: (wei) => metrics.settlerBalance().set(wei),
+      onError: (err) => log.warn({ err }, 'cannot read the settler balance'),
+    });
   const services: readonly Service[] = [
     {
       name: 'facilitator',
       start: () => facilitator.start(),
       stop: () => facilitator.client.close(),
+    },
+    {
+      name: 'settler balance',
+      // The first read is not awaited: a slow RPC must not hold up start-up.
+      start: () => void balanceWatch?.start(),
+      stop: () => balanceWatch?.stop(),
     },
     {
       name: 'chain readers',
@@ -504,6 +520,8 @@ interface BuiltFacilitator {
   start(): Promise<void>;
   /** The built-in facilitator's chain (CAIP-2) and RPC, once started; undefined for others. */
   chain(): { readonly network: string; readonly rpcUrl: string } | undefined;
+  /** The built-in facilitator's settler balance, wei; absent for others. */
+  readonly settlerBalance?: () => Promise<bigint>;
 }
 
 function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
@@ -523,6 +541,7 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
     return {
       client: local,
       chain: () => (started ? { network: `eip155:${local.chainId}`, rpcUrl: f.rpcUrl } : undefined),
+      settlerBalance: () => local.settlerBalance(),
       start: () =>
         local.start().then(
           () => {
@@ -547,4 +566,25 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
     maxSockets: f.maxSockets,
   });
   return { client, start: () => Promise.resolve(), chain: () => undefined };
+}
+
+/**
+ * An offer's asset as `asset_scale` labels it: the same network and asset values as
+ * `revenue_atomic_total`. The symbol is `USDC` for a network's built-in USDC, else the asset's
+ * EIP-712 name (the config names no symbol).
+ */
+function assetLabels(offer: Offer): {
+  network: string;
+  asset: string;
+  symbol: string;
+  decimals: number;
+} {
+  const usdc = offer.network.usdc;
+  const isUsdc = usdc !== null && usdc.address.toLowerCase() === offer.asset.address.toLowerCase();
+  return {
+    network: offer.network.caip2,
+    asset: offer.asset.address,
+    symbol: isUsdc ? 'USDC' : offer.asset.name,
+    decimals: offer.asset.decimals,
+  };
 }

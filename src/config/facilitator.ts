@@ -46,7 +46,7 @@ export const httpFacilitatorSchema = z
 const HTTP_ONLY_KEYS = ['url', 'supportedTimeoutMs', 'maxSockets', 'headers'] as const;
 
 /** A private key; the value itself never appears in a message. */
-const privateKey = z
+export const privateKey = z
   .string({
     invalid_type_error:
       'must be a quoted "0x…" string, e.g. "${SETTLER_KEY}" (YAML reads an unquoted 0x… as a number)',

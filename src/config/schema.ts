@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import type { HostPort } from './types.js';
 import { address, cidr, hostPort, httpUrl, network, positiveInt, share } from './fields.js';
-import { facilitatorSchema } from './facilitator.js';
+import { facilitatorSchema, httpFacilitatorSchema, localFacilitatorSchema } from './facilitator.js';
 import { DEFAULTS } from './defaults.js';
-import { findNetwork } from '../chains/index.js';
+import { findNetwork, NETWORKS } from '../chains/index.js';
 
 export { DEFAULTS };
 
@@ -291,3 +291,33 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'routes',
 ]);
 export const REQUIRED_TOP_LEVEL_KEYS: readonly string[] = Object.freeze(['upstream', 'routes']);
+
+/**
+ * The whole file as one strict object, every section included: what the JSON Schema for editors is
+ * generated from (json-schema.ts). The loader does not parse with it: it checks section by section
+ * (a missing or null section is its defaults), resolves routes against `payment` and reports every
+ * problem at once, so it stays the full check. Where a section's schema takes `unknown` and
+ * transforms it (facilitator, rpcUrls), this describes the input instead.
+ */
+export const configFileSchema = z
+  .object({
+    server: serverSchema.nullish(),
+    facilitator: z.union([httpFacilitatorSchema, localFacilitatorSchema]).nullish(),
+    payment: paymentSchema.nullish(),
+    upstream: upstreamSchema,
+    upstreamTimeoutMs: upstreamTimeoutSchema,
+    unpriced: unpricedSchema,
+    verifyCache: verifyCacheSchema.nullish(),
+    signatureCheck: signatureCheckSchema.nullish(),
+    replay: replaySchema.nullish(),
+    log: logSchema.nullish(),
+    rpcUrls: z
+      .record(
+        z.enum(NETWORKS.flatMap((n) => [n.v1Name, n.caip2]) as [string, ...string[]]),
+        httpUrl,
+      )
+      .nullish(),
+    ledger: ledgerSchema.nullish(),
+    routes: z.record(z.string(), z.union([priceSchema, routeObjectSchema])),
+  })
+  .strict();

@@ -72,6 +72,10 @@ export function buildLocalFacilitator(options: LocalFacilitatorOptions): Deferre
     verify: (request) => (inner === undefined ? notStarted() : inner.verify(request)),
     settle: (request) => (inner === undefined ? notStarted() : inner.settle(request)),
     supported: () => (inner === undefined ? notStarted() : inner.supported()),
+    settlerBalance: () =>
+      inner === undefined
+        ? Promise.reject(new Error('the built-in facilitator is not started'))
+        : inner.settlerBalance(),
     async close() {
       closed = true;
       await inner?.close();

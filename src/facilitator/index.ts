@@ -6,4 +6,5 @@
  */
 export { buildLocalFacilitator, createLocalFacilitator } from './deferred.js';
 export type { LocalFacilitator } from './local.js';
+export { type SettlerBalanceWatch, watchSettlerBalance } from './balance.js';
 export { type FacilitatorServer, startFacilitatorServer } from './server.js';

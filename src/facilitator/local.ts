@@ -98,6 +98,8 @@ export interface LocalFacilitator extends FacilitatorClient {
   readonly chainId: number;
   /** Served networks: CAIP-2 (v2) and v1 names. */
   readonly networks: { readonly v2: readonly string[]; readonly v1: readonly string[] };
+  /** The settler's native balance (gas money), wei, read from the RPC (one `eth_getBalance`). */
+  settlerBalance(): Promise<bigint>;
 }
 
 interface ServedNetworks {
@@ -232,6 +234,7 @@ export async function connectLocalFacilitator(
       chainId,
       verifyTimeoutMs: options.verifyTimeoutMs,
       settleTimeoutMs: options.settleTimeoutMs,
+      balance: () => publicClient.getBalance({ address: settler.address }),
       close: () => rpc.close(),
     });
   } catch (err) {
@@ -247,6 +250,7 @@ interface ClientParts {
   readonly chainId: number;
   readonly verifyTimeoutMs: number | undefined;
   readonly settleTimeoutMs: number | undefined;
+  balance(): Promise<bigint>;
   close(): void;
 }
 
@@ -518,6 +522,7 @@ function buildClient(parts: ClientParts): LocalFacilitator {
     verify,
     settle,
     supported,
+    settlerBalance: () => parts.balance(),
     close() {
       if (!closed) {
         closed = true;

@@ -4,7 +4,7 @@
  *
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export { createMetrics, type GatewayMetrics } from './registry.js';
+export { createMetrics, type GatewayMetrics, statusClass } from './registry.js';
 export { type AdminActions, createAdminServer, type Readiness } from './server.js';
 export {
   createReadiness,

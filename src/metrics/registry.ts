@@ -29,6 +29,13 @@ export const KNOWN_LABELS = Object.freeze({
   credits: ['granted', 'consumed', 'refused'],
 } as const);
 
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/** The `class` label of an HTTP status: `2xx` for 200 … 299, `other` outside 100 … 599. */
+export function statusClass(status: number): string {
+  return STATUS_CLASSES[Math.floor(status / 100)] ?? 'other';
+}
+
 /** A 0/1 level read when scraped. */
 export interface Level {
   set(value: 0 | 1): void;
@@ -44,6 +51,8 @@ export interface GatewayMetrics {
   readonly facilitatorRequests: SeriesCounter<'op' | 'result'>;
   readonly facilitatorDuration: SeriesHistogram<'op'>;
   readonly upstreamDuration: SeriesHistogram<'route'>;
+  /** Upstream responses by route id and status class (`2xx` … `5xx`, `other`). */
+  readonly upstreamResponses: SeriesCounter<'route' | 'class'>;
   readonly verifyCache: SeriesCounter<'result'>;
   /**
    * Local signature checks (verify/local-check.ts) by outcome: `refused` answered the payment
@@ -53,6 +62,23 @@ export interface GatewayMetrics {
   readonly facilitatorUp: Level;
   readonly ledger: LedgerMetrics;
   readonly credits: SeriesCounter<'outcome'>;
+  /** Each priced asset's scale, for PromQL to turn `revenue_atomic_total` into token units. */
+  readonly assets: AssetScales;
+  /**
+   * The built-in facilitator's settler balance gauge, `settler_balance_wei`: registered on the first
+   * call, so it is exported only by a gateway that settles itself.
+   */
+  settlerBalance(): { set(wei: bigint): void };
+}
+
+/** `asset_scale{network,asset,symbol,decimals}` = 10^decimals, one series per asset offered. */
+export interface AssetScales {
+  declare(asset: {
+    readonly network: string;
+    readonly asset: string;
+    readonly symbol: string;
+    readonly decimals: number;
+  }): void;
 }
 
 /** The book of record's health, for operators and alerts. */
@@ -170,9 +196,30 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       registry,
     }),
   };
+  const assetScale = new Gauge({
+    name: `${PREFIX}asset_scale`,
+    help: 'Atomic units per token (10^decimals) of each asset offered: revenue_atomic_total divided by this is token units (exact while the atomic total is below 2^53).',
+    labelNames: ['network', 'asset', 'symbol', 'decimals'],
+    registers,
+  });
+  let settlerBalance: Gauge | undefined;
   const metrics: GatewayMetrics = {
     registry,
     ledger,
+    settlerBalance() {
+      settlerBalance ??= new Gauge({
+        name: `${PREFIX}settler_balance_wei`,
+        help: "The built-in facilitator's settler balance (gas money), wei; read every minute.",
+        registers,
+      });
+      const gauge = settlerBalance;
+      return { set: (wei) => gauge.set(Number(wei)) };
+    },
+    assets: {
+      declare(a) {
+        assetScale.labels(a.network, a.asset, a.symbol, String(a.decimals)).set(10 ** a.decimals);
+      },
+    },
     credits: new SeriesCounter({
       name: `${PREFIX}credits_total`,
       help: 'Credits of settled, undelivered payments: used, or refused.',
@@ -226,6 +273,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       help: 'Time to the upstream response headers, by route id.',
       labelNames: ['route'],
       buckets: LATENCY_BUCKETS,
+      registry,
+    }),
+    upstreamResponses: new SeriesCounter({
+      name: `${PREFIX}upstream_responses_total`,
+      help: 'Upstream responses by route id and status class (1xx, 2xx, 3xx, 4xx, 5xx, other).',
+      labelNames: ['route', 'class'],
       registry,
     }),
     verifyCache: new SeriesCounter({

@@ -14,6 +14,7 @@ import {
   upstreamHeaders,
   type UpstreamRequest,
 } from '../../proxy/index.js';
+import { statusClass } from '../../metrics/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
 import { keepArriving } from '../body-deadline.js';
 import { takeBody } from '../refused-body.js';
@@ -53,10 +54,10 @@ export const forward: Stage = {
     return new Promise<StageResult>((resolve) => {
       deps.forwarder.forward(request, ctx.res, body, (result) => {
         ctx.upstreamMs = performance.now() - started;
-        deps.metrics.upstreamDuration
-          .labels(ctx.route?.id ?? 'unpriced')
-          .observe(ctx.upstreamMs / 1000);
+        const routeId = ctx.route?.id ?? 'unpriced';
+        deps.metrics.upstreamDuration.labels(routeId).observe(ctx.upstreamMs / 1000);
         if (result.kind === 'response') {
+          deps.metrics.upstreamResponses.labels(routeId, statusClass(result.response.status)).inc();
           ctx.upstream = result.response;
           ctx.payment?.forwarded();
           resolve(undefined);

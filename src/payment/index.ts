@@ -17,6 +17,7 @@ export { RecallIndex } from './recall-index.js';
 export { RecordsInUse } from './in-use.js';
 export { type Credit, CreditIndex, type CreditSource, type CreditTerms } from './credits.js';
 export {
+  NOTHING_RECONCILED,
   type PassSummary,
   RECONCILE_OUTCOMES,
   type ReconcileOutcome,

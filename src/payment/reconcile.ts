@@ -54,6 +54,11 @@ export interface ReconcilerOptions {
 
 export type PassSummary = Readonly<Record<ReconcileOutcome, number>>;
 
+/** A pass that visited nothing: every outcome at 0. */
+export const NOTHING_RECONCILED: PassSummary = Object.freeze(
+  Object.fromEntries(RECONCILE_OUTCOMES.map((o) => [o, 0])) as Record<ReconcileOutcome, number>,
+);
+
 const OPEN: readonly LedgerState[] = ['settling', 'unknown'];
 
 export class Reconciler {
@@ -106,15 +111,7 @@ export class Reconciler {
   }
 
   async #pass(graceMs: number): Promise<PassSummary> {
-    const summary: Record<ReconcileOutcome, number> = {
-      settled: 0,
-      failed: 0,
-      confirmed: 0,
-      disputed: 0,
-      unresolved: 0,
-      waiting: 0,
-      no_rpc: 0,
-    };
+    const summary: Record<ReconcileOutcome, number> = { ...NOTHING_RECONCILED };
     // Settled records wait for confirmations only where a chain can be read: on a network without
     // an RPC they would be listed again on every pass, forever.
     const networks = [...this.o.chains.keys()];

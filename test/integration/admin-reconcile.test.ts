@@ -11,19 +11,12 @@ import type { ChainReader, SettledVerdict, TransferVerdict } from '../../src/cha
 import type { PaymentFacts } from '../../src/ledger/index.js';
 import { main } from '../../src/cli/run.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { NOTHING_RECONCILED as NONE } from '../../src/payment/index.js';
+import { captureOutput } from '../helpers/capture-output.js';
 import { paymentFacts } from '../helpers/ledger-conformance.js';
 
 const NET = 'eip155:84532';
 const TX = `0x${'ab'.repeat(32)}` as const;
-const NONE = {
-  settled: 0,
-  failed: 0,
-  confirmed: 0,
-  disputed: 0,
-  unresolved: 0,
-  waiting: 0,
-  no_rpc: 0,
-};
 
 /** A chain where every transfer landed; `hold()` keeps the next lookups waiting until released. */
 class ScriptedChain implements ChainReader {
@@ -141,17 +134,9 @@ describe('POST /ledger/reconcile', () => {
 
   it('`ledger reconcile --admin URL` asks it and prints the counts', async () => {
     await unknownRecord();
-    let stdout = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    let code: number;
-    try {
-      code = await main(['ledger', 'reconcile', '--admin', h.gateway.adminUrl, '--json']);
-    } finally {
-      out.mockRestore();
-    }
+    const { code, stdout } = await captureOutput(() =>
+      main(['ledger', 'reconcile', '--admin', h.gateway.adminUrl, '--json']),
+    );
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
       admin: h.gateway.adminUrl,

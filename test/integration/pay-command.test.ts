@@ -2,9 +2,10 @@
  * `x402-gateway pay` with a method, a body and headers: the paid retry sends them as asked.
  */
 import { generatePrivateKey } from 'viem/accounts';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFlags, runPayCommand } from '../../src/cli/commands/pay.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { captureOutput } from '../helpers/capture-output.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -15,17 +16,8 @@ afterAll(async () => {
 });
 
 async function pay(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
-  try {
-    const code = await runPayCommand(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const { code, stdout, stderr } = await captureOutput(() => runPayCommand(args));
+  return { code, out: stdout, err: stderr };
 }
 
 describe('pay', () => {

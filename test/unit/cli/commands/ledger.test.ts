@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../../src/cli/run.js';
+import { captureOutput, type Captured } from '../../../helpers/capture-output.js';
 import {
   SqliteBook,
   type LedgerRecord,
@@ -157,24 +158,8 @@ afterEach(() => {
 });
 
 /** Run the CLI, capturing what it wrote. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function cli(...argv: string[]): Promise<Captured> {
+  return captureOutput(() => main(argv));
 }
 
 async function json(...argv: string[]): Promise<Record<string, unknown>> {

@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Address } from 'viem';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../../../src/cli/run.js';
 import { SqliteBook, type PaymentFacts } from '../../../../../src/ledger/index.js';
 import {
@@ -23,6 +23,8 @@ import {
   type SignedAuthorization,
 } from '../../../../helpers/devnet.js';
 import { tempDir, type TempDir } from '../../../../helpers/temp-dir.js';
+import { NOTHING_RECONCILED as NONE } from '../../../../../src/payment/index.js';
+import { captureOutput, type Captured } from '../../../../helpers/capture-output.js';
 
 const net = useDevnet({ facilitator: {} });
 const PRICE = 1_000n;
@@ -38,24 +40,8 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 /** Run the CLI, capturing what it wrote. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function cli(...argv: string[]): Promise<Captured> {
+  return captureOutput(() => main(argv));
 }
 
 interface ConfigOptions {
@@ -146,16 +132,6 @@ function stateOf(key: string): { state: string; transaction: string | undefined 
     book.close();
   }
 }
-
-const NONE = {
-  settled: 0,
-  failed: 0,
-  confirmed: 0,
-  disputed: 0,
-  unresolved: 0,
-  waiting: 0,
-  no_rpc: 0,
-};
 
 /** A table row: its cells separated by runs of spaces. */
 const row = (...cells: string[]) =>

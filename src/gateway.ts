@@ -21,7 +21,7 @@
  */
 import type { Logger } from 'pino';
 import { createChainReader, type ChainReader } from './chains/index.js';
-import type { GatewayConfig } from './config/index.js';
+import { planReload, type GatewayConfig, type ReloadPlan } from './config/index.js';
 import { buildLocalFacilitator, watchSettlerBalance } from './facilitator/index.js';
 import { createAccessLog, createLogger } from './log/index.js';
 import {
@@ -34,6 +34,7 @@ import {
   ClientShares,
   createHandler,
   createProxyTrust,
+  Generations,
   STAGES,
   type Deps,
   type RequestHandler,
@@ -55,14 +56,16 @@ import {
   type PassSummary,
 } from './payment/index.js';
 import { createPriceTable, type PricedRoute } from './pricing/index.js';
-import { createForwarder } from './proxy/index.js';
+import { createForwarder, probeUpstream, type Forwarder } from './proxy/index.js';
 import {
   HttpFacilitatorClient,
   InMemoryReplayGuard,
+  LOCAL_VERDICTS,
   LocalSignatureCheck,
   LruVerifyCache,
   watchFacilitatorSupport,
   type FacilitatorClient,
+  type FacilitatorWatch,
 } from './verify/index.js';
 import { createChallenge, type Challenge, type Offer } from './x402/index.js';
 
@@ -93,9 +96,18 @@ export interface Gateway {
   readonly log: Logger;
   /** Requests in the pipeline now (settlements under way included). */
   readonly inFlight: { readonly count: number };
+  /** The priced routes new requests see (a reload replaces them). */
   readonly routes: readonly PricedRoute[];
-  /** What the stages are given; tests reach the parts through it. */
+  /** The config new requests see: the loaded one, then each reload's. */
+  readonly config: GatewayConfig;
+  /** What the stages of a new request are given; tests reach the parts through it. */
   readonly deps: Deps;
+  /**
+   * Swap in a new config between requests (config/reload.ts): requests in flight finish on the
+   * old one, new requests see the new one; restart-only keys keep their running values and are
+   * named in the plan's `refused`. Throws (changing nothing) if the new parts cannot be built.
+   */
+  reload(next: GatewayConfig): ReloadPlan;
   /**
    * One reconciliation pass now (a pass already running is joined), then the unresolved gauges
    * re-read; undefined with `ledger: false`. The admin listener's `POST /ledger/reconcile`.
@@ -120,12 +132,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const log = options.log ?? createLogger(config.log);
   const inFlight = { count: 0 };
   const metrics = createMetrics({ inFlight });
-  const prices = createPriceTable(config.routes);
-  const challenges = new Map<PricedRoute, Challenge>();
-  for (const route of prices.routes) {
-    if (!route.free) challenges.set(route, createChallenge(route.resource, route.offers));
-    for (const offer of route.offers) metrics.assets.declare(assetLabels(offer));
-  }
+  // The check runs only while verify failures run high: without these, a fresh gateway's panel
+  // has no data and increase() misses the first refusal.
+  for (const verdict of LOCAL_VERDICTS) metrics.signatureChecks.labels(verdict);
+  const { prices, challenges } = priceRoutes(config, metrics);
 
   const facilitator: BuiltFacilitator = options.facilitator
     ? { client: options.facilitator, start: () => Promise.resolve(), chain: () => undefined }
@@ -144,12 +154,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           inUse: recordsInUse,
         });
   const limits = config.server.limits;
-  const forwarder = createForwarder({
-    target: config.upstream,
-    timeoutMs: config.upstreamTimeoutMs,
-    bodyIdleTimeoutMs: limits.upstreamBodyIdleTimeoutMs,
-    writeIdleTimeoutMs: limits.writeIdleTimeoutMs,
-  });
+  const forwarder = buildForwarder(config);
   const deps: Deps = {
     config,
     prices,
@@ -184,15 +189,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       limits.maxInFlight,
       limits.maxClientShare,
     ),
-    // What a payment really waits after precheck: verify, the upstream, then the whole settle
-    // phase (its one retry included: settleWithRetry is bounded by settleTimeoutMs).
-    minRemainingSec:
-      Math.ceil(
-        (config.facilitator.verifyTimeoutMs +
-          config.upstreamTimeoutMs +
-          config.facilitator.settleTimeoutMs) /
-          1000,
-      ) + CHAIN_BUFFER_SECONDS,
+    minRemainingSec: minRemainingSec(config),
     nowSec: options.nowSec ?? (() => Math.floor(Date.now() / 1000)),
   };
   // Readiness: one check per dependency (the facilitator watcher registers its own below).
@@ -205,6 +202,17 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       const health = ledgerHealth.readiness(ledger.writable);
       return { ok: health.ready, detail: health.detail };
     },
+  });
+  // The upstream is restart-only: one probe for the process. Paid scope: a client would sign a
+  // payment for a response that cannot come; free routes fail too, but an upstream shared by every
+  // instance must not pull them all from the load balancer at once.
+  const upstreamProbe = probeUpstream(config.upstream);
+  readiness.register({ name: 'upstream', affects: 'paid', check: () => upstreamProbe.check() });
+  // In memory, per process: it cannot fail to answer (past maxEntries it refuses new claims).
+  readiness.register({
+    name: 'replay store',
+    affects: 'paid',
+    check: () => ({ ok: true, detail: `in memory, up to ${config.replay.maxEntries} claims` }),
   });
   const reconciler =
     ledger === undefined || config.ledger === false
@@ -222,14 +230,15 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
             metrics.revenue.labels(r.route, r.network, r.asset, r.payTo).inc(Number(r.amount)),
           onOutcome: (o) => metrics.ledger.reconciled.labels(o).inc(),
         });
-  const watcher = watchFacilitatorSupport(
-    facilitator.client,
-    prices.routes,
-    readiness,
-    metrics,
-    log,
-    { refreshMs: config.facilitator.supportedRefreshMs },
-  );
+  const watch = (client: FacilitatorClient, routes: readonly PricedRoute[]): FacilitatorWatch =>
+    watchFacilitatorSupport(client, routes, readiness, metrics, log, {
+      refreshMs: config.facilitator.supportedRefreshMs,
+    });
+  let watcher = watch(facilitator.client, prices.routes);
+  let watching = false;
+  const generations = new Generations(deps);
+  /** What retired generations still hold, released at their last request (or at stop). */
+  const releases = new Set<() => Promise<void>>();
 
   let ledgerTimer: NodeJS.Timeout | undefined;
   // The built-in facilitator's gas money, for the settler balance alert (not on a request's path).
@@ -245,7 +254,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     {
       name: 'facilitator',
       start: () => facilitator.start(),
-      stop: () => facilitator.client.close(),
+      stop: async () => {
+        await Promise.all([...releases].map((release) => release()));
+        await generations.current.deps.facilitator.close();
+      },
     },
     {
       name: 'settler balance',
@@ -305,7 +317,14 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     },
     // In memory: nothing to open or close (it sweeps expired records as it goes, with no timer).
     { name: 'replay store', start: () => undefined, stop: () => undefined },
-    { name: 'forwarder', start: () => undefined, stop: () => forwarder.close() },
+    {
+      name: 'forwarder',
+      start: () => upstreamProbe.start(),
+      stop: async () => {
+        upstreamProbe.stop();
+        await generations.current.deps.forwarder.close();
+      },
+    },
     {
       name: 'reconciler',
       start: async () => {
@@ -326,16 +345,78 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         await reconciler?.stop();
       },
     },
-    { name: 'facilitator watcher', start: () => watcher.start(), stop: () => watcher.stop() },
+    {
+      name: 'facilitator watcher',
+      start: () => {
+        watching = true;
+        watcher.start();
+      },
+      stop: () => {
+        watching = false;
+        watcher.stop();
+      },
+    },
   ];
+
+  const reload = (next: GatewayConfig): ReloadPlan => {
+    const old = generations.current.deps;
+    const plan = planReload(old.config, next);
+    if (plan.changed.length === 0) return plan;
+    const cfg = plan.config;
+    // Everything is built before anything is swapped: a throw here leaves the running config.
+    const priced = priceRoutes(cfg, metrics);
+    const newClient = facilitatorChanged(old.config, cfg) ? httpFacilitator(cfg) : undefined;
+    const newForwarder = forwarderChanged(old.config, cfg) ? buildForwarder(cfg) : undefined;
+    const fresh: Deps = {
+      ...old,
+      config: cfg,
+      prices: priced.prices,
+      challenges: priced.challenges,
+      facilitator: newClient ?? old.facilitator,
+      forwarder: newForwarder ?? old.forwarder,
+      minRemainingSec: minRemainingSec(cfg),
+    };
+    deps.clients.resize(cfg.server.limits.maxInFlight, cfg.server.limits.maxClientShare);
+    if (cfg.log.level !== old.config.log.level) log.level = cfg.log.level;
+    if (newClient === undefined) watcher.setRoutes(priced.prices.routes);
+    else {
+      // A new facilitator must answer /supported before readiness trusts it.
+      watcher.stop();
+      watcher = watch(newClient, priced.prices.routes);
+      if (watching) watcher.start();
+    }
+    const release = async (): Promise<void> => {
+      releases.delete(release);
+      const closing: Promise<void>[] = [];
+      if (newClient !== undefined) closing.push(old.facilitator.close());
+      if (newForwarder !== undefined) closing.push(old.forwarder.close());
+      try {
+        await Promise.all(closing);
+      } catch (err) {
+        log.warn({ err }, 'closing a replaced facilitator client or forwarder failed');
+      }
+    };
+    releases.add(release);
+    generations.swap(fresh, () => void release());
+    return plan;
+  };
+
   return {
-    handler: createHandler(deps, STAGES),
+    handler: createHandler(generations, STAGES),
     metrics,
     readiness,
     log,
     inFlight,
-    routes: prices.routes,
-    deps,
+    get routes() {
+      return generations.current.deps.prices.routes;
+    },
+    get config() {
+      return generations.current.deps.config;
+    },
+    get deps() {
+      return generations.current.deps;
+    },
+    reload,
     reconcile:
       reconciler === undefined
         ? undefined
@@ -346,6 +427,75 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           },
     ...withReadiness(lifecycle(services, log), readiness),
   };
+}
+
+/** The price table and each priced route's 402 challenge; every offered asset's scale declared. */
+function priceRoutes(
+  config: GatewayConfig,
+  metrics: GatewayMetrics,
+): { prices: Deps['prices']; challenges: Map<PricedRoute, Challenge> } {
+  const prices = createPriceTable(config.routes);
+  const challenges = new Map<PricedRoute, Challenge>();
+  for (const route of prices.routes) {
+    if (route.free) continue;
+    challenges.set(route, createChallenge(route.resource, route.offers));
+    // Each paid route's series exist at 0 before its first payment: a counter that first appears
+    // holding that payment's amount is missed by increase() (the dashboard's revenue in range).
+    metrics.requests.labels(route.id, 'paid');
+    metrics.requests.labels(route.id, 'challenge');
+    for (const offer of route.offers) {
+      metrics.assets.declare(assetLabels(offer));
+      metrics.revenue.labels(route.id, offer.network.caip2, offer.asset.address, offer.payTo);
+    }
+  }
+  return { prices, challenges };
+}
+
+function buildForwarder(config: GatewayConfig): Forwarder {
+  return createForwarder({
+    target: config.upstream,
+    timeoutMs: config.upstreamTimeoutMs,
+    bodyIdleTimeoutMs: config.server.limits.upstreamBodyIdleTimeoutMs,
+    writeIdleTimeoutMs: config.server.limits.writeIdleTimeoutMs,
+  });
+}
+
+/** The forwarder's own settings (its target is restart-only). */
+function forwarderChanged(a: GatewayConfig, b: GatewayConfig): boolean {
+  return (
+    a.upstreamTimeoutMs !== b.upstreamTimeoutMs ||
+    a.server.limits.upstreamBodyIdleTimeoutMs !== b.server.limits.upstreamBodyIdleTimeoutMs ||
+    a.server.limits.writeIdleTimeoutMs !== b.server.limits.writeIdleTimeoutMs
+  );
+}
+
+/** An HTTP facilitator's address, headers or deadlines (the built-in one is restart-only). */
+function facilitatorChanged(a: GatewayConfig, b: GatewayConfig): boolean {
+  const x = a.facilitator;
+  const y = b.facilitator;
+  if (x.kind !== 'http' || y.kind !== 'http') return false;
+  return (
+    x.url !== y.url ||
+    x.verifyTimeoutMs !== y.verifyTimeoutMs ||
+    x.settleTimeoutMs !== y.settleTimeoutMs ||
+    x.supportedTimeoutMs !== y.supportedTimeoutMs ||
+    JSON.stringify(x.headers) !== JSON.stringify(y.headers)
+  );
+}
+
+/**
+ * What a payment really waits after precheck: verify, the upstream, then the whole settle phase
+ * (its one retry included: settleWithRetry is bounded by settleTimeoutMs), plus the chain's buffer.
+ */
+function minRemainingSec(config: GatewayConfig): number {
+  return (
+    Math.ceil(
+      (config.facilitator.verifyTimeoutMs +
+        config.upstreamTimeoutMs +
+        config.facilitator.settleTimeoutMs) /
+        1000,
+    ) + CHAIN_BUFFER_SECONDS
+  );
 }
 
 /** Readiness follows the lifecycle: ready to be checked once started, 503 once stopping. */
@@ -557,7 +707,17 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
         ),
     };
   }
-  const client = new HttpFacilitatorClient({
+  return {
+    client: httpFacilitator(config),
+    start: () => Promise.resolve(),
+    chain: () => undefined,
+  };
+}
+
+function httpFacilitator(config: GatewayConfig): HttpFacilitatorClient {
+  const f = config.facilitator;
+  if (f.kind !== 'http') throw new Error('not an HTTP facilitator');
+  return new HttpFacilitatorClient({
     url: f.url,
     verifyTimeoutMs: f.verifyTimeoutMs,
     settleTimeoutMs: f.settleTimeoutMs,
@@ -565,7 +725,6 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
     headers: { ...f.headers },
     maxSockets: f.maxSockets,
   });
-  return { client, start: () => Promise.resolve(), chain: () => undefined };
 }
 
 /**

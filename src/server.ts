@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { GatewayConfig, HostPort } from './config/index.js';
+import type { ConfigProblem, ConfigResult, GatewayConfig, HostPort } from './config/index.js';
 import { buildGateway, GatewayStartError, type BuildOptions, type Gateway } from './gateway.js';
 import { createAdminServer } from './metrics/index.js';
 import { expectsContinue, GATEWAY_REASON } from './pipeline/index.js';
@@ -17,9 +17,26 @@ export interface RunningGateway {
   readonly adminUrl: string;
   readonly gateway: Gateway;
   readonly log: Logger;
+  /**
+   * Apply a freshly loaded config (SIGHUP, `--watch`): an invalid one changes nothing and is
+   * logged problem by problem; a valid one swaps in between requests, restart-only keys refused by
+   * name (config/reload.ts). Counted in `config_reload_total{result}`. Never throws.
+   */
+  reload(loaded: ConfigResult): ReloadReport;
   /** Graceful stop; resolves when everything is closed. Idempotent. */
   close(): Promise<void>;
 }
+
+/** What a reload did. */
+export type ReloadReport =
+  | {
+      readonly ok: true;
+      /** Reloadable keys that changed (empty: the file says what runs already). */
+      readonly changed: readonly string[];
+      /** Restart-only keys that changed: they keep their running values until a restart. */
+      readonly refused: readonly string[];
+    }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 export { GatewayStartError };
 
@@ -109,6 +126,18 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
   const adminUrl = baseUrl(admin);
   log.info({ url, adminUrl, routes: gateway.routes.length }, 'gateway listening');
 
+  const reload = (loaded: ConfigResult): ReloadReport => {
+    const report = applyReload(gateway, loaded);
+    if (report.ok) {
+      // The node server's own deadlines are read per connection: new values apply from now.
+      const limits = gateway.config.server.limits;
+      server.headersTimeout = limits.headersTimeoutMs;
+      server.requestTimeout = limits.requestTimeoutMs;
+      server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    }
+    return report;
+  };
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -116,7 +145,7 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
       gateway.readiness.draining();
       server.close();
       server.closeIdleConnections();
-      const deadline = Date.now() + config.server.shutdownTimeoutMs;
+      const deadline = Date.now() + gateway.config.server.shutdownTimeoutMs;
       // In-flight requests include settlements under way: never cut one short before its deadline.
       while (gateway.inFlight.count > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 25));
@@ -137,7 +166,45 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
     })();
     return closing;
   };
-  return { url, adminUrl, gateway, log, close };
+  return { url, adminUrl, gateway, log, reload, close };
+}
+
+/** Swap in `loaded` if valid, log and count the outcome either way. */
+function applyReload(gateway: Gateway, loaded: ConfigResult): ReloadReport {
+  const { log, metrics } = gateway;
+  if (!loaded.ok) {
+    for (const problem of loaded.problems) {
+      log.error({ path: problem.path, line: problem.line }, `config reload: ${problem.message}`);
+    }
+    log.error(
+      { problems: loaded.problems.length },
+      'config reload failed: the running config stays until the file is fixed',
+    );
+    metrics.configReloads.reloaded('failure');
+    return { ok: false, problems: loaded.problems };
+  }
+  let changed: readonly string[];
+  let refused: readonly string[];
+  try {
+    ({ changed, refused } = gateway.reload(loaded.config));
+  } catch (err) {
+    const message = `cannot apply the new config: ${err instanceof Error ? err.message : String(err)}`;
+    log.error({ err }, `config reload failed: ${message}; the running config stays`);
+    metrics.configReloads.reloaded('failure');
+    return { ok: false, problems: [{ path: '', message }] };
+  }
+  if (refused.length > 0) {
+    log.warn(
+      { keys: refused },
+      `config reload: restart-only keys changed and keep their running values until a restart: ${refused.join(', ')}`,
+    );
+  }
+  log.info(
+    { changed, refused },
+    changed.length === 0 ? 'config reloaded: nothing to change' : 'config reloaded',
+  );
+  metrics.configReloads.reloaded('success', refused.length);
+  return { ok: true, changed, refused };
 }
 
 /**

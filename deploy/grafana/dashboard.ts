@@ -484,6 +484,24 @@ export function buildDashboard(): dashboard.Dashboard {
         6,
       ),
     )
+    .withPanel(
+      series(
+        'Config reloads',
+        'Config reloads by result (SIGHUP, --watch), and restart-only keys the file changes that wait for a restart.',
+        'short',
+        [
+          [
+            `sum by (result) (increase(x402_gateway_config_reload_total{${I}}[$__range]))`,
+            '{{result}}',
+          ],
+          [
+            `max by (instance) (x402_gateway_config_restart_pending_keys{${I}})`,
+            '{{instance}} restart pending',
+          ],
+        ],
+        6,
+      ),
+    )
     .build();
 }
 

@@ -46,18 +46,24 @@ export function ledgerFlag(args: readonly string[]): string | undefined {
   return fileFlags(args, true).ledger;
 }
 
+/** `--watch`: `start` reloads its config when the file changes (SIGHUP always does). */
+export function watchFlag(args: readonly string[]): boolean {
+  return fileFlags(args, true).watch === true;
+}
+
 function fileFlags(
   args: readonly string[],
   withLedger: boolean,
-): { config?: string; ledger?: string } {
+): { config?: string; ledger?: string; watch?: boolean } {
   const { values } = parseArgs({
     args: [...args],
     options: {
       config: { type: 'string', short: 'c' },
-      ...(withLedger ? { ledger: { type: 'string' } } : {}),
+      // `start`'s own flags.
+      ...(withLedger ? { ledger: { type: 'string' }, watch: { type: 'boolean' } } : {}),
     },
     strict: true,
     allowPositionals: false,
   });
-  return values as { config?: string; ledger?: string };
+  return values as { config?: string; ledger?: string; watch?: boolean };
 }

@@ -13,9 +13,10 @@ import { UsageError } from './flags.js';
 const HELP = `x402-gateway — pay-per-call (x402) reverse proxy
 
 Usage:
-  x402-gateway [start] --config FILE [--ledger PATH]
+  x402-gateway [start] --config FILE [--ledger PATH] [--watch]
                                          start the gateway (--ledger: the book's file, instead of
-                                         the config's ledger.sqlite.path)
+                                         the config's ledger.sqlite.path; --watch: reload the
+                                         config when the file changes)
   x402-gateway validate --config FILE    check a config file: print every problem, exit 1; or exit 0
   x402-gateway facilitator --rpc URL --key KEY [--port N] [--host H]
                                          serve the built-in facilitator over HTTP (/verify, /settle, /supported)
@@ -42,18 +43,22 @@ Options:
   -h, --help          show this help
 
 Signals: SIGTERM/SIGINT stop accepting, let in-flight requests and settlements finish
-(server.shutdownTimeoutMs), then exit 0. SIGHUP is ignored with a log line (no hot reload yet).
+(server.shutdownTimeoutMs), then exit 0. SIGHUP reloads the config (start, dev): requests in
+flight finish on the old one; an invalid file keeps it; restart-only keys are refused by name.
 Run the command itself (node_modules/.bin/x402-gateway), not npx: npx does not pass SIGTERM on.
 
 Ledger, the book of record (${LEDGER_SYNOPSIS}):
 ${LEDGER_HELP}`;
 
 /** `start`'s and `validate`'s own usage (`x402-gateway start --help`). */
-const START_USAGE = `usage: x402-gateway [start] --config FILE [--ledger PATH]
+const START_USAGE = `usage: x402-gateway [start] --config FILE [--ledger PATH] [--watch]
   -c, --config FILE  YAML config (see gateway.example.yaml)
   --ledger PATH      the ledger's file, instead of the config's ledger.sqlite.path
+  --watch            reload the config when the file changes (SIGHUP always reloads it)
 Serves until SIGTERM/SIGINT, then drains in-flight requests and settlements (server.shutdownTimeoutMs)
-and exits 0. SIGHUP is ignored (logged). Run it directly (node_modules/.bin/x402-gateway), not
+and exits 0. A reload swaps the config between requests: routes, prices, payTo, assets, unpriced,
+timeouts, log level, rate limits, the facilitator's URL and headers; other keys need a restart
+(docs/operations.md lists them) and are refused by name while the rest applies. Run it directly (node_modules/.bin/x402-gateway), not
 through npx: npx does not pass SIGTERM on, and the gateway would keep running.
 `;
 const VALIDATE_USAGE = `usage: x402-gateway validate --config FILE

@@ -1,7 +1,8 @@
 /**
  * Resolves once the process is asked to stop (SIGINT or SIGTERM) or `signal` aborts, with the
- * name of what stopped it. SIGHUP is ignored with a line (until hot reload lands). Long-running commands (start, dev, devnet, facilitator) all wait on it,
- * so they shut down the same way; its listeners are removed once it resolves.
+ * name of what stopped it. SIGHUP calls `onHangup` (start and dev reload their config; other
+ * commands log that they have none). Long-running commands (start, dev, devnet, facilitator) all
+ * wait on it, so they shut down the same way; its listeners are removed once it resolves.
  *
  * With `onFault`, an uncaught exception or an unhandled rejection (a bug that escaped every
  * handler) stops the process the same way instead of killing it on the spot: the caller drains
@@ -10,9 +11,9 @@
  */
 export type Fault = 'uncaughtException' | 'unhandledRejection';
 
-/** The line a SIGHUP gets (node's default for it is to die); `onHangup` can log it instead. */
+/** The line a SIGHUP gets by a command with no config to reload (node's default is to die). */
 export const SIGHUP_IGNORED =
-  'SIGHUP ignored: there is no hot reload yet; restart to load a new config (SIGTERM or SIGINT stops)';
+  'SIGHUP ignored: this command has no config to reload (SIGTERM or SIGINT stops)';
 
 export function waitForStop(
   signal?: AbortSignal,

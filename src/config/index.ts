@@ -6,8 +6,10 @@
 export { DEFAULTS } from './defaults.js';
 export { loadConfigFile, loadConfigText, type LoadOptions } from './load.js';
 export { formatProblems } from './problems.js';
+export { planReload, RELOADABLE_KEYS, RESTART_ONLY_KEYS, type ReloadPlan } from './reload.js';
 export type {
   ConfigProblem,
+  ConfigResult,
   GatewayConfig,
   HostPort,
   LedgerConfig,

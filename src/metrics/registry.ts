@@ -8,6 +8,7 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SeriesCounter, SeriesHistogram } from './series.js';
 import { gatewayVersion } from './build-info.js';
+import { createConfigReloadMetrics, type ConfigReloadMetrics } from './config-reload.js';
 
 const PREFIX = 'x402_gateway_';
 
@@ -64,6 +65,8 @@ export interface GatewayMetrics {
   readonly credits: SeriesCounter<'outcome'>;
   /** Each priced asset's scale, for PromQL to turn `revenue_atomic_total` into token units. */
   readonly assets: AssetScales;
+  /** Config reloads (config-reload.ts). */
+  readonly configReloads: ConfigReloadMetrics;
   /**
    * The built-in facilitator's settler balance gauge, `settler_balance_wei`: registered on the first
    * call, so it is exported only by a gateway that settles itself.
@@ -206,6 +209,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const metrics: GatewayMetrics = {
     registry,
     ledger,
+    configReloads: createConfigReloadMetrics(PREFIX, registry),
     settlerBalance() {
       settlerBalance ??= new Gauge({
         name: `${PREFIX}settler_balance_wei`,

@@ -23,7 +23,7 @@ type PeerSocket = Socket & { [PEER]?: Peer };
 
 export class ClientShares {
   /** Most connections, and most requests in flight, one client key may hold. */
-  readonly cap: number;
+  #cap: number;
   readonly #connections = new Map<string, number>();
   readonly #inFlight = new Map<string, number>();
 
@@ -32,7 +32,19 @@ export class ClientShares {
     maxInFlight: number,
     share: number,
   ) {
-    this.cap = Math.max(1, Math.floor(maxInFlight * share));
+    this.#cap = capOf(maxInFlight, share);
+  }
+
+  get cap(): number {
+    return this.#cap;
+  }
+
+  /**
+   * New limits (a config reload): counts held now stay; a client over the new cap keeps what it
+   * holds and is refused more until it is back under it.
+   */
+  resize(maxInFlight: number, share: number): void {
+    this.#cap = capOf(maxInFlight, share);
   }
 
   /** Is the socket's peer one of our proxies (its X-Forwarded-* and X-Request-Id are believed)? */
@@ -60,7 +72,7 @@ export class ClientShares {
     const peer = this.peer(socket);
     if (peer.proxy) return true;
     const held = this.#connections.get(peer.key) ?? 0;
-    if (held >= this.cap) return false;
+    if (held >= this.#cap) return false;
     this.#connections.set(peer.key, held + 1);
     socket.once('close', () => this.#drop(this.#connections, peer.key));
     return true;
@@ -78,7 +90,7 @@ export class ClientShares {
   /** Take an in-flight slot for `key`; false if it holds its share already. */
   enter(key: string): boolean {
     const held = this.#inFlight.get(key) ?? 0;
-    if (held >= this.cap) return false;
+    if (held >= this.#cap) return false;
     this.#inFlight.set(key, held + 1);
     return true;
   }
@@ -101,4 +113,8 @@ export class ClientShares {
     if (held <= 1) map.delete(key);
     else map.set(key, held - 1);
   }
+}
+
+function capOf(maxInFlight: number, share: number): number {
+  return Math.max(1, Math.floor(maxInFlight * share));
 }

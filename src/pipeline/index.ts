@@ -5,6 +5,7 @@
  */
 export type { Deps } from './deps.js';
 export { createHandler, type RequestHandler } from './run.js';
+export { Generations } from './generations.js';
 export { STAGES } from './stages.js';
 export { GATEWAY_REASON } from './reasons.js';
 export { ClientShares } from './client-shares.js';

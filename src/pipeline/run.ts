@@ -10,15 +10,24 @@ import { errorReply, writeHeadOrClose } from './replies.js';
 import { HANDLED, type Reply, type Stage } from './stage.js';
 import { refuseBody } from './refused-body.js';
 import { GATEWAY_REASON, REASON_LABELS } from './reasons.js';
+import type { Generations } from './generations.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHandler {
+/**
+ * Each request takes the current generation's deps on arrival and keeps them to its end: a reload
+ * (generations.ts) changes what the next request sees, never one in flight.
+ */
+export function createHandler(generations: Generations, stages: readonly Stage[]): RequestHandler {
   // Request ids: a per-process random prefix and a counter — unique, and far cheaper than a UUID.
   const prefix = randomBytes(4).toString('hex');
   let sequence = 0;
-  const trustProxy = deps.config.server.trustProxy;
+  // Restart-only (config/reload.ts): the same in every generation.
+  const trustProxy = generations.current.deps.config.server.trustProxy;
   return (req, res) => {
+    const generation = generations.current;
+    const deps = generation.deps;
+    generation.active++;
     deps.inFlight.count++;
     // Behind our own proxy its id is kept, so one request has one id in every log along the way.
     const id =
@@ -26,7 +35,12 @@ export function createHandler(deps: Deps, stages: readonly Stage[]): RequestHand
     const ctx = new RequestContext(req, res, id, performance.now());
     let pending = 2; // pipeline done + response closed
     const done = (): void => {
-      if (--pending === 0) observe(ctx, deps);
+      if (--pending !== 0) return;
+      try {
+        observe(ctx, deps);
+      } finally {
+        generation.leave();
+      }
     };
     res.once('close', () => {
       if (!res.writableEnded) ctx.clientGone = true;

@@ -13,3 +13,4 @@ export { createForwarder, type Forwarder, type UpstreamRequest } from './forward
 export { publicLocation, responseHeaders, type PublicOrigins } from './outgoing.js';
 export { upstreamHeaders } from './request-headers.js';
 export { keepReading } from './write-deadline.js';
+export { probeUpstream, type UpstreamProbe } from './upstream-probe.js';

@@ -37,6 +37,8 @@ export interface FacilitatorVerdicts {
 export interface FacilitatorWatch extends FacilitatorVerdicts {
   start(): void;
   stop(): void;
+  /** The priced routes changed (a reload): the last answer is checked against them now. */
+  setRoutes(routes: readonly PricedRoute[]): void;
   /** Paid-side problems now, one sentence each; empty when there are none. */
   paidProblems(): string[];
 }
@@ -50,7 +52,7 @@ export interface WatchOptions {
 
 export function watchFacilitatorSupport(
   facilitator: FacilitatorClient,
-  routes: readonly PricedRoute[],
+  initialRoutes: readonly PricedRoute[],
   readiness: { register(check: ReadinessCheck): void },
   metrics: GatewayMetrics,
   log: Logger,
@@ -58,6 +60,9 @@ export function watchFacilitatorSupport(
 ): FacilitatorWatch {
   const refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
   const now = options.now ?? Date.now;
+  let routes = initialRoutes;
+  /** The last `/supported` answer, checked again when the routes change. */
+  let lastAnswer: SupportedResponse | undefined;
   let stopped = false;
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -102,14 +107,8 @@ export function watchFacilitatorSupport(
       answered = true;
       lastFailure = undefined;
       delay = FIRST_RETRY_MS;
-      const previous = new Set(unsupported.map((u) => `${u.x402Version}|${u.network}`));
-      unsupported = unsupportedOffers(result.value, routes);
-      unlisted = unlistedNetworks(result.value, routes);
-      for (const problem of unsupported) {
-        if (!previous.has(`${problem.x402Version}|${problem.network}`)) {
-          log.warn(problem, 'facilitator does not support a configured network');
-        }
-      }
+      lastAnswer = result.value;
+      checkRoutes(result.value);
       if (first) log.info({ kinds: result.value.kinds.length }, 'facilitator /supported answered');
       if (refreshMs > 0) schedule(refreshMs);
       return;
@@ -123,6 +122,18 @@ export function watchFacilitatorSupport(
     );
     schedule(answered && refreshMs > 0 ? Math.min(delay, refreshMs) : delay);
     delay = Math.min(delay * 2, MAX_RETRY_MS);
+  };
+
+  /** The routes against an answer: what is unsupported, warned once per (version, network). */
+  const checkRoutes = (answer: SupportedResponse): void => {
+    const previous = new Set(unsupported.map((u) => `${u.x402Version}|${u.network}`));
+    unsupported = unsupportedOffers(answer, routes);
+    unlisted = unlistedNetworks(answer, routes);
+    for (const problem of unsupported) {
+      if (!previous.has(`${problem.x402Version}|${problem.network}`)) {
+        log.warn(problem, 'facilitator does not support a configured network');
+      }
+    }
   };
 
   const live = (atMs: number): boolean => refreshMs <= 0 || now() - atMs < refreshMs;
@@ -164,6 +175,10 @@ export function watchFacilitatorSupport(
     stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+    },
+    setRoutes(next) {
+      routes = next;
+      if (lastAnswer !== undefined) checkRoutes(lastAnswer);
     },
     refused(network, reason) {
       const known = refusals.get(network);

@@ -4,7 +4,7 @@
  * (raw-http.ts, pay.ts).
  */
 import { loadConfigText } from '../../src/config/index.js';
-import { startGateway, type RunningGateway } from '../../src/server.js';
+import { startGateway, type ReloadReport, type RunningGateway } from '../../src/server.js';
 import {
   startTestFacilitator,
   type TestFacilitator,
@@ -55,6 +55,10 @@ export interface Harness {
   readonly url: string;
   /** The folder holding this gateway's ledger (`x402-ledger.sqlite`). */
   readonly ledgerDir: string;
+  /** The YAML the gateway was started with. */
+  readonly yaml: string;
+  /** Load `yaml` as the start-up config was loaded (same env and folder) and reload with it. */
+  reload(yaml: string): ReloadReport;
   close(): Promise<void>;
 }
 
@@ -85,9 +89,9 @@ ${options.routesYaml ?? ROUTES_YAML}
 `;
   // The ledger's default file lands in a folder of this harness's own (the config's folder).
   const dir = tempDir();
-  const loaded = loadConfigText(yaml, { PAY_TO: TEST_PAY_TO }, 'harness.yaml', {
-    baseDir: dir.path,
-  });
+  const load = (text: string) =>
+    loadConfigText(text, { PAY_TO: TEST_PAY_TO }, 'harness.yaml', { baseDir: dir.path });
+  const loaded = load(yaml);
   if (!loaded.ok) throw new Error(`harness config invalid: ${JSON.stringify(loaded.problems)}`);
   const gateway = await startGateway(loaded.config, options.log ? { log: options.log } : {});
   return {
@@ -96,6 +100,8 @@ ${options.routesYaml ?? ROUTES_YAML}
     facilitator,
     url: gateway.url,
     ledgerDir: dir.path,
+    yaml,
+    reload: (text) => gateway.reload(load(text)),
     async close() {
       await gateway.close();
       await Promise.all([upstream.close(), facilitator.close()]);

@@ -1,12 +1,20 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitator-server.js';
+import { acceptsOf } from '../helpers/x402-fixtures.js';
 
 /** Run the real CLI entry (TypeScript through tsx) and collect its output. */
 function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
@@ -172,14 +180,69 @@ describe('x402-gateway CLI', () => {
     expect(run.err()).toMatch(/contradicts ledger: false/);
   });
 
-  it('ignores SIGHUP with a log line and keeps serving', async () => {
+  it('reloads its config on SIGHUP: a new price applies, an invalid file keeps the old one, a restart-only key is refused by name', async () => {
+    const file = join(dir, 'hup.yaml');
     const { run, url } = await startGateway('hup.yaml', ['log: { level: warn }']);
-    const admin = /admin (http:\/\/[^)\s]+)/.exec(run.out())?.[1];
-    expect(admin).toBeDefined();
+    const admin = /admin (http:\/\/[^)\s]+)/.exec(run.out())?.[1] ?? '';
+    const price = async (): Promise<unknown> =>
+      acceptsOf(await (await fetch(`${url}/v1/quote`)).text())[0]?.maxAmountRequired;
+    const reloads = async (result: string): Promise<number> => {
+      const text = await (await fetch(`${admin}/metrics`)).text();
+      const line = new RegExp(
+        `^x402_gateway_config_reload_total\\{result="${result}"\\} (\\d+)`,
+        'm',
+      );
+      return Number(line.exec(text)?.[1] ?? NaN);
+    };
+    expect(await price()).toBe('1000');
+    expect(await reloads('success')).toBe(0);
+
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"$0.001"', '"$0.002"'));
     run.child.kill('SIGHUP');
-    await expect.poll(() => run.out() + run.err(), { timeout: 5_000 }).toContain('SIGHUP ignored');
-    expect((await fetch(`${url}/v1/quote`)).status).toBe(402); // still serving
+    await expect.poll(() => reloads('success'), { timeout: 10_000 }).toBe(1);
+    expect(await price()).toBe('2000');
+
+    // Invalid: every problem logged, counted, and the running config stays.
+    const valid = readFileSync(file, 'utf8');
+    writeFileSync(file, valid.replace('"$0.002"', '"two dollars"'));
+    run.child.kill('SIGHUP');
+    await expect.poll(() => reloads('failure'), { timeout: 10_000 }).toBe(1);
+    expect(await price()).toBe('2000');
+    await expect.poll(() => run.out(), { timeout: 5_000 }).toContain('config reload failed');
+
+    // A restart-only key (the upstream) changes with a price: the price applies, the key is named.
+    writeFileSync(
+      file,
+      valid
+        .replace('"$0.002"', '"$0.003"')
+        .replace(`upstream: ${upstream.url}`, 'upstream: http://127.0.0.1:9'),
+    );
+    run.child.kill('SIGHUP');
+    await expect.poll(() => reloads('success'), { timeout: 10_000 }).toBe(2);
+    expect(await price()).toBe('3000');
+    await expect
+      .poll(() => run.out(), { timeout: 5_000 })
+      .toMatch(/restart-only keys changed.*upstream/);
     expect(run.child.exitCode).toBeNull();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('--watch reloads the config when the file is replaced', async () => {
+    const file = join(dir, 'watch.yaml');
+    const { run, url } = await startGateway(
+      'watch.yaml',
+      ['log: { level: warn }'],
+      [],
+      ['--watch'],
+    );
+    const price = async (): Promise<unknown> =>
+      acceptsOf(await (await fetch(`${url}/v1/quote`)).text())[0]?.maxAmountRequired;
+    expect(await price()).toBe('1000');
+    // As editors and ConfigMaps do: write a new file and rename it over the old one.
+    writeFileSync(`${file}.tmp`, readFileSync(file, 'utf8').replace('"$0.001"', '"$0.005"'));
+    renameSync(`${file}.tmp`, file);
+    await expect.poll(price, { timeout: 10_000 }).toBe('5000');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
   });

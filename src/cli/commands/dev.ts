@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatProblems, loadConfigFile } from '../../config/index.js';
+import { formatProblems, loadConfigFile, type GatewayConfig } from '../../config/index.js';
+import { createConfigReloader } from '../config-reloader.js';
 import { startDevnet, type Devnet } from '../../devnet/index.js';
 import { startGateway } from '../../server.js';
 import { startDemoUpstream } from '../../dev/index.js';
@@ -54,13 +55,14 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     const upstream = await startDemoUpstream(upstreamPort);
     stops.push(() => upstream.close());
 
-    const loaded = await loadConfigFile(configPath, {
+    const env = {
       ...process.env,
       DEV_RPC_URL: devnet.rpcUrl,
       DEV_SETTLER_KEY: settler.privateKey,
       DEV_PAY_TO: payTo,
       DEV_UPSTREAM_URL: upstream.url,
-    });
+    };
+    const loaded = await loadConfigFile(configPath, env);
     if (!loaded.ok) {
       process.stderr.write(`${formatProblems(loaded.problems, configPath)}\n`);
       await stopAll();
@@ -69,12 +71,21 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     // Each run starts a fresh book (the devnet is fresh too), unless --ledger names one to keep.
     const ledgerPath =
       values.ledger ?? join(mkdtempSync(join(tmpdir(), 'x402-dev-')), 'x402-ledger.sqlite');
-    const config =
-      loaded.config.ledger === false
-        ? loaded.config
-        : { ...loaded.config, ledger: { ...loaded.config.ledger, sqlite: { path: ledgerPath } } };
+    const withLedger = (c: GatewayConfig): GatewayConfig =>
+      c.ledger === false ? c : { ...c, ledger: { ...c.ledger, sqlite: { path: ledgerPath } } };
+    const config = withLedger(loaded.config);
     const gateway = await startGateway(config);
     stops.push(() => gateway.close());
+    // SIGHUP reloads the config file as it was loaded here (a price tried out without a restart).
+    const reloader = createConfigReloader({
+      path: configPath,
+      load: async () => {
+        const result = await loadConfigFile(configPath, env);
+        return result.ok ? { ok: true, config: withLedger(result.config) } : result;
+      },
+      running: gateway,
+      log: gateway.log,
+    });
 
     process.stdout.write(
       [
@@ -95,10 +106,15 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
         '',
       ].join('\n'),
     );
-    const stoppedBy = await waitForStop(undefined, (fault, error) => {
-      const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      process.stderr.write(`x402-gateway dev: bug: ${fault}, stopping everything: ${why}\n`);
-    });
+    const stoppedBy = await waitForStop(
+      undefined,
+      (fault, error) => {
+        const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        process.stderr.write(`x402-gateway dev: bug: ${fault}, stopping everything: ${why}\n`);
+      },
+      () => void reloader.reload('SIGHUP'),
+    );
+    reloader.stop();
     await stopAll();
     return isFault(stoppedBy) ? 1 : 0;
   } catch (error) {

@@ -1,14 +1,39 @@
 /**
- * `x402-gateway [start] --config FILE [--ledger PATH]`: load the config, start the gateway, serve until
- * SIGTERM/SIGINT, then drain in-flight requests and settlements and exit 0 (1 after a fault).
+ * `x402-gateway [start] --config FILE [--ledger PATH] [--watch]`: load the config, start the
+ * gateway, serve until SIGTERM/SIGINT, then drain in-flight requests and settlements and exit 0
+ * (1 after a fault). SIGHUP (and with `--watch` a change to the file) reloads the config.
  */
 import { resolve } from 'node:path';
+import { loadConfigFile, type ConfigResult, type GatewayConfig } from '../../config/index.js';
 import { startGateway, type RunningGateway } from '../../server.js';
-import { ledgerFlag } from '../flags.js';
+import { ledgerFlag, watchFlag } from '../flags.js';
 import { loadConfigArg } from '../config-arg.js';
-import { isFault, SIGHUP_IGNORED, waitForStop } from '../stop-signal.js';
+import { createConfigReloader } from '../config-reloader.js';
+import { isFault, waitForStop } from '../stop-signal.js';
 
 export async function runStartCommand(args: readonly string[]): Promise<number> {
+  // From the first moment: node's default for SIGHUP is to die, and a reload signal sent while
+  // the gateway starts must not kill it. It is taken once the gateway serves (the file may be new).
+  let hangupWhileStarting = false;
+  const onEarlyHangup = (): void => {
+    hangupWhileStarting = true;
+  };
+  process.on('SIGHUP', onEarlyHangup);
+  const early = {
+    /** Stop listening early; true if a SIGHUP came meanwhile. */
+    end: (): boolean => {
+      process.off('SIGHUP', onEarlyHangup);
+      return hangupWhileStarting;
+    },
+  };
+  try {
+    return await start(args, early);
+  } finally {
+    early.end();
+  }
+}
+
+async function start(args: readonly string[], early: { end(): boolean }): Promise<number> {
   const loaded = await loadConfigArg('start', args, undefined, { withLedger: true });
   if (!loaded.ok) return loaded.exitCode;
   const ledger = ledgerFlag(args);
@@ -19,16 +44,13 @@ export async function runStartCommand(args: readonly string[]): Promise<number> 
     return 2;
   }
   // --ledger PATH puts the book where a deployment keeps its data (the Docker image: /data).
-  const config =
-    ledger === undefined || loaded.config.ledger === false
-      ? loaded.config
-      : {
-          ...loaded.config,
-          ledger: { ...loaded.config.ledger, sqlite: { path: resolve(ledger) } },
-        };
+  const withFlags = (config: GatewayConfig): GatewayConfig =>
+    ledger === undefined || config.ledger === false
+      ? config
+      : { ...config, ledger: { ...config.ledger, sqlite: { path: resolve(ledger) } } };
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway(config);
+    gateway = await startGateway(withFlags(loaded.config));
   } catch (error) {
     // e.g. an anvil test key pointed at a real chain, an RPC that does not answer, a port in use.
     process.stderr.write(
@@ -36,9 +58,20 @@ export async function runStartCommand(args: readonly string[]): Promise<number> 
     );
     return 1;
   }
-  process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
   const log = gateway.log;
-  const stoppedBy = await waitForStop(
+  const reloader = createConfigReloader({
+    path: loaded.path,
+    load: async (): Promise<ConfigResult> => {
+      const result = await loadConfigFile(loaded.path, process.env);
+      return result.ok ? { ok: true, config: withFlags(result.config) } : result;
+    },
+    running: gateway,
+    log,
+    watch: watchFlag(args),
+  });
+  // Signals are taken before the line that says the gateway listens: whoever waits for that line
+  // may signal at once.
+  const stopped = waitForStop(
     undefined,
     (fault, error) => {
       log.error(
@@ -46,8 +79,12 @@ export async function runStartCommand(args: readonly string[]): Promise<number> 
         'bug: a fault escaped every handler; draining in-flight requests, then exiting',
       );
     },
-    () => log.warn({ signal: 'SIGHUP' }, SIGHUP_IGNORED),
+    () => void reloader.reload('SIGHUP'),
   );
+  if (early.end()) void reloader.reload('SIGHUP while starting');
+  process.stdout.write(`x402-gateway listening on ${gateway.url} (admin ${gateway.adminUrl})\n`);
+  const stoppedBy = await stopped;
+  reloader.stop();
   log.info({ signal: stoppedBy }, 'shutting down');
   try {
     await gateway.close();

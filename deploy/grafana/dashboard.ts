@@ -115,8 +115,6 @@ const REVENUE = `x402_gateway_revenue_atomic_total{${INR}}`;
 const PAYMENTS = `x402_gateway_payments_total{${I}}`;
 /** Outcomes of a paying request that was served: settled, credited, or a settled payment redeemed. */
 const SERVED = 'paid|credited|redeemed';
-/** Outcomes reached only past verification (the facilitator or the cache said valid). */
-const VERIFIED = `${SERVED}|settlement_failed|settlement_pending|upstream_status|upstream_error`;
 
 export function buildDashboard(): dashboard.Dashboard {
   return new dashboard.DashboardBuilder('x402 gateway')
@@ -223,7 +221,7 @@ export function buildDashboard(): dashboard.Dashboard {
       new bargauge.PanelBuilder()
         .title('Funnel over the range: 402 issued → presented → verified → settled → served')
         .description(
-          '402 issued: challenges (no payment). Presented: requests carrying a payment. Verified: payments that reached an outcome past verification. Settled: settlements that succeeded. Served: paid, credited or redeemed.',
+          '402 issued: challenges (no payment). Presented: requests carrying a payment. Verified: payments that passed verification (facilitator or cache). Settled: settlements that succeeded. Served: paid, credited or redeemed.',
         )
         .datasource(DATASOURCE)
         .unit('short')
@@ -245,7 +243,7 @@ export function buildDashboard(): dashboard.Dashboard {
         )
         .withTarget(
           query(
-            `sum(increase(x402_gateway_payments_total{${I}, outcome=~"${VERIFIED}"}[$__range]))`,
+            `sum(increase(x402_gateway_payments_verified_total{${I}}[$__range]))`,
             '3. verified',
             'C',
           ).instant(),

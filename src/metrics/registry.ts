@@ -28,6 +28,7 @@ export const KNOWN_LABELS = Object.freeze({
   facilitatorOps: ['verify', 'settle', 'supported'],
   facilitatorResults: ['ok', 'timeout', 'network', 'http_error', 'bad_response'],
   credits: ['granted', 'consumed', 'refused'],
+  verified: ['facilitator', 'cache'],
 } as const);
 
 const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -46,6 +47,11 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   readonly requests: SeriesCounter<'route' | 'outcome'>;
   readonly payments: SeriesCounter<'outcome' | 'reason'>;
+  /**
+   * Payments that passed verification (the funnel's "verified" step), by where the verdict came
+   * from: the facilitator, or the verify cache.
+   */
+  readonly verified: SeriesCounter<'source'>;
   readonly settlements: SeriesCounter<'result'>;
   /** Atomic units of the asset; counted only on confirmed settlement. */
   readonly revenue: SeriesCounter<'route' | 'network' | 'asset' | 'pay_to'>;
@@ -247,6 +253,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       labelNames: ['outcome', 'reason'],
       registry,
     }),
+    verified: new SeriesCounter({
+      name: `${PREFIX}payments_verified_total`,
+      help: 'Payments that passed verification, by where the verdict came from: facilitator or cache.',
+      labelNames: ['source'],
+      registry,
+    }),
     settlements: new SeriesCounter({
       name: `${PREFIX}settlements_total`,
       help: 'Settlement attempts by result: success, declined, pending, failed (decided on chain).',
@@ -307,6 +319,7 @@ function initialiseKnownSeries(metrics: GatewayMetrics): void {
   for (const result of KNOWN_LABELS.settlements) metrics.settlements.labels(result);
   for (const result of KNOWN_LABELS.verifyCache) metrics.verifyCache.labels(result);
   for (const outcome of KNOWN_LABELS.credits) metrics.credits.labels(outcome);
+  for (const source of KNOWN_LABELS.verified) metrics.verified.labels(source);
   for (const op of KNOWN_LABELS.facilitatorOps) {
     for (const result of KNOWN_LABELS.facilitatorResults) {
       metrics.facilitatorRequests.labels(op, result);

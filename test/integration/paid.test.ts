@@ -125,6 +125,17 @@ describe('metrics', () => {
     expect(text).toContain('x402_gateway_in_flight');
     expect(text).toContain('x402_gateway_facilitator_duration_seconds_bucket');
     expect(text).toMatch(/x402_gateway_verify_cache_total\{result="miss"\} \d+/);
+    // The funnel's "verified" step: every payment that settled passed verification first.
+    const count = (pattern: RegExp): number =>
+      text
+        .split('\n')
+        .filter((l) => pattern.test(l))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    const verified = count(/^x402_gateway_payments_verified_total\{/);
+    expect(verified).toBeGreaterThan(0);
+    expect(verified).toBeGreaterThanOrEqual(
+      count(/^x402_gateway_settlements_total\{result="success"\}/),
+    );
   });
 
   it('/healthz and /readyz answer on the admin listener, not on the paying side', async () => {

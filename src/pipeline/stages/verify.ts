@@ -153,7 +153,10 @@ export const verify: Stage = {
       // A refusal is cached only when the payer caused it (verify/verdicts.ts).
       if (whose !== 'other') payment.recordVerdict(result);
     }
-    if (result!.isValid) return undefined;
+    if (result!.isValid) {
+      metrics.verified.labels(cached === undefined ? 'facilitator' : 'cache').inc();
+      return undefined;
+    }
     await payment.release();
     ctx.outcome = 'rejected';
     ctx.reason = result!.invalidReason ?? REASON.verificationFailed;

@@ -8,10 +8,12 @@
  *   1. facilitator   the built-in one guards its key and reads the chain id (an HTTP one: nothing)
  *      chain readers the built-in facilitator's RPC reads its own chain unless `rpcUrls` names it;
  *                    every priced network without an RPC is warned about
- *   2. ledger        open the book of record (migrating its schema), then rebuild from it what this
+ *   2. stores        the replay store: in memory (nothing to open), or a shared Redis (`store.redis`):
+ *                    connected and its eviction/persistence settings checked; unreachable or
+ *                    evicting → start-up fails
+ *   3. ledger        open the book of record (migrating its schema), then rebuild from it what this
  *                    process must remember: unresolved and settled payments in the replay guard and
  *                    the recall index, revenue and the unresolved counts in the metrics
- *   3. stores        the replay store (in memory)
  *   4. periodic      the reconciler (a first pass at once, bounded; then every interval) and the
  *                    facilitator `/supported` watcher that makes the gateway ready
  *
@@ -40,6 +42,7 @@ import {
   type RequestHandler,
 } from './pipeline/index.js';
 import {
+  PostgresLedger,
   SqliteLedger,
   UNRESOLVED_STATES,
   LedgerHealth,
@@ -61,6 +64,8 @@ import {
   HttpFacilitatorClient,
   InMemoryReplayGuard,
   LOCAL_VERDICTS,
+  RedisReplayGuard,
+  type ReplayGuard,
   LocalSignatureCheck,
   LruVerifyCache,
   watchFacilitatorSupport,
@@ -141,7 +146,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     ? { client: options.facilitator, start: () => Promise.resolve(), chain: () => undefined }
     : buildFacilitator(config);
   const chains = createChainReaders(config);
-  const replay = new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
+  const redisStore = buildRedisStore(config, metrics, log);
+  const replay: ReplayGuard =
+    redisStore ?? new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries });
   const recallIndex = new RecallIndex();
   const recordsInUse = new RecordsInUse();
   const ledgerHealth = new LedgerHealth();
@@ -208,11 +215,16 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   // instance must not pull them all from the load balancer at once.
   const upstreamProbe = probeUpstream(config.upstream);
   readiness.register({ name: 'upstream', affects: 'paid', check: () => upstreamProbe.check() });
-  // In memory, per process: it cannot fail to answer (past maxEntries it refuses new claims).
+  // In memory, per process: it cannot fail to answer (past maxEntries it refuses new claims). On
+  // Redis: connected and answering within its deadline (a PING a second), else why not.
   readiness.register({
     name: 'replay store',
     affects: 'paid',
-    check: () => ({ ok: true, detail: `in memory, up to ${config.replay.maxEntries} claims` }),
+    check: () =>
+      redisStore?.health() ?? {
+        ok: true,
+        detail: `in memory, up to ${config.replay.maxEntries} claims`,
+      },
   });
   const reconciler =
     ledger === undefined || config.ledger === false
@@ -286,6 +298,27 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       stop: () => undefined,
     },
     {
+      // Before the ledger: its restore writes the claims it rebuilds into this store.
+      // In memory: nothing to open or close (it sweeps expired records as it goes, with no timer).
+      name: 'replay store',
+      start: async () => {
+        if (redisStore === undefined) return;
+        // Unreachable → start-up fails: an instance whose every paid request would be refused
+        // should not join a fleet, and a wrong URL must not look like a slow Redis.
+        await redisStore.connect();
+        const settings = await redisStore.checkSettings();
+        if (settings.refuse !== undefined) throw new Error(`store.redis: ${settings.refuse}`);
+        for (const warning of settings.warnings) {
+          log.warn({ store: redisStore.location }, `store.redis: ${warning}`);
+        }
+        log.info(
+          { store: redisStore.location, settings: settings.summary },
+          'replay store on redis',
+        );
+      },
+      stop: () => redisStore?.close(),
+    },
+    {
       name: 'ledger',
       start: async () => {
         if (ledger === undefined || config.ledger === false) {
@@ -315,8 +348,6 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       },
       stop: () => ledger?.close(),
     },
-    // In memory: nothing to open or close (it sweeps expired records as it goes, with no timer).
-    { name: 'replay store', start: () => undefined, stop: () => undefined },
     {
       name: 'forwarder',
       start: () => upstreamProbe.start(),
@@ -565,6 +596,39 @@ export function settlingGraceMs(config: GatewayConfig): number {
   return config.facilitator.settleTimeoutMs * 2 + 5_000;
 }
 
+/** Added to a Redis claim's lease on top of the deadlines it covers, ms. */
+const LEASE_MARGIN_MS = 10_000;
+
+/**
+ * The shared replay store, when `store.redis` is set (no I/O here: `connect()` at start). A claim's
+ * lease covers verify + the upstream deadline + a margin; at the settle request it is
+ * renewed for the settle phase + the margin. Computed at start-up (the store is restart-only).
+ */
+function buildRedisStore(
+  config: GatewayConfig,
+  metrics: GatewayMetrics,
+  log: Logger,
+): RedisReplayGuard | undefined {
+  const redis = config.store.redis;
+  if (redis === null) return undefined;
+  let lastLogged = 0;
+  return new RedisReplayGuard({
+    url: redis.url,
+    keyPrefix: redis.keyPrefix,
+    commandTimeoutMs: redis.commandTimeoutMs,
+    claimLeaseMs: config.facilitator.verifyTimeoutMs + config.upstreamTimeoutMs + LEASE_MARGIN_MS,
+    settleLeaseMs: config.facilitator.settleTimeoutMs + LEASE_MARGIN_MS,
+    onError: (kind, operation, err) => {
+      metrics.store.failed(kind);
+      // At most one line a second: an outage must not flood the log (the metric counts them all).
+      const now = Date.now();
+      if (now - lastLogged < 1_000) return;
+      lastLogged = now;
+      log.warn({ kind, operation, err: err.message }, 'replay store (redis) failed');
+    },
+  });
+}
+
 /** How long start-up waits for the first reconciliation pass before listening anyway. */
 const STARTUP_RECONCILE_MS = 5_000;
 
@@ -581,20 +645,22 @@ function buildLedger(
     metrics.ledger.errors.labels(kind);
   }
   for (const o of RECONCILE_OUTCOMES) metrics.ledger.reconciled.labels(o);
-  return new SqliteLedger({
-    path: config.ledger.sqlite.path,
-    hooks: health.hooks({
-      onWrite: (seconds) => metrics.ledger.writeSeconds.labels().observe(seconds),
-      onError: (kind, err) => {
-        metrics.ledger.errors.labels(kind).inc();
-        log.error({ err, kind }, 'ledger error');
-      },
-      onMove: (from, to) => {
-        if (from !== undefined && unresolved.has(from)) metrics.ledger.unresolved.add(from, -1);
-        if (unresolved.has(to)) metrics.ledger.unresolved.add(to, 1);
-      },
-    }),
+  const hooks = health.hooks({
+    onWrite: (seconds) => metrics.ledger.writeSeconds.labels().observe(seconds),
+    onError: (kind, err) => {
+      metrics.ledger.errors.labels(kind).inc();
+      log.error({ err, kind }, 'ledger error');
+    },
+    onMove: (from, to) => {
+      if (from !== undefined && unresolved.has(from)) metrics.ledger.unresolved.add(from, -1);
+      if (unresolved.has(to)) metrics.ledger.unresolved.add(to, 1);
+    },
   });
+  // A fleet shares one Postgres database; one host keeps its SQLite file.
+  if (config.ledger.postgres !== undefined) {
+    return new PostgresLedger({ url: config.ledger.postgres.url, hooks });
+  }
+  return new SqliteLedger({ path: config.ledger.sqlite.path, hooks });
 }
 
 async function reconcileAndMeasure(

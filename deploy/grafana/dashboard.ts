@@ -484,6 +484,15 @@ export function buildDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       series(
+        'Shared store errors',
+        'Failures of the shared replay store (store.redis) by kind: paid requests get 503 while they last. Zero without a shared store.',
+        'short',
+        [[`sum by (kind) (increase(x402_gateway_store_errors_total{${I}}${RATE}))`, '{{kind}}']],
+        6,
+      ),
+    )
+    .withPanel(
+      series(
         'Config reloads',
         'Config reloads by result (SIGHUP, --watch), and restart-only keys the file changes that wait for a restart.',
         'short',

@@ -58,8 +58,9 @@ const START_USAGE = `usage: x402-gateway [start] --config FILE [--ledger PATH] [
 Serves until SIGTERM/SIGINT, then drains in-flight requests and settlements (server.shutdownTimeoutMs)
 and exits 0. A reload swaps the config between requests: routes, prices, payTo, assets, unpriced,
 timeouts, log level, rate limits, the facilitator's URL and headers; other keys need a restart
-(docs/operations.md lists them) and are refused by name while the rest applies. Run it directly (node_modules/.bin/x402-gateway), not
-through npx: npx does not pass SIGTERM on, and the gateway would keep running.
+(docs/operations.md lists them) and are refused by name while the rest applies.
+Run it directly (node_modules/.bin/x402-gateway), not through npx: npx does not pass SIGTERM on,
+and the gateway would keep running.
 `;
 const VALIDATE_USAGE = `usage: x402-gateway validate --config FILE
   Check a config file without starting anything: print every problem with its line and exit 1,

@@ -66,6 +66,11 @@ export const DEFAULTS = Object.freeze({
     marginSeconds: 120, // s a used nonce is remembered past its validBefore
     maxEntries: 1_000_000, // claims held in memory; past it new claims are refused
   }),
+  store: Object.freeze({
+    redis: null, // claims in memory, per process; { url } puts them on a shared Redis
+    keyPrefix: 'x402:replay:', // prepended to every Redis key
+    commandTimeoutMs: 150, // ms a Redis command may take before a paid request answers 503
+  }),
   log: Object.freeze({ level: 'info' as const }),
   ledger: Object.freeze({
     path: 'x402-ledger.sqlite', // the SQLite book of record, relative to the config file's folder

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { ZodType, ZodTypeDef } from 'zod';
+import type { output as ZodOutput, ZodType, ZodTypeDef } from 'zod';
 import { isMap } from 'yaml';
 import { addZodIssues } from './problems.js';
 import { resolveRoutes } from './routes.js';
@@ -15,6 +15,7 @@ import {
   logSchema,
   paymentSchema,
   replaySchema,
+  storeSchema,
   rpcUrlsSchema,
   REQUIRED_TOP_LEVEL_KEYS,
   serverSchema,
@@ -25,7 +26,8 @@ import {
   verifyCacheSchema,
   signatureCheckSchema,
 } from './schema.js';
-import type { ConfigResult, GatewayConfig } from './types.js';
+import type { ConfigResult, GatewayConfig, LedgerConfig } from './types.js';
+import { DEFAULTS } from './defaults.js';
 import {
   interpolate,
   newLineCounter,
@@ -181,6 +183,7 @@ export function loadConfigText(
     raw.signatureCheck ?? {},
   );
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
+  const store = section(sink, storeSchema, ['store'], raw.store ?? {});
   const log = section(sink, logSchema, ['log'], raw.log ?? {});
   const rpcUrls = section(sink, rpcUrlsSchema, ['rpcUrls'], raw.rpcUrls ?? {});
   const ledgerSection = section(sink, ledgerSchema, ['ledger'], raw.ledger ?? {});
@@ -211,6 +214,7 @@ export function loadConfigText(
     verifyCache === undefined ||
     signatureCheck === undefined ||
     replay === undefined ||
+    store === undefined ||
     log === undefined ||
     rpcUrls === undefined ||
     ledgerSection === undefined
@@ -227,17 +231,28 @@ export function loadConfigText(
     verifyCache,
     signatureCheck,
     replay,
+    store,
     log,
     rpcUrls,
     ledger:
       ledgerSection === false
         ? false
-        : {
-            ...ledgerSection,
-            sqlite: { path: resolve(options.baseDir ?? process.cwd(), ledgerSection.sqlite.path) },
-          },
+        : ledgerConfig(ledgerSection, options.baseDir ?? process.cwd()),
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/**
+ * The book of record: Postgres when a URL is given, else the SQLite file (the default one when
+ * none is named), its path resolved against the config's folder.
+ */
+function ledgerConfig(
+  section: Exclude<ZodOutput<typeof ledgerSchema>, false>,
+  baseDir: string,
+): LedgerConfig {
+  const { sqlite, postgres, ...settings } = section;
+  if (postgres !== undefined) return { ...settings, postgres };
+  return { ...settings, sqlite: { path: resolve(baseDir, sqlite?.path ?? DEFAULTS.ledger.path) } };
 }
 
 function fail(sink: ProblemSink, sourceName: string): ConfigResult {

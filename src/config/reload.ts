@@ -58,6 +58,7 @@ export const RESTART_ONLY_KEYS: readonly string[] = Object.freeze([
   'verifyCache',
   'signatureCheck',
   'replay',
+  'store',
   'rpcUrls',
   'ledger',
 ]);

@@ -133,6 +133,45 @@ export const replaySchema = z
   })
   .strict();
 
+/** A Redis URL: redis://, rediss:// (TLS) or unix:///path (a socket). */
+const redisUrl = z
+  .string({ invalid_type_error: 'must be a redis:// URL string' })
+  .superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is not a valid URL` });
+      return;
+    }
+    const fail = (message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    if (url.protocol === 'unix:') {
+      if (!url.pathname.startsWith('/') || url.host !== '') {
+        fail('a socket must be an absolute path: unix:///path/to/redis.sock');
+      }
+    } else if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      fail(`must be a redis://, rediss:// or unix:// URL, got "${url.protocol}"`);
+    } else if (url.hostname === '') {
+      fail('must name a host, e.g. redis://127.0.0.1:6379');
+    } else if (url.search !== '' || url.hash !== '') {
+      fail('must not have a query or fragment');
+    }
+  });
+
+export const storeSchema = z
+  .object({
+    redis: z
+      .object({
+        url: redisUrl,
+        keyPrefix: z.string().default(DEFAULTS.store.keyPrefix),
+        commandTimeoutMs: positiveInt('ms').default(DEFAULTS.store.commandTimeoutMs),
+      })
+      .strict()
+      .nullable()
+      .default(DEFAULTS.store.redis),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z
@@ -172,8 +211,40 @@ export const rpcUrlsSchema = z
   });
 
 /**
- * `ledger`: `false`, or the SQLite book of record. The path is resolved against the config file's
- * folder by the loader (it knows where the file is).
+ * A Postgres URL (libpq's form: `postgres://user:password@host:port/database?sslmode=…`). The
+ * password is best a `${NAME}` reference: the loader interpolates before validation.
+ */
+const postgresUrl = z
+  .string({ invalid_type_error: 'must be a postgres:// URL string' })
+  .superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'is not a valid URL (postgres://user:password@host:port/database)',
+      });
+      return;
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must be a postgres:// or postgresql:// URL, got "${url.protocol}"`,
+      });
+    } else if (url.pathname.length <= 1) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'must name a database: postgres://user:password@host:port/database',
+      });
+    }
+  });
+
+/**
+ * `ledger`: `false`, or the book of record: a SQLite file (the default) or a Postgres database
+ * shared by a fleet, exactly one of them. The SQLite path is resolved against the config file's
+ * folder by the loader (it knows where the file is), which also applies the default file when
+ * neither is named.
  */
 export const ledgerSchema = z.union(
   [
@@ -183,7 +254,8 @@ export const ledgerSchema = z.union(
         sqlite: z
           .object({ path: z.string().min(1, 'must name a file').default(DEFAULTS.ledger.path) })
           .strict()
-          .default({}),
+          .optional(),
+        postgres: z.object({ url: postgresUrl }).strict().optional(),
         maxRedemptions: z
           .number({ invalid_type_error: 'must be an integer from 0' })
           .int('must be an integer from 0')
@@ -195,12 +267,24 @@ export const ledgerSchema = z.union(
         ),
         confirmations: positiveInt('blocks').default(DEFAULTS.ledger.confirmations),
       })
-      .strict(),
+      .strict()
+      .superRefine((ledger, ctx) => {
+        if (ledger.sqlite !== undefined && ledger.postgres !== undefined) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['postgres'],
+            message: 'give one book of record: sqlite or postgres, not both',
+          });
+        }
+      }),
   ],
   {
     errorMap: (issue, ctx) =>
       issue.code === 'invalid_union'
-        ? { message: 'must be false or a mapping like { sqlite: { path: x402-ledger.sqlite } }' }
+        ? {
+            message:
+              'must be false or a mapping like { sqlite: { path: x402-ledger.sqlite } } or { postgres: { url: postgres://… } }',
+          }
         : { message: ctx.defaultError },
   },
 );
@@ -285,6 +369,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'verifyCache',
   'signatureCheck',
   'replay',
+  'store',
   'log',
   'rpcUrls',
   'ledger',
@@ -310,6 +395,7 @@ export const configFileSchema = z
     verifyCache: verifyCacheSchema.nullish(),
     signatureCheck: signatureCheckSchema.nullish(),
     replay: replaySchema.nullish(),
+    store: storeSchema.nullish(),
     log: logSchema.nullish(),
     rpcUrls: z
       .record(

@@ -149,10 +149,41 @@ export interface ReplayConfig {
   readonly maxEntries: number;
 }
 
-/** The book of record (`ledger: { sqlite: { path } }`), or `false` to run without one. */
-export interface LedgerConfig {
-  /** The SQLite file, absolute (a relative `path` is resolved against the config file's folder). */
-  readonly sqlite: { readonly path: string };
+/** The shared store of replay claims (`store: { redis: { url } }`). */
+export interface StoreConfig {
+  /** Claims on a shared Redis, or null: in memory, per process (the default). */
+  readonly redis: RedisStoreConfig | null;
+}
+
+export interface RedisStoreConfig {
+  /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `unix:///path/to/redis.sock`. */
+  readonly url: string;
+  /** Prepended to every key, so several gateways' claims can share one Redis. Default `x402:replay:`. */
+  readonly keyPrefix: string;
+  /** Deadline of one Redis command, ms: past it a paid request answers 503. Default 150. */
+  readonly commandTimeoutMs: number;
+}
+
+/**
+ * The book of record (`ledger: { sqlite: { path } }`, the default, or `ledger: { postgres: { url } }`
+ * for a fleet sharing one database), or `false` to run without one. Exactly one of `sqlite` and
+ * `postgres` is set.
+ */
+export type LedgerConfig = LedgerSettings &
+  (
+    | {
+        /** The SQLite file, absolute (a relative `path` is resolved against the config's folder). */
+        readonly sqlite: { readonly path: string };
+        readonly postgres?: undefined;
+      }
+    | {
+        /** A Postgres database several gateways may share (`postgres://user:pw@host:port/db`). */
+        readonly postgres: { readonly url: string };
+        readonly sqlite?: undefined;
+      }
+  );
+
+export interface LedgerSettings {
   /** Times a settled, undelivered payment may be served again without settling. Default 3. */
   readonly maxRedemptions: number;
   /** Seconds after its settlement during which such a payment may be redeemed. Default 3600. */
@@ -178,6 +209,8 @@ export interface GatewayConfig {
   readonly verifyCache: VerifyCacheConfig;
   readonly signatureCheck: SignatureCheckConfig;
   readonly replay: ReplayConfig;
+  /** Where replay claims live: in memory (default) or a shared Redis. */
+  readonly store: StoreConfig;
   readonly log: LogConfig;
   /**
    * JSON-RPC URL per network, keyed by CAIP-2 (`eip155:8453`), to read the chain when a

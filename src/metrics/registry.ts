@@ -9,6 +9,7 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SeriesCounter, SeriesHistogram } from './series.js';
 import { gatewayVersion } from './build-info.js';
 import { createConfigReloadMetrics, type ConfigReloadMetrics } from './config-reload.js';
+import { createStoreMetrics, type StoreMetrics } from './store.js';
 
 const PREFIX = 'x402_gateway_';
 
@@ -73,6 +74,8 @@ export interface GatewayMetrics {
   readonly assets: AssetScales;
   /** Config reloads (config-reload.ts). */
   readonly configReloads: ConfigReloadMetrics;
+  /** The shared store's failures (store.ts). */
+  readonly store: StoreMetrics;
   /**
    * The built-in facilitator's settler balance gauge, `settler_balance_wei`: registered on the first
    * call, so it is exported only by a gateway that settles itself.
@@ -216,6 +219,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registry,
     ledger,
     configReloads: createConfigReloadMetrics(PREFIX, registry),
+    store: createStoreMetrics(PREFIX, registry),
     settlerBalance() {
       settlerBalance ??= new Gauge({
         name: `${PREFIX}settler_balance_wei`,

@@ -5,6 +5,7 @@
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
 export {
+  ClaimLostError,
   IllegalTransitionError,
   Payment,
   type PaymentFacts,

@@ -61,6 +61,18 @@ export class IllegalTransitionError extends Error {
   }
 }
 
+/**
+ * The replay store no longer holds this request's claim (another instance took it over after its
+ * lease lapsed) or cannot say so: no settle request may be sent (never settle without a claim).
+ */
+export class ClaimLostError extends Error {
+  readonly code = 'GW_ERR_CLAIM_LOST';
+  constructor(key: string) {
+    super(`payment ${key}: the replay claim is no longer held (or the store cannot answer)`);
+    this.name = 'ClaimLostError';
+  }
+}
+
 /** Where a payment's state lives beyond this request. */
 export interface PaymentStores {
   readonly replay: ReplayGuard;
@@ -147,12 +159,17 @@ export class Payment {
   /**
    * A settle request is about to be sent: from here on the money may move. With a ledger the
    * record is made durable first; this rejects (LedgerUnavailableError) when it cannot be, and the
-   * payment stays `forwarded` for the caller to release: nothing was sent.
+   * payment stays `forwarded` for the caller to release: nothing was sent. It rejects with
+   * ClaimLostError, likewise, when a shared replay store no longer holds this claim.
    */
   async settling(): Promise<SettlingOutcome> {
     if (!TRANSITIONS[this.#state].includes('settling')) {
       throw new IllegalTransitionError(this.#state, 'settling');
     }
+    // A shared store (Redis) marks the claim settling, owner-checked: from here a takeover resumes
+    // this settlement, never sends a fresh one. An in-memory guard has no such step.
+    const held = this.stores.replay.settling?.(this.facts.key);
+    if (held !== undefined && !(await held)) throw new ClaimLostError(this.facts.key);
     const ledger = this.stores.ledger;
     if (ledger !== undefined) {
       const record = this.facts.recordOf?.();

@@ -14,6 +14,14 @@ export {
 export { classifyVerdict, FACILITATOR_SIDE_REFUSALS, PAYER_CAUSED_REFUSALS } from './verdicts.js';
 export { InMemoryReplayGuard } from './replay.js';
 export {
+  RedisReplayGuard,
+  STORE_ERROR_KINDS,
+  type RedisReplayGuardOptions,
+  type StoreErrorKind,
+  type StoreHealth,
+  type StoreSettings,
+} from './redis-replay.js';
+export {
   LOCAL_VERDICTS,
   LocalSignatureCheck,
   type LocalCheckInput,

@@ -106,6 +106,13 @@ export interface ReplayGuard {
   markPending(key: string, transaction: string | undefined, digest: string): Awaitable<void>;
   /** Settled: keep the record until its expiry; every later claim is `used`. */
   markSettled(key: string, transaction: string): Awaitable<void>;
+  /**
+   * A settle request for this claim is about to leave. A shared store records it (a takeover after
+   * this holder's lease lapsed then resumes the settlement, never settles afresh) and answers false
+   * when this guard no longer holds the claim (taken over) or cannot tell: then nothing may be
+   * sent. Absent on a single-process guard, whose claims nobody else can take over.
+   */
+  settling?(key: string): Awaitable<boolean>;
   /** Number of records held (for metrics/tests). */
   size(): number;
 }

@@ -93,7 +93,15 @@ ${options.routesYaml ?? ROUTES_YAML}
     loadConfigText(text, { PAY_TO: TEST_PAY_TO }, 'harness.yaml', { baseDir: dir.path });
   const loaded = load(yaml);
   if (!loaded.ok) throw new Error(`harness config invalid: ${JSON.stringify(loaded.problems)}`);
-  const gateway = await startGateway(loaded.config, options.log ? { log: options.log } : {});
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(loaded.config, options.log ? { log: options.log } : {});
+  } catch (err) {
+    // A start that fails (a test of start-up refusals) leaves no server of this harness behind.
+    await Promise.all([upstream.close(), facilitator.close()]);
+    dir.remove();
+    throw err;
+  }
   return {
     gateway,
     upstream,

@@ -72,7 +72,9 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     const ledgerPath =
       values.ledger ?? join(mkdtempSync(join(tmpdir(), 'x402-dev-')), 'x402-ledger.sqlite');
     const withLedger = (c: GatewayConfig): GatewayConfig =>
-      c.ledger === false ? c : { ...c, ledger: { ...c.ledger, sqlite: { path: ledgerPath } } };
+      c.ledger === false
+        ? c
+        : { ...c, ledger: { ...c.ledger, postgres: undefined, sqlite: { path: ledgerPath } } };
     const config = withLedger(loaded.config);
     const gateway = await startGateway(config);
     stops.push(() => gateway.close());
@@ -96,7 +98,7 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
         `  facilitator  built-in, in-process (settler ${settler.address})`,
         `  upstream     ${upstream.url}   (demo API)`,
         `  payTo        ${payTo}`,
-        `  ledger       ${config.ledger === false ? 'none (ledger: false)' : config.ledger.sqlite.path}`,
+        `  ledger       ${config.ledger === false ? 'none (ledger: false)' : ledgerPath}`,
         '',
         'Pay for a call (devnet key #0):',
         `  npx x402-gateway pay "${gateway.url}/v1/quote?sym=ETH" --rpc ${devnet.rpcUrl}`,

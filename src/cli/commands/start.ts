@@ -43,11 +43,24 @@ async function start(args: readonly string[], early: { end(): boolean }): Promis
     );
     return 2;
   }
+  if (
+    ledger !== undefined &&
+    loaded.config.ledger !== false &&
+    loaded.config.ledger.postgres !== undefined
+  ) {
+    process.stderr.write(
+      `start: --ledger ${ledger} (a SQLite file) contradicts ledger.postgres in ${loaded.path}: drop one of them\n`,
+    );
+    return 2;
+  }
   // --ledger PATH puts the book where a deployment keeps its data (the Docker image: /data).
   const withFlags = (config: GatewayConfig): GatewayConfig =>
     ledger === undefined || config.ledger === false
       ? config
-      : { ...config, ledger: { ...config.ledger, sqlite: { path: resolve(ledger) } } };
+      : {
+          ...config,
+          ledger: { ...config.ledger, postgres: undefined, sqlite: { path: resolve(ledger) } },
+        };
   let gateway: RunningGateway;
   try {
     gateway = await startGateway(withFlags(loaded.config));

@@ -28,6 +28,7 @@ import {
   type SettleResponse,
 } from '../../x402/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
+import { ClaimLostError } from '../../payment/index.js';
 
 export const settle: Stage = {
   name: 'settle',
@@ -210,6 +211,15 @@ async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | unde
   } catch (err) {
     upstream.discard();
     await payment.release();
+    if (err instanceof ClaimLostError) {
+      // A shared replay store lost this claim (taken over after its lease) or cannot answer.
+      deps.log.warn({ reqId: ctx.id, err }, 'replay claim not held at settlement: nothing settled');
+      ctx.outcome = 'facilitator_unavailable';
+      ctx.reason = REASON.replayStoreUnavailable;
+      return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
+        'retry-after': '1',
+      });
+    }
     deps.log.error({ reqId: ctx.id, err }, 'ledger write failed: payment refused, nothing settled');
     return ledgerUnavailableReply(ctx);
   }

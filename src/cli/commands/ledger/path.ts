@@ -32,7 +32,20 @@ export async function ledgerPathFromArgs(args: LedgerPathArgs): Promise<string> 
     throw new UsageError('ledger commands need --ledger PATH or --config FILE');
   }
   const config = await loadLedgerConfig(args.config);
-  return config.ledger.sqlite.path;
+  return sqlitePathOf(config.ledger, args.config);
+}
+
+/**
+ * The SQLite file of a config's ledger. The `ledger` commands open that file directly; a ledger in
+ * Postgres (`ledger.postgres`) is not supported by them yet: a {@link UsageError} (exit 2) says so.
+ */
+export function sqlitePathOf(ledger: LedgerConfig, file: string): string {
+  if (ledger.sqlite === undefined) {
+    throw new UsageError(
+      `${file} keeps its ledger in Postgres (ledger.postgres): the ledger commands read a SQLite file and do not support Postgres yet (query the database with psql, back it up with pg_dump; a running gateway reconciles with POST /ledger/reconcile on its admin listener)`,
+    );
+  }
+  return ledger.sqlite.path;
 }
 
 /**

@@ -38,7 +38,7 @@ import { InMemoryReplayGuard } from '../../../verify/index.js';
 import { UsageError } from '../../flags.js';
 import { assertLedgerFile, oneLine, PATH_OPTIONS, write, type LedgerIo } from './common.js';
 import { table } from './format.js';
-import { loadLedgerConfig } from './path.js';
+import { loadLedgerConfig, sqlitePathOf } from './path.js';
 import { LedgerProblem } from './problem.js';
 
 /** One record this pass moved (offline only: the gateway's own pass logs its moves). */
@@ -166,7 +166,7 @@ async function offline(
   io: LedgerIo,
 ): Promise<ReconcileResult> {
   const config = await loadLedgerConfig(configFile);
-  const path = ledgerFlag ?? config.ledger.sqlite.path;
+  const path = ledgerFlag ?? sqlitePathOf(config.ledger, configFile);
   assertLedgerFile(path);
 
   const chains = createChainReaders(config);

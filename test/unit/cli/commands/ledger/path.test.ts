@@ -36,6 +36,15 @@ describe('ledgerPathFromArgs', () => {
       await expect(ledgerPathFromArgs({ config: join(dir, 'c.yaml') })).rejects.toThrow(
         /ledger: false/,
       );
+      // A ledger in Postgres: the commands read a SQLite file, and say they do not support it yet.
+      writeFileSync(
+        join(dir, 'd.yaml'),
+        `${base}ledger: { postgres: { url: "postgres://gw:s3cret@db/ledger" } }\n`,
+      );
+      const refused = ledgerPathFromArgs({ config: join(dir, 'd.yaml') });
+      await expect(refused).rejects.toThrow(UsageError);
+      await expect(refused).rejects.toThrow(/Postgres .*do not support Postgres yet/);
+      await expect(refused).rejects.not.toThrow(/s3cret/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

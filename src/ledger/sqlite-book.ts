@@ -151,13 +151,13 @@ export class SqliteBook {
       case 'begin': {
         const f = op.facts;
         // A new record, nearly always: one statement.
-        if (s.insertNew.run(factsRow(f, 'settling', op.at)).changes === 1) {
+        if (s.insertNew.run(factsArgs(f, 'settling', op.at)).changes === 1) {
           return { kind: 'begun', from: undefined };
         }
         const row = s.state.get(f.key) as { state: LedgerState; digest: string };
         if (row.state === 'released' || row.state === 'declined') {
           // The legal re-entry: released → claimed for the same authorization, now settling.
-          s.reopen.run({ ...factsRow(f, 'settling', op.at) });
+          s.reopen.run(reopenArgs(f, 'settling', op.at));
           return { kind: 'begun', from: row.state };
         }
         if ((row.state === 'settling' || row.state === 'unknown') && row.digest === f.digest) {
@@ -168,7 +168,7 @@ export class SqliteBook {
       }
       case 'audit': {
         const row = s.state.get(op.facts.key) as { state: LedgerState } | undefined;
-        if (row === undefined) s.insert.run(factsRow(op.facts, op.state, op.at));
+        if (row === undefined) s.insert.run(factsArgs(op.facts, op.state, op.at));
         else if (row.state === 'released' || row.state === 'declined') {
           s.setState.run(op.state, op.at, op.facts.key);
         }
@@ -181,15 +181,15 @@ export class SqliteBook {
         }
         const c = op.change;
         const at = c.at ?? Date.now();
-        s.change.run({
-          key: op.key,
-          state: c.state,
-          tx: c.transaction ?? null,
-          detail: c.detail ?? null,
+        s.change.run(
+          c.state,
+          c.transaction ?? null,
+          c.detail ?? null,
           at,
-          settled: PAID.has(c.state) ? at : null,
-          confirmed: c.state === 'confirmed' ? at : null,
-        });
+          PAID.has(c.state) ? at : null,
+          c.state === 'confirmed' ? at : null,
+          op.key,
+        );
         if (op.by !== undefined) {
           s.resolution.run(op.key, at, row.state, c.state, op.by, op.note ?? c.detail ?? '');
         }
@@ -197,7 +197,17 @@ export class SqliteBook {
       }
       case 'attempt': {
         const a = op.attempt;
-        s.attempt.run({ ...a, served: a.served ? 1 : 0, delivered: a.delivered ? 1 : 0 });
+        s.attempt.run(
+          a.key,
+          a.key,
+          a.requestId,
+          a.outcome,
+          a.status,
+          a.served ? 1 : 0,
+          a.delivered ? 1 : 0,
+          a.startedAt,
+          a.endedAt,
+        );
         if (a.delivered) s.delivered.run(a.endedAt, a.key);
         return { kind: 'done' };
       }
@@ -390,31 +400,31 @@ function prepare(db: Database.Database) {
   return {
     state: db.prepare('SELECT state, digest FROM payments WHERE key = ?'),
     get: db.prepare('SELECT * FROM payments WHERE key = ?'),
+    // Positional parameters (factsArgs' order): binding by name costs a property lookup per
+    // parameter, and an object per op to look them up in.
     insertNew: db.prepare(`INSERT INTO payments (key, state, digest, x402_version, route, method,
         path, network, asset, decimals, pay_to, payer, amount, nonce, valid_before, request,
         created_at, updated_at)
-      VALUES (@key, @state, @digest, @x402Version, @route, @method, @path, @network, @asset,
-        @decimals, @payTo, @payer, @amount, @nonce, @validBefore, @request, @at, @at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (key) DO NOTHING`),
     insert: db.prepare(`INSERT INTO payments (key, state, digest, x402_version, route, method, path,
         network, asset, decimals, pay_to, payer, amount, nonce, valid_before, request, created_at,
         updated_at)
-      VALUES (@key, @state, @digest, @x402Version, @route, @method, @path, @network, @asset,
-        @decimals, @payTo, @payer, @amount, @nonce, @validBefore, @request, @at, @at)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // A new authorization over the same key may differ in every fact: all of them are rewritten,
-    // and what the earlier, unpaid attempt learnt is cleared.
-    reopen: db.prepare(`UPDATE payments SET state = @state, digest = @digest,
-        x402_version = @x402Version, route = @route, method = @method, path = @path,
-        network = @network, asset = @asset, decimals = @decimals, pay_to = @payTo, payer = @payer,
-        amount = @amount, nonce = @nonce, valid_before = @validBefore, request = @request,
-        tx = NULL, settled_at = NULL, confirmed_at = NULL, delivered_at = NULL, redemptions = 0,
-        updated_at = @at, detail = NULL WHERE key = @key`),
+    // and what the earlier, unpaid attempt learnt is cleared. Parameters: reopenArgs.
+    reopen: db.prepare(`UPDATE payments SET state = ?, digest = ?, x402_version = ?, route = ?,
+        method = ?, path = ?, network = ?, asset = ?, decimals = ?, pay_to = ?, payer = ?,
+        amount = ?, nonce = ?, valid_before = ?, request = ?, updated_at = ?, tx = NULL,
+        settled_at = NULL, confirmed_at = NULL, delivered_at = NULL, redemptions = 0,
+        detail = NULL WHERE key = ?`),
     touch: db.prepare('UPDATE payments SET updated_at = ? WHERE key = ?'),
     setState: db.prepare('UPDATE payments SET state = ?, updated_at = ? WHERE key = ?'),
-    change: db.prepare(`UPDATE payments SET state = @state, tx = coalesce(@tx, tx),
-        detail = coalesce(@detail, detail), updated_at = @at,
-        settled_at = coalesce(settled_at, @settled), confirmed_at = coalesce(confirmed_at, @confirmed)
-      WHERE key = @key`),
+    // (state, tx, detail, at, settled, confirmed, key)
+    change: db.prepare(`UPDATE payments SET state = ?, tx = coalesce(?, tx),
+        detail = coalesce(?, detail), updated_at = ?,
+        settled_at = coalesce(settled_at, ?), confirmed_at = coalesce(confirmed_at, ?)
+      WHERE key = ?`),
     resolution: db.prepare(
       'INSERT INTO resolutions (key, at, from_state, to_state, by, note) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -422,8 +432,7 @@ function prepare(db: Database.Database) {
     // one on random replay keys dirties a page of its own for every payment.
     attempt: db.prepare(`INSERT INTO attempts (payment_id, key, request_id, outcome, status, served,
         delivered, started_at, ended_at)
-      VALUES ((SELECT id FROM payments WHERE key = @key), @key, @requestId, @outcome, @status,
-        @served, @delivered, @startedAt, @endedAt)`),
+      VALUES ((SELECT id FROM payments WHERE key = ?), ?, ?, ?, ?, ?, ?, ?, ?)`),
     delivered: db.prepare(
       'UPDATE payments SET delivered_at = coalesce(delivered_at, ?) WHERE key = ?',
     ),
@@ -446,26 +455,33 @@ function prepare(db: Database.Database) {
   };
 }
 
-function factsRow(f: PaymentFacts, state: LedgerState, at: number): Record<string, unknown> {
-  return {
-    key: f.key,
+/** The facts as the insert statements' positional parameters (created_at and updated_at: `at`). */
+function factsArgs(f: PaymentFacts, state: LedgerState, at: number): unknown[] {
+  return [
+    f.key,
     state,
-    digest: f.digest,
-    x402Version: f.x402Version,
-    route: f.route,
-    method: f.method,
-    path: f.path,
-    network: f.network,
-    asset: f.asset,
-    decimals: f.decimals,
-    payTo: f.payTo,
-    payer: f.payer,
-    amount: f.amount,
-    nonce: f.nonce,
-    validBefore: f.validBefore,
-    request: f.request,
+    f.digest,
+    f.x402Version,
+    f.route,
+    f.method,
+    f.path,
+    f.network,
+    f.asset,
+    f.decimals,
+    f.payTo,
+    f.payer,
+    f.amount,
+    f.nonce,
+    f.validBefore,
+    f.request,
     at,
-  };
+    at,
+  ];
+}
+
+/** The reopen statement's parameters: factsArgs' from the state to one `at`, then the key. */
+function reopenArgs(f: PaymentFacts, state: LedgerState, at: number): unknown[] {
+  return [...factsArgs(f, state, at).slice(1, -1), f.key];
 }
 
 function toRecord(r: Row): LedgerRecord {

@@ -30,5 +30,6 @@ export {
   type LedgerStore,
   LedgerUnavailableError,
   moved,
+  reportMove,
   type UnresolvedSummary,
 } from './store.js';

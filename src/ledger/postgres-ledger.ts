@@ -33,10 +33,22 @@ import {
   type StateChange,
 } from './record.js';
 import { MIGRATION_LOCK, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+import {
+  changeValues,
+  factValues,
+  toAttempt,
+  toRecord,
+  toResolution,
+  toUnresolvedSummary,
+  type AttemptRow,
+  type PaymentRow,
+  type ResolutionRow,
+} from './rows.js';
 import { NewerSchemaError } from './schema.js';
 import type { WriteOp, WriteResult } from './sqlite-book.js';
 import {
   LedgerUnavailableError,
+  reportMove,
   type LedgerHooks,
   type LedgerStore,
   type UnresolvedSummary,
@@ -54,8 +66,6 @@ const MAX_BATCH = 1_000;
  * (`synchronous_commit = on`, whatever the server's or the role's default). One round trip.
  */
 const BEGIN_WRITE = 'BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = on';
-
-const PAID = new Set<LedgerState>(PAID_STATES);
 
 export interface PostgresLedgerOptions {
   /** `postgres://user:password@host:port/database` (libpq's URL form; `?sslmode=…` and the like). */
@@ -191,7 +201,7 @@ export class PostgresLedger implements LedgerStore {
   }
 
   async get(key: string): Promise<LedgerRecord | undefined> {
-    const rows = await this.#read<Row>('SELECT * FROM payments WHERE key = $1', [key]);
+    const rows = await this.#read<PaymentRow>('SELECT * FROM payments WHERE key = $1', [key]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
@@ -227,27 +237,18 @@ export class PostgresLedger implements LedgerStore {
     const sql =
       `SELECT * FROM payments${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
       ` ORDER BY created_at, key${limit}`;
-    return (await this.#read<Row>(sql, args)).map(toRecord);
+    return (await this.#read<PaymentRow>(sql, args)).map(toRecord);
   }
 
   async attempts(key: string): Promise<Attempt[]> {
-    const rows = await this.#read<AttemptRow>(
+    const rows = await this.#read<AttemptRow<boolean>>(
       `SELECT * FROM attempts
         WHERE payment_id = (SELECT id FROM payments WHERE key = $1)
            OR (payment_id IS NULL AND key = $1)
         ORDER BY id`,
       [key],
     );
-    return rows.map((r) => ({
-      key: r.key,
-      requestId: r.request_id,
-      outcome: r.outcome,
-      status: r.status,
-      served: r.served,
-      delivered: r.delivered,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-    }));
+    return rows.map((r) => toAttempt(r, (flag) => flag));
   }
 
   async resolutions(key: string): Promise<Resolution[]> {
@@ -255,14 +256,7 @@ export class PostgresLedger implements LedgerStore {
       'SELECT * FROM resolutions WHERE key = $1 ORDER BY id',
       [key],
     );
-    return rows.map((r) => ({
-      key: r.key,
-      from: r.from_state,
-      to: r.to_state,
-      by: r.by,
-      note: r.note,
-      at: r.at,
-    }));
+    return rows.map(toResolution);
   }
 
   /** Settled money per (route, network, asset, payTo), summed as `numeric` (exact). */
@@ -295,13 +289,7 @@ export class PostgresLedger implements LedgerStore {
          FROM payments WHERE state = ANY($1::text[]) GROUP BY state`,
       [UNRESOLVED_STATES],
     );
-    const counts: Record<string, number> = {};
-    let oldestAt: number | undefined;
-    for (const r of rows) {
-      counts[r.state] = r.n;
-      if (oldestAt === undefined || r.oldest < oldestAt) oldestAt = r.oldest;
-    }
-    return { counts, oldestAt };
+    return toUnresolvedSummary(rows);
   }
 
   /**
@@ -590,16 +578,7 @@ async function apply(client: Client, op: WriteOp): Promise<WriteResult> {
            updated_at = $6, settled_at = coalesce(settled_at, $7),
            confirmed_at = coalesce(confirmed_at, $8)
          WHERE key = $1 AND state = ANY($2::text[])`,
-        [
-          op.key,
-          op.from,
-          c.state,
-          c.transaction ?? null,
-          c.detail ?? null,
-          at,
-          PAID.has(c.state) ? at : null,
-          c.state === 'confirmed' ? at : null,
-        ],
+        [op.key, op.from, ...changeValues(c, at)],
       );
       if (updated.rowCount !== 1) return { kind: 'changed', changed: false, from: row.state };
       if (op.by !== undefined) {
@@ -693,26 +672,6 @@ function resolution(
     'INSERT INTO resolutions (key, at, from_state, to_state, by, note) VALUES ($1, $2, $3, $4, $5, $6)',
     [key, at, from, to, by, note],
   );
-}
-
-/** $2…$15 of the payments inserts: every fact but the key. */
-function factValues(f: PaymentFacts): unknown[] {
-  return [
-    f.digest,
-    f.x402Version,
-    f.route,
-    f.method,
-    f.path,
-    f.network,
-    f.asset,
-    f.decimals,
-    f.payTo,
-    f.payer,
-    f.amount,
-    f.nonce,
-    f.validBefore,
-    f.request,
-  ];
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -812,7 +771,7 @@ export function redact(url: string): string {
 }
 
 // -----------------------------------------------------------------------------------------------
-// Rows.
+// Rows: how Postgres's bigints arrive (the row types and their mappers: rows.ts).
 
 /** pg_type's oid of `bigint`. */
 const INT8_OID = 20;
@@ -827,89 +786,4 @@ function parseInt8(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new Error(`the ledger read ${value}: beyond 2^53`);
   return n;
-}
-
-interface Row {
-  key: string;
-  state: LedgerState;
-  digest: string;
-  x402_version: number;
-  route: string;
-  method: string;
-  path: string;
-  network: string;
-  asset: string;
-  decimals: number;
-  pay_to: string;
-  payer: string;
-  amount: string;
-  nonce: string;
-  valid_before: number;
-  request: string;
-  tx: string | null;
-  created_at: number;
-  updated_at: number;
-  settled_at: number | null;
-  confirmed_at: number | null;
-  delivered_at: number | null;
-  redemptions: number;
-  detail: string | null;
-}
-
-interface AttemptRow {
-  key: string;
-  request_id: string;
-  outcome: string;
-  status: number;
-  served: boolean;
-  delivered: boolean;
-  started_at: number;
-  ended_at: number;
-}
-
-interface ResolutionRow {
-  key: string;
-  at: number;
-  from_state: LedgerState;
-  to_state: LedgerState;
-  by: Resolution['by'];
-  note: string;
-}
-
-function toRecord(r: Row): LedgerRecord {
-  return {
-    key: r.key,
-    state: r.state,
-    digest: r.digest,
-    x402Version: r.x402_version,
-    route: r.route,
-    method: r.method,
-    path: r.path,
-    network: r.network,
-    asset: r.asset,
-    decimals: r.decimals,
-    payTo: r.pay_to,
-    payer: r.payer,
-    amount: r.amount,
-    nonce: r.nonce,
-    validBefore: r.valid_before,
-    request: r.request,
-    transaction: r.tx ?? undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    settledAt: r.settled_at ?? undefined,
-    confirmedAt: r.confirmed_at ?? undefined,
-    deliveredAt: r.delivered_at ?? undefined,
-    redemptions: r.redemptions,
-    detail: r.detail ?? undefined,
-  };
-}
-
-function reportMove(hooks: LedgerHooks, result: WriteResult, to: LedgerState): void {
-  if (hooks.onMove === undefined) return;
-  if (result.kind === 'begun') {
-    if (result.from !== 'settling' && result.from !== 'unknown') hooks.onMove(result.from, to);
-  } else if (result.kind === 'changed' && result.changed && result.from !== to) {
-    hooks.onMove(result.from, to);
-  }
 }

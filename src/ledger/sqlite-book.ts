@@ -17,6 +17,17 @@ import {
   type RevenueTotal,
   type StateChange,
 } from './record.js';
+import {
+  changeValues,
+  factValues,
+  toAttempt,
+  toRecord,
+  toResolution,
+  toUnresolvedSummary,
+  type AttemptRow,
+  type PaymentRow,
+  type ResolutionRow,
+} from './rows.js';
 import { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION } from './schema.js';
 
 /** One write, applied inside the batch's transaction (group commit). */
@@ -55,35 +66,6 @@ export type WriteResult =
   /** change/redeem: whether the record moved, and the state it was in. */
   | { readonly kind: 'changed'; readonly changed: boolean; readonly from: LedgerState | undefined }
   | { readonly kind: 'done' };
-
-const PAID = new Set<LedgerState>(PAID_STATES);
-
-interface Row {
-  key: string;
-  state: LedgerState;
-  digest: string;
-  x402_version: number;
-  route: string;
-  method: string;
-  path: string;
-  network: string;
-  asset: string;
-  decimals: number;
-  pay_to: string;
-  payer: string;
-  amount: string;
-  nonce: string;
-  valid_before: number;
-  request: string;
-  tx: string | null;
-  created_at: number;
-  updated_at: number;
-  settled_at: number | null;
-  confirmed_at: number | null;
-  delivered_at: number | null;
-  redemptions: number;
-  detail: string | null;
-}
 
 export interface OpenOptions {
   readonly readonly?: boolean;
@@ -181,15 +163,7 @@ export class SqliteBook {
         }
         const c = op.change;
         const at = c.at ?? Date.now();
-        s.change.run(
-          c.state,
-          c.transaction ?? null,
-          c.detail ?? null,
-          at,
-          PAID.has(c.state) ? at : null,
-          c.state === 'confirmed' ? at : null,
-          op.key,
-        );
+        s.change.run(...changeValues(c, at), op.key);
         if (op.by !== undefined) {
           s.resolution.run(op.key, at, row.state, c.state, op.by, op.note ?? c.detail ?? '');
         }
@@ -223,7 +197,7 @@ export class SqliteBook {
   }
 
   get(key: string): LedgerRecord | undefined {
-    const row = this.#stmts.get.get(key) as Row | undefined;
+    const row = this.#stmts.get.get(key) as PaymentRow | undefined;
     return row === undefined ? undefined : toRecord(row);
   }
 
@@ -263,39 +237,26 @@ export class SqliteBook {
           ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`
           : ''
       }`;
-    return (this.db.prepare(sql).all(...args) as Row[]).map(toRecord);
+    return (this.db.prepare(sql).all(...args) as PaymentRow[]).map(toRecord);
   }
 
   /** Every record, oldest first, one at a time (exports of any size). */
   *iterate(filter: { readonly since?: number } = {}): Generator<LedgerRecord> {
     const rows = this.db
       .prepare('SELECT * FROM payments WHERE created_at >= ? ORDER BY created_at, key')
-      .iterate(filter.since ?? 0) as IterableIterator<Row>;
+      .iterate(filter.since ?? 0) as IterableIterator<PaymentRow>;
     for (const row of rows) yield toRecord(row);
   }
 
   attempts(key: string): Attempt[] {
-    return (this.#stmts.attempts.all({ key }) as AttemptRow[]).map((r) => ({
-      key: r.key,
-      requestId: r.request_id,
-      outcome: r.outcome,
-      status: r.status,
-      served: r.served === 1,
-      delivered: r.delivered === 1,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-    }));
+    // SQLite stores the flags as 0 or 1.
+    return (this.#stmts.attempts.all({ key }) as AttemptRow<number>[]).map((r) =>
+      toAttempt(r, (flag) => flag === 1),
+    );
   }
 
   resolutions(key: string): Resolution[] {
-    return (this.#stmts.resolutions.all(key) as ResolutionRow[]).map((r) => ({
-      key: r.key,
-      from: r.from_state,
-      to: r.to_state,
-      by: r.by,
-      note: r.note,
-      at: r.at,
-    }));
+    return (this.#stmts.resolutions.all(key) as ResolutionRow[]).map(toResolution);
   }
 
   /** Settled money per (route, network, asset, payTo), summed as BigInt (never as a float). */
@@ -338,39 +299,13 @@ export class SqliteBook {
       n: number;
       oldest: number;
     }>;
-    const counts: Record<string, number> = {};
-    let oldestAt: number | undefined;
-    for (const r of rows) {
-      counts[r.state] = r.n;
-      if (oldestAt === undefined || r.oldest < oldestAt) oldestAt = r.oldest;
-    }
-    return { counts, oldestAt };
+    return toUnresolvedSummary(rows);
   }
 
   /** An online, consistent copy (SQLite's backup API) while the gateway writes. */
   backup(path: string): Promise<unknown> {
     return this.db.backup(path);
   }
-}
-
-interface AttemptRow {
-  key: string;
-  request_id: string;
-  outcome: string;
-  status: number;
-  served: number;
-  delivered: number;
-  started_at: number;
-  ended_at: number;
-}
-
-interface ResolutionRow {
-  key: string;
-  at: number;
-  from_state: LedgerState;
-  to_state: LedgerState;
-  by: Resolution['by'];
-  note: string;
 }
 
 function migrate(db: Database.Database, readonly: boolean): void {
@@ -457,58 +392,10 @@ function prepare(db: Database.Database) {
 
 /** The facts as the insert statements' positional parameters (created_at and updated_at: `at`). */
 function factsArgs(f: PaymentFacts, state: LedgerState, at: number): unknown[] {
-  return [
-    f.key,
-    state,
-    f.digest,
-    f.x402Version,
-    f.route,
-    f.method,
-    f.path,
-    f.network,
-    f.asset,
-    f.decimals,
-    f.payTo,
-    f.payer,
-    f.amount,
-    f.nonce,
-    f.validBefore,
-    f.request,
-    at,
-    at,
-  ];
+  return [f.key, state, ...factValues(f), at, at];
 }
 
 /** The reopen statement's parameters: factsArgs' from the state to one `at`, then the key. */
 function reopenArgs(f: PaymentFacts, state: LedgerState, at: number): unknown[] {
   return [...factsArgs(f, state, at).slice(1, -1), f.key];
-}
-
-function toRecord(r: Row): LedgerRecord {
-  return {
-    key: r.key,
-    state: r.state,
-    digest: r.digest,
-    x402Version: r.x402_version,
-    route: r.route,
-    method: r.method,
-    path: r.path,
-    network: r.network,
-    asset: r.asset,
-    decimals: r.decimals,
-    payTo: r.pay_to,
-    payer: r.payer,
-    amount: r.amount,
-    nonce: r.nonce,
-    validBefore: r.valid_before,
-    request: r.request,
-    transaction: r.tx ?? undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    settledAt: r.settled_at ?? undefined,
-    confirmedAt: r.confirmed_at ?? undefined,
-    deliveredAt: r.delivered_at ?? undefined,
-    redemptions: r.redemptions,
-    detail: r.detail ?? undefined,
-  };
 }

@@ -22,6 +22,7 @@ import type { Op, Reply, WireError } from './protocol.js';
 import type { WriteResult } from './sqlite-book.js';
 import {
   LedgerUnavailableError,
+  reportMove,
   type LedgerHooks,
   type LedgerStore,
   type UnresolvedSummary,
@@ -310,15 +311,6 @@ function startWriter(workerData: { readonly path: string }): Worker {
   const entry = new URL('./sqlite-worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(boot, { eval: true, workerData });
-}
-
-function reportMove(hooks: LedgerHooks, result: WriteResult, to: LedgerState): void {
-  if (hooks.onMove === undefined) return;
-  if (result.kind === 'begun') {
-    if (result.from !== 'settling' && result.from !== 'unknown') hooks.onMove(result.from, to);
-  } else if (result.kind === 'changed' && result.changed && result.from !== to) {
-    hooks.onMove(result.from, to);
-  }
 }
 
 function wireError(e: WireError): Error {

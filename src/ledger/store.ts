@@ -54,6 +54,21 @@ export interface LedgerHooks {
   onError?(kind: LedgerErrorKind, error: Error): void;
 }
 
+/**
+ * Tells `hooks.onMove` about a durable write that moved its record to `to`: a `begun` that made a
+ * new record or re-opened a released or declined one (a `begun` from settling or unknown is the
+ * same payment seen again, no move), or a change that moved it to another state. Every store
+ * reports through this one function, so the per-state counts mean the same whichever is used.
+ */
+export function reportMove(hooks: LedgerHooks, result: WriteResult, to: LedgerState): void {
+  if (hooks.onMove === undefined) return;
+  if (result.kind === 'begun') {
+    if (result.from !== 'settling' && result.from !== 'unknown') hooks.onMove(result.from, to);
+  } else if (result.kind === 'changed' && result.changed && result.from !== to) {
+    hooks.onMove(result.from, to);
+  }
+}
+
 export interface UnresolvedSummary {
   /** Records per unresolved state (`settling`, `unknown`). */
   readonly counts: Readonly<Record<string, number>>;

@@ -14,3 +14,4 @@ export {
   type ReadyzBody,
 } from './readiness.js';
 export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';
+export { STORE_FAILURES, type StoreFailure } from './store.js';

@@ -6,8 +6,10 @@
 import { Counter, type Registry } from 'prom-client';
 
 /**
- * timeout: no answer within `store.redis.commandTimeoutMs`; connection: not connected, or a
- * connection attempt failed; script: Redis answered with an error (OOM, READONLY, a script error).
+ * The one list of the shared store's failure kinds: the Redis replay guard (src/verify/) sorts its
+ * errors into these. timeout: no answer within `store.redis.commandTimeoutMs`; connection: not
+ * connected, or a connection attempt failed; script: Redis answered with an error (OOM, READONLY,
+ * a script error).
  */
 export type StoreFailure = 'timeout' | 'connection' | 'script';
 export const STORE_FAILURES: readonly StoreFailure[] = Object.freeze([

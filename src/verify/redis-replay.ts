@@ -44,15 +44,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { STORE_FAILURES, type StoreFailure } from '../metrics/index.js';
 import type { ClaimOutcome, ReplayGuard } from './types.js';
 
-/** Why a store command failed (the metric `x402_gateway_store_errors_total{kind}`). */
-export type StoreErrorKind = 'timeout' | 'connection' | 'script';
-export const STORE_ERROR_KINDS: readonly StoreErrorKind[] = Object.freeze([
-  'timeout',
-  'connection',
-  'script',
-]);
+/**
+ * Why a store command failed: the `kind` label of `x402_gateway_store_errors_total`. The metric
+ * owns the list (it starts a series at 0 for each kind), so a kind added here cannot go uncounted.
+ */
+export type StoreErrorKind = StoreFailure;
+export const STORE_ERROR_KINDS: readonly StoreErrorKind[] = STORE_FAILURES;
 
 export interface RedisReplayGuardOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `unix:///path/redis.sock`. */

@@ -22,6 +22,7 @@ import {
   LEDGER_STATES,
   LedgerUnavailableError,
   PAID_STATES,
+  reportMove,
   UNRESOLVED_STATES,
   type Attempt,
   type LedgerHooks,
@@ -339,7 +340,7 @@ export class MemoryLedger implements LedgerStore {
       // Answered: durable, and so is every row appended before it (they rode in its batch).
       this.#durable = undefined;
       this.#hooks.onWrite?.(0);
-      if (to !== undefined) this.#reportMove(result, to);
+      if (to !== undefined) reportMove(this.#hooks, result, to);
       return Promise.resolve(result);
     } catch (err) {
       const failure = new LedgerUnavailableError(`ledger write: ${message(err)}`, 'write', {
@@ -373,17 +374,6 @@ export class MemoryLedger implements LedgerStore {
       attempts: this.#attempts.map((a) => ({ ...a })),
       resolutions: this.#resolutions.map((r) => ({ ...r })),
     };
-  }
-
-  /** As SqliteLedger: a new or re-opened record, or a change that moved it; never an audit. */
-  #reportMove(result: WriteResult, to: LedgerState): void {
-    if (this.#hooks.onMove === undefined) return;
-    if (result.kind === 'begun') {
-      if (result.from !== 'settling' && result.from !== 'unknown')
-        this.#hooks.onMove(result.from, to);
-    } else if (result.kind === 'changed' && result.changed && result.from !== to) {
-      this.#hooks.onMove(result.from, to);
-    }
   }
 
   #read<T>(read: () => T): Promise<T> {

@@ -7,11 +7,11 @@
  * stops the server by pid (SIGINT: fast shutdown, then SIGKILL) and deletes the folder. Missing
  * binaries are an error, never a skip: the Postgres ledger must not pass by not running.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort, spawnServer, type ServerProcess } from './server-process.js';
 import { tempDir, type TempDir } from './temp-dir.js';
 
 const INSTALL = "install Debian's postgresql: apt-get install --no-install-recommends postgresql";
@@ -82,17 +82,6 @@ function binDir(): string {
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = binDir();
   const as = account();
@@ -116,12 +105,11 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   }
 
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  let stderr = '';
+  let server: ServerProcess | undefined;
 
   async function start(): Promise<void> {
-    stderr = '';
-    const proc = spawn(
+    const proc = spawnServer(
+      'postgres',
       join(bin, 'postgres'),
       [
         '-D',
@@ -139,50 +127,42 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
         '-c',
         'shared_buffers=32MB',
       ],
-      { ...runAs, cwd: dir.path, stdio: ['ignore', 'ignore', 'pipe'] },
+      { ...runAs, cwd: dir.path },
     );
-    child = proc;
+    server = proc;
     // A test process that exits without `remove` (a failed hook, a killed run) ends its server
     // too (an immediate shutdown, sent synchronously on the way out) and leaves no folder.
     const orphan = (): void => {
-      proc.kill('SIGQUIT');
+      proc.child.kill('SIGQUIT');
       rmSync(dir.path, { recursive: true, force: true });
     };
     process.once('exit', orphan);
-    proc.once('exit', () => process.removeListener('exit', orphan));
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4_000);
-    });
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`postgres exited while starting:\n${stderr}`);
-      }
-      const client = new pg.Client({ connectionString: url('postgres') });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        await client.end();
-        return;
-      } catch {
-        await client.end().catch(() => undefined);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`postgres did not accept connections on port ${port}:\n${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    proc.child.once('exit', () => process.removeListener('exit', orphan));
+    await proc.waitReady(
+      async () => {
+        const client = new pg.Client({ connectionString: url('postgres') });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          await client.end();
+          return true;
+        } catch (err) {
+          await client.end().catch(() => undefined);
+          throw err;
+        }
+      },
+      {
+        timeoutMs: options.readyTimeoutMs ?? 30_000,
+        pollMs: 50,
+        notReady: `did not accept connections on port ${port}`,
+      },
+    );
   }
 
   async function stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-    const proc = child;
-    child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
-    const killed = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killed);
+    const proc = server;
+    server = undefined;
+    await proc?.stop(mode === 'fast' ? 'SIGINT' : 'SIGQUIT', 10_000);
   }
 
   function url(database = 'postgres'): string {
@@ -213,7 +193,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     port,
     socketDir,
     get pid() {
-      return child?.pid ?? 0;
+      return server?.child.pid ?? 0;
     },
     url,
     async createDatabase(name) {

@@ -6,10 +6,9 @@
  * SIGKILL) and removes the folder. A missing binary is an error, never a skip: the ops checks must
  * not pass by not running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { delimiter, join } from 'node:path';
+import { freePort, spawnServer } from './server-process.js';
 import { tempDir } from './temp-dir.js';
 
 export interface ScrapeJob {
@@ -78,7 +77,7 @@ export interface PrometheusServer {
   queryRange(expr: string, start: number, end: number, stepSeconds: number): Promise<PromQueryData>;
   rules(): Promise<PromRuleGroup[]>;
   targets(): Promise<PromTarget[]>;
-  /** What the process wrote to stderr lately (its log), for failure messages. */
+  /** What the process wrote lately (its log, on stderr), for failure messages. */
   log(): string;
   stop(): Promise<void>;
 }
@@ -100,19 +99,6 @@ export function prometheusBinary(): string {
   }
   throw new Error(PROMETHEUS_MISSING);
 }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Start Prometheus; retried on another port if the one picked was taken meanwhile. */
 export async function startPrometheus(o: PrometheusOptions): Promise<PrometheusServer> {
@@ -154,7 +140,8 @@ async function startOnce(
   // JSON is YAML: no serializer quirks to worry about.
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
+  const server = spawnServer(
+    'prometheus',
     bin,
     [
       `--config.file=${configFile}`,
@@ -162,59 +149,28 @@ async function startOnce(
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { logBytes: 8192 },
   );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-8192);
-  });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    });
-    child.once('error', (err) => {
-      stderr += `\nspawn failed: ${err.message}`;
-      exited = true;
-      resolve();
-    });
-  });
   // A test worker that dies must not leave Prometheus behind.
-  const killOnExit = (): void => void child.kill('SIGKILL');
+  const killOnExit = (): void => void server.child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
   const stop = async (): Promise<void> => {
     process.removeListener('exit', killOnExit);
-    if (!exited && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGTERM');
-      await Promise.race([exit, sleep(5_000)]);
-      if (!exited) {
-        process.kill(child.pid, 'SIGKILL');
-        await Promise.race([exit, sleep(2_000)]);
-      }
-    }
+    await server.stop('SIGTERM', 5_000);
     dir.remove();
   };
 
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 20_000);
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`prometheus exited before it was ready:\n${stderr}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus not ready within ${o.readyTimeoutMs ?? 20_000} ms:\n${stderr}`);
-    }
-    await sleep(100);
+  const readyTimeoutMs = o.readyTimeoutMs ?? 20_000;
+  try {
+    await server.waitReady(
+      async () =>
+        (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) })).status === 200,
+      { timeoutMs: readyTimeoutMs, pollMs: 100, notReady: `not ready within ${readyTimeoutMs} ms` },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
   }
 
   async function api<T>(path: string, form?: Record<string, string>): Promise<T> {
@@ -232,7 +188,7 @@ async function startOnce(
 
   return {
     url,
-    pid: child.pid!,
+    pid: server.child.pid!,
     query: (expr, time) =>
       api<PromQueryData>(
         '/api/v1/query',
@@ -248,7 +204,7 @@ async function startOnce(
     rules: async () => (await api<{ groups: PromRuleGroup[] }>('/api/v1/rules')).groups,
     targets: async () =>
       (await api<{ activeTargets: PromTarget[] }>('/api/v1/targets')).activeTargets,
-    log: () => stderr,
+    log: () => server.log(),
     stop,
   };
 }

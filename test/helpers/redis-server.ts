@@ -7,9 +7,9 @@
  * port with nothing in memory. A missing binary is an error, never a skip: the shared store must
  * not pass by not running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { freePort, spawnServer, type ServerProcess } from './server-process.js';
 import { tempDir, type TempDir } from './temp-dir.js';
 
 const INSTALL = "install Debian's redis-server: apt-get install redis-server";
@@ -40,17 +40,6 @@ export interface RedisServer {
   command(...args: string[]): Promise<string>;
   /** Stop it and delete its folder. */
   remove(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One inline command over RESP, answered within `timeoutMs` (or rejected). */
@@ -98,12 +87,11 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   if (!existsSync(BINARY)) throw new Error(`no ${BINARY}: ${INSTALL}`);
   const dir: TempDir = tempDir('x402-redis-');
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  let stderr = '';
+  let server: ServerProcess | undefined;
 
   async function start(): Promise<void> {
-    stderr = '';
-    const proc = spawn(
+    const proc = spawnServer(
+      'redis-server',
       BINARY,
       [
         '--port',
@@ -122,53 +110,31 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
         'warning',
         ...(options.args ?? []),
       ],
-      { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: dir.path },
     );
-    child = proc;
-    const keep = (chunk: Buffer): void => {
-      stderr = (stderr + chunk.toString()).slice(-4_000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
+    server = proc;
     const spawned = await new Promise<Error | undefined>((resolve) => {
-      proc.once('spawn', () => resolve(undefined));
-      proc.once('error', resolve);
+      proc.child.once('spawn', () => resolve(undefined));
+      proc.child.once('error', resolve);
     });
     if (spawned !== undefined)
       throw new Error(`cannot run ${BINARY} (${spawned.message}): ${INSTALL}`);
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`redis-server exited while starting:\n${stderr}`);
-      }
-      try {
-        if ((await send(port, ['PING'], 500)).startsWith('+PONG')) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await stopChild('SIGKILL');
-        throw new Error(`redis-server did not answer PING on port ${port}:\n${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      await proc.waitReady(async () => (await send(port, ['PING'], 500)).startsWith('+PONG'), {
+        timeoutMs: options.readyTimeoutMs ?? 10_000,
+        pollMs: 20,
+        notReady: `did not answer PING on port ${port}`,
+      });
+    } catch (err) {
+      await stopServer('SIGKILL');
+      throw err;
     }
   }
 
   /** Signal the server and wait (bounded) for its exit; SIGKILL if it lingers. */
-  async function stopChild(signal: NodeJS.Signals): Promise<void> {
-    const proc = child;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGCONT'); // a paused server cannot act on SIGTERM
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(signal);
-    const late = await Promise.race([
-      exited.then(() => false),
-      new Promise<boolean>((r) => setTimeout(() => r(true), 5_000)),
-    ]);
-    if (late) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
+  async function stopServer(signal: NodeJS.Signals): Promise<void> {
+    server?.child.kill('SIGCONT'); // a paused server cannot act on SIGTERM
+    await server?.stop(signal, 5_000);
   }
 
   try {
@@ -182,15 +148,15 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     port,
     url: `redis://127.0.0.1:${port}`,
     get pid() {
-      return child?.pid ?? -1;
+      return server?.child.pid ?? -1;
     },
-    pause: () => void child?.kill('SIGSTOP'),
-    resume: () => void child?.kill('SIGCONT'),
-    kill: () => stopChild('SIGKILL'),
+    pause: () => void server?.child.kill('SIGSTOP'),
+    resume: () => void server?.child.kill('SIGCONT'),
+    kill: () => stopServer('SIGKILL'),
     start,
     command: (...args) => send(port, args),
     async remove() {
-      await stopChild('SIGTERM');
+      await stopServer('SIGTERM');
       dir.remove();
     },
   };

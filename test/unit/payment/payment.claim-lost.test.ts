@@ -10,26 +10,11 @@ import { LruVerifyCache } from '../../../src/verify/cache.js';
 import { InMemoryReplayGuard } from '../../../src/verify/replay.js';
 import type { ReplayGuard } from '../../../src/verify/types.js';
 import { MemoryLedger } from '../../helpers/memory-ledger.js';
-
-const KEY = '84532:0xasset:0xfrom:0xnonce';
-const DIGEST = 'digest';
-const FACTS = {
-  key: KEY,
-  digest: DIGEST,
-  x402Version: 2,
-  route: 'GET /v1/quote',
-  method: 'GET',
-  path: '/v1/quote',
-  network: 'eip155:84532',
-  asset: '0xasset',
-  decimals: 6,
-  payTo: '0xpayto',
-  payer: '0xfrom',
-  amount: '1000',
-  nonce: '0xnonce',
-  validBefore: 2_000_000_000,
-  request: '{}',
-} as const;
+import {
+  PAYMENT_DIGEST as DIGEST,
+  PAYMENT_FACTS as FACTS,
+  PAYMENT_KEY as KEY,
+} from '../../helpers/payment-facts.js';
 
 async function forwarded(answer: boolean | Promise<boolean>) {
   const inner = new InMemoryReplayGuard({ maxEntries: 10 });

@@ -20,29 +20,14 @@ import {
 import { LruVerifyCache } from '../../../src/verify/cache.js';
 import { InMemoryReplayGuard } from '../../../src/verify/replay.js';
 import { MemoryLedger } from '../../helpers/memory-ledger.js';
+import {
+  PAYMENT_DIGEST as DIGEST,
+  PAYMENT_FACTS as FACTS,
+  PAYMENT_KEY as KEY,
+} from '../../helpers/payment-facts.js';
 
-const KEY = '84532:0xasset:0xfrom:0xnonce';
-const DIGEST = 'digest-of-this-payload';
 const TX = `0x${'ab'.repeat(32)}`;
 const VALID = { isValid: true, payer: '0xfrom' } as const;
-/** The record the book would keep (these tests run without a ledger). */
-const FACTS = {
-  key: KEY,
-  digest: DIGEST,
-  x402Version: 2,
-  route: 'GET /v1/quote',
-  method: 'GET',
-  path: '/v1/quote',
-  network: 'eip155:84532',
-  asset: '0xasset',
-  decimals: 6,
-  payTo: '0xpayto',
-  payer: '0xfrom',
-  amount: '1000',
-  nonce: '0xnonce',
-  validBefore: 2_000_000_000,
-  request: '{}',
-} as const;
 const INVALID = { isValid: false, invalidReason: 'invalid_exact_evm_payload_signature' } as const;
 
 /**

@@ -61,6 +61,7 @@ import {
 import { createPriceTable, type PricedRoute } from './pricing/index.js';
 import { createForwarder, probeUpstream, type Forwarder } from './proxy/index.js';
 import {
+  CdpAuth,
   HttpFacilitatorClient,
   InMemoryReplayGuard,
   LOCAL_VERDICTS,
@@ -510,7 +511,9 @@ function facilitatorChanged(a: GatewayConfig, b: GatewayConfig): boolean {
     x.verifyTimeoutMs !== y.verifyTimeoutMs ||
     x.settleTimeoutMs !== y.settleTimeoutMs ||
     x.supportedTimeoutMs !== y.supportedTimeoutMs ||
-    JSON.stringify(x.headers) !== JSON.stringify(y.headers)
+    JSON.stringify(x.headers) !== JSON.stringify(y.headers) ||
+    x.cdp?.apiKeyId !== y.cdp?.apiKeyId ||
+    x.cdp?.apiKeySecret !== y.cdp?.apiKeySecret
   );
 }
 
@@ -783,6 +786,9 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
 function httpFacilitator(config: GatewayConfig): HttpFacilitatorClient {
   const f = config.facilitator;
   if (f.kind !== 'http') throw new Error('not an HTTP facilitator');
+  // Coinbase's facilitator: a JWT per call, for that call's method and URL (the key is imported
+  // once, on the first call; the config has already checked it).
+  const cdp = f.cdp === undefined ? undefined : new CdpAuth(f.cdp);
   return new HttpFacilitatorClient({
     url: f.url,
     verifyTimeoutMs: f.verifyTimeoutMs,
@@ -790,6 +796,7 @@ function httpFacilitator(config: GatewayConfig): HttpFacilitatorClient {
     supportedTimeoutMs: f.supportedTimeoutMs,
     headers: { ...f.headers },
     maxSockets: f.maxSockets,
+    ...(cdp === undefined ? {} : { requestHeaders: (method, url) => cdp.headers(method, url) }),
   });
 }
 

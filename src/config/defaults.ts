@@ -86,3 +86,9 @@ export const DEFAULTS = Object.freeze({
     maxBufferBytes: 1_048_576, // bytes (1 MiB), cap of settle mode "buffer"
   }),
 });
+
+/**
+ * Coinbase's x402 facilitator: `facilitator.url` when `facilitator.cdp` is given without one (the
+ * plain default stays DEFAULTS.facilitator.url).
+ */
+export const CDP_FACILITATOR_URL = 'https://api.cdp.coinbase.com/platform/v2/x402';

@@ -2,13 +2,16 @@
  * The `facilitator` section: exactly one kind.
  * - `url` (the default): a remote facilitator over HTTP (timeouts, sockets, static headers) →
  *   `kind: 'http'`;
+ *   With `cdp: { apiKeyId, apiKeySecret }` (Coinbase's facilitator), each call carries a JWT minted
+ *   with that key, and `url` defaults to CDP's x402 base URL;
  * - `local: { rpcUrl, privateKey, … }`: the built-in facilitator, in-process → `kind: 'local'`.
  * `verifyTimeoutMs`, `settleTimeoutMs` and `supportedRefreshMs` apply to both. The key `local`
  * decides the kind; keys of the other kind are reported by name rather than as unknown keys.
  */
 import { z } from 'zod';
 import type { FacilitatorConfig, HttpFacilitatorConfig, LocalFacilitatorConfig } from './types.js';
-import { DEFAULTS } from './defaults.js';
+import { CdpKeyError, parseCdpSecret } from './cdp-key.js';
+import { CDP_FACILITATOR_URL, DEFAULTS } from './defaults.js';
 import { httpUrl, positiveInt } from './fields.js';
 
 /** RFC 9110 token: what an HTTP header name may be. */
@@ -26,6 +29,35 @@ const deadlines = {
   supportedRefreshMs: positiveInt('ms').default(D.supportedRefreshMs),
 };
 
+/** A CDP API key secret: checked here (format and key), never shown in a message. */
+const cdpSecret = z
+  .string({
+    invalid_type_error: 'must be a quoted string, e.g. "${CDP_API_KEY_SECRET}" (value not shown)',
+  })
+  .superRefine((text, ctx) => {
+    try {
+      parseCdpSecret(text);
+    } catch (err) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: err instanceof CdpKeyError ? err.message : 'is not a usable key (value not shown)',
+      });
+    }
+  });
+
+const cdpSchema = z
+  .object(
+    {
+      apiKeyId: z
+        .string({ invalid_type_error: 'must be a string, e.g. "${CDP_API_KEY_ID}"' })
+        .trim()
+        .min(1, 'must not be empty'),
+      apiKeySecret: cdpSecret,
+    },
+    { invalid_type_error: 'must be a mapping: { apiKeyId, apiKeySecret }' },
+  )
+  .strict();
+
 export const httpFacilitatorSchema = z
   .object({
     url: httpUrl.default(D.url),
@@ -38,12 +70,15 @@ export const httpFacilitatorSchema = z
         headerValue,
       )
       .default({}),
+    cdp: cdpSchema.optional(),
   })
   .strict()
-  .transform((f): HttpFacilitatorConfig => ({ kind: 'http', ...f }));
+  .transform(({ cdp, ...f }): HttpFacilitatorConfig =>
+    cdp === undefined ? { kind: 'http', ...f } : { kind: 'http', ...f, cdp },
+  );
 
 /** Keys that only mean something for an HTTP facilitator. */
-const HTTP_ONLY_KEYS = ['url', 'supportedTimeoutMs', 'maxSockets', 'headers'] as const;
+const HTTP_ONLY_KEYS = ['url', 'supportedTimeoutMs', 'maxSockets', 'headers', 'cdp'] as const;
 
 /** A private key; the value itself never appears in a message. */
 export const privateKey = z
@@ -131,6 +166,10 @@ export const facilitatorSchema = z.unknown().transform((raw, ctx): FacilitatorCo
             : `applies to a remote facilitator (url) only, not to local`,
       });
     }
+  }
+  // Coinbase's facilitator: its key implies its address, unless `url` says otherwise.
+  if (!local && raw.cdp !== undefined && raw.cdp !== null && raw.url === undefined) {
+    rest.url = CDP_FACILITATOR_URL;
   }
   const parsed = (local ? localFacilitatorSchema : httpFacilitatorSchema).safeParse(rest);
   if (!parsed.success) {

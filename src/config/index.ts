@@ -3,11 +3,13 @@
  *
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
-export { DEFAULTS } from './defaults.js';
+export { CdpKeyError, parseCdpSecret, type CdpKeyMaterial } from './cdp-key.js';
+export { CDP_FACILITATOR_URL, DEFAULTS } from './defaults.js';
 export { loadConfigFile, loadConfigText, type LoadOptions } from './load.js';
 export { formatProblems } from './problems.js';
 export { planReload, RELOADABLE_KEYS, RESTART_ONLY_KEYS, type ReloadPlan } from './reload.js';
 export type {
+  CdpKeyConfig,
   ConfigProblem,
   ConfigResult,
   GatewayConfig,

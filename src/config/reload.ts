@@ -34,6 +34,8 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'facilitator.verifyTimeoutMs',
   'facilitator.settleTimeoutMs',
   'facilitator.supportedTimeoutMs',
+  // Credentials, like headers: the new client mints with the new key.
+  'facilitator.cdp',
 ]);
 
 /**

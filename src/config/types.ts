@@ -86,6 +86,19 @@ export interface HttpFacilitatorConfig {
   readonly headers: Readonly<Record<string, string>>;
   /** Max sockets kept to the facilitator. Default 256. */
   readonly maxSockets: number;
+  /**
+   * Coinbase's facilitator (CDP): each call carries a JWT minted with this API key. With `cdp` and
+   * no `url`, `url` is CDP's x402 base URL. Absent: no per-call auth.
+   */
+  readonly cdp?: CdpKeyConfig;
+}
+
+/** A CDP API key (`facilitator.cdp`), as Coinbase issues it. */
+export interface CdpKeyConfig {
+  /** The API key id: the JWT's `sub` and `kid`. */
+  readonly apiKeyId: string;
+  /** SEC1 `EC PRIVATE KEY` PEM (ES256) or an Ed25519 key as 64 base64 bytes. Never logged. */
+  readonly apiKeySecret: string;
 }
 
 /**

@@ -40,7 +40,19 @@ export interface HttpFacilitatorOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Max sockets kept open to the facilitator. */
   readonly maxSockets: number;
+  /**
+   * Headers computed for each call (each attempt), merged over the static ones: e.g. CDP's
+   * `authorization: Bearer <jwt>` minted for that method and URL (cdp-auth.ts). A rejection fails
+   * the call (`network`, nothing sent); its message must not carry a secret.
+   */
+  readonly requestHeaders?: RequestHeaders;
 }
+
+/** Per-call headers for one call's method and absolute URL. */
+export type RequestHeaders = (
+  method: 'GET' | 'POST',
+  url: string,
+) => Promise<Readonly<Record<string, string>>>;
 
 /** Replies larger than this are refused (`bad_response`) and the socket is dropped. */
 export const MAX_REPLY_BYTES = 64 * 1024;
@@ -63,6 +75,9 @@ interface Endpoint<T> {
   readonly path: string;
   readonly timeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The absolute URL, for per-call headers. */
+  readonly url: string;
+  readonly requestHeaders: RequestHeaders | undefined;
   readonly parse: (json: unknown) => T | undefined;
   /**
    * Whether a connection failure before any reply may be retried once (within the same deadline):
@@ -119,6 +134,8 @@ export class HttpFacilitatorClient implements FacilitatorClient {
       op: 'verify',
       method: 'POST',
       path: `${base}/verify${query}`,
+      url: `${url.origin}${base}/verify${query}`,
+      requestHeaders: options.requestHeaders,
       timeoutMs: options.verifyTimeoutMs,
       headers: postHeaders,
       parse: parseVerifyReply,
@@ -128,6 +145,8 @@ export class HttpFacilitatorClient implements FacilitatorClient {
       op: 'settle',
       method: 'POST',
       path: `${base}/settle${query}`,
+      url: `${url.origin}${base}/settle${query}`,
+      requestHeaders: options.requestHeaders,
       timeoutMs: options.settleTimeoutMs,
       headers: postHeaders,
       parse: parseSettleReply,
@@ -137,6 +156,8 @@ export class HttpFacilitatorClient implements FacilitatorClient {
       op: 'supported',
       method: 'GET',
       path: `${base}/supported${query}`,
+      url: `${url.origin}${base}/supported${query}`,
+      requestHeaders: options.requestHeaders,
       timeoutMs: options.supportedTimeoutMs,
       headers: getHeaders,
       parse: parseSupportedReply,
@@ -204,8 +225,26 @@ class Call<T> {
 
   send(mayRetry: boolean): void {
     const { endpoint } = this;
+    if (endpoint.requestHeaders === undefined) {
+      this.dispatch(endpoint.headers, mayRetry);
+      return;
+    }
+    // Minted per attempt: a retry carries a fresh token (CDP wants one per request).
+    endpoint.requestHeaders(endpoint.method, endpoint.url).then(
+      (extra) => {
+        if (!this.done) this.dispatch({ ...endpoint.headers, ...extra }, mayRetry);
+      },
+      (err: unknown) => {
+        const why = err instanceof Error ? err.message : 'unknown error';
+        this.fail('network', `request headers: ${why}`);
+      },
+    );
+  }
+
+  dispatch(headers: Readonly<Record<string, string>>, mayRetry: boolean): void {
+    const { endpoint } = this;
     this.pool.dispatch(
-      { method: endpoint.method, path: endpoint.path, headers: endpoint.headers, body: this.body },
+      { method: endpoint.method, path: endpoint.path, headers, body: this.body },
       new Attempt(this, mayRetry),
     );
   }

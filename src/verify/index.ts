@@ -4,7 +4,8 @@
  * This file is the folder's face: other folders import from here, never from a file inside.
  */
 export { LruVerifyCache, verifyDigest } from './cache.js';
-export { HttpFacilitatorClient, requestBody } from './facilitator.js';
+export { HttpFacilitatorClient, requestBody, type RequestHeaders } from './facilitator.js';
+export { CdpAuth, cdpUri } from './cdp-auth.js';
 export {
   DEFAULT_REFRESH_MS,
   watchFacilitatorSupport,

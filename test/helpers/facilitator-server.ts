@@ -90,6 +90,15 @@ export interface TestFacilitatorOptions {
   readonly defaultBalance?: bigint;
   /** Clock in unix seconds for the time-window checks. Default the real time. */
   readonly nowSec?: () => number;
+  /**
+   * Checks every request before it is routed (e.g. CDP's JWT: cdp-jwt-check.ts): a string is the
+   * reason it is refused with 401 `{ error }`, uncounted in `calls`. Default: no check.
+   */
+  readonly authorize?: (request: {
+    readonly method: string;
+    readonly path: string;
+    readonly headers: http.IncomingHttpHeaders;
+  }) => Promise<string | undefined>;
 }
 
 export interface FacilitatorRequestRecord {
@@ -445,7 +454,14 @@ export async function startTestFacilitator(
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const method = req.method ?? 'GET';
       requests.push({ method, path, headers: req.headers, body });
-      void route(path, method, body).then((reply) => {
+      const authorize = options.authorize;
+      const answer =
+        authorize === undefined
+          ? route(path, method, body)
+          : authorize({ method, path, headers: req.headers }).then((denied) =>
+              denied === undefined ? route(path, method, body) : json(401, { error: denied }),
+            );
+      void answer.then((reply) => {
         if (reply === 'refuse') {
           req.socket.destroy();
           return;

@@ -397,8 +397,15 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     const cfg = plan.config;
     // Everything is built before anything is swapped: a throw here leaves the running config.
     const priced = priceRoutes(cfg, metrics);
-    const newClient = facilitatorChanged(old.config, cfg) ? httpFacilitator(cfg) : undefined;
-    const newForwarder = forwarderChanged(old.config, cfg) ? buildForwarder(cfg) : undefined;
+    // The plan names what changed (restart-only keys already put back): a part is rebuilt only
+    // when one of its own keys is among them. The built-in facilitator never is (restart-only).
+    const changed = (keys: readonly string[]): boolean =>
+      plan.changed.some((k) => keys.some((key) => k === key || k.startsWith(`${key}.`)));
+    const newClient =
+      cfg.facilitator.kind === 'http' && changed(['facilitator'])
+        ? httpFacilitator(cfg)
+        : undefined;
+    const newForwarder = changed(FORWARDER_KEYS) ? buildForwarder(cfg) : undefined;
     const fresh: Deps = {
       ...old,
       config: cfg,
@@ -492,30 +499,12 @@ function buildForwarder(config: GatewayConfig): Forwarder {
   });
 }
 
-/** The forwarder's own settings (its target is restart-only). */
-function forwarderChanged(a: GatewayConfig, b: GatewayConfig): boolean {
-  return (
-    a.upstreamTimeoutMs !== b.upstreamTimeoutMs ||
-    a.server.limits.upstreamBodyIdleTimeoutMs !== b.server.limits.upstreamBodyIdleTimeoutMs ||
-    a.server.limits.writeIdleTimeoutMs !== b.server.limits.writeIdleTimeoutMs
-  );
-}
-
-/** An HTTP facilitator's address, headers or deadlines (the built-in one is restart-only). */
-function facilitatorChanged(a: GatewayConfig, b: GatewayConfig): boolean {
-  const x = a.facilitator;
-  const y = b.facilitator;
-  if (x.kind !== 'http' || y.kind !== 'http') return false;
-  return (
-    x.url !== y.url ||
-    x.verifyTimeoutMs !== y.verifyTimeoutMs ||
-    x.settleTimeoutMs !== y.settleTimeoutMs ||
-    x.supportedTimeoutMs !== y.supportedTimeoutMs ||
-    JSON.stringify(x.headers) !== JSON.stringify(y.headers) ||
-    x.cdp?.apiKeyId !== y.cdp?.apiKeyId ||
-    x.cdp?.apiKeySecret !== y.cdp?.apiKeySecret
-  );
-}
+/** The reloadable keys the forwarder is built with (its target, `upstream`, is restart-only). */
+const FORWARDER_KEYS = [
+  'upstreamTimeoutMs',
+  'server.limits.upstreamBodyIdleTimeoutMs',
+  'server.limits.writeIdleTimeoutMs',
+] as const;
 
 /**
  * What a payment really waits after precheck: verify, the upstream, then the whole settle phase

@@ -56,17 +56,12 @@ export function createConfigReloader(options: ReloaderOptions): ConfigReloader {
       });
       return current;
     }
-    // One is under way and may have read the file before this change: one more after it.
-    queued ??= current.then(
-      () => {
-        queued = undefined;
-        return reload(why);
-      },
-      () => {
-        queued = undefined;
-        return reload(why);
-      },
-    );
+    // One is under way and may have read the file before this change: one more after it. (A
+    // reload never rejects: a file it cannot read is a failed reload, reported and counted.)
+    queued ??= current.then(() => {
+      queued = undefined;
+      return reload(why);
+    });
     return queued;
   };
 

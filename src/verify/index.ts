@@ -16,7 +16,6 @@ export { classifyVerdict, FACILITATOR_SIDE_REFUSALS, PAYER_CAUSED_REFUSALS } fro
 export { InMemoryReplayGuard } from './replay.js';
 export {
   RedisReplayGuard,
-  STORE_ERROR_KINDS,
   type RedisReplayGuardOptions,
   type StoreErrorKind,
   type StoreHealth,

@@ -44,7 +44,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { STORE_FAILURES, type StoreFailure } from '../metrics/index.js';
+import type { StoreFailure } from '../metrics/index.js';
 import type { ClaimOutcome, ReplayGuard } from './types.js';
 
 /**
@@ -52,7 +52,6 @@ import type { ClaimOutcome, ReplayGuard } from './types.js';
  * owns the list (it starts a series at 0 for each kind), so a kind added here cannot go uncounted.
  */
 export type StoreErrorKind = StoreFailure;
-export const STORE_ERROR_KINDS: readonly StoreErrorKind[] = STORE_FAILURES;
 
 export interface RedisReplayGuardOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or `unix:///path/redis.sock`. */

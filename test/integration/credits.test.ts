@@ -12,6 +12,7 @@ import { SqliteBook, type LedgerRecord } from '../../src/ledger/index.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { payWith, signFor } from '../helpers/pay.js';
 import { decodeHeader } from '../helpers/raw-http.js';
+import { readBook } from '../helpers/read-book.js';
 import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from 'viem/accounts';
 
 let h: Harness;
@@ -33,14 +34,8 @@ function payer(n: number): LocalAccount {
 const settle = (): number => h.facilitator.calls.settle;
 const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-function readBook<T>(read: (book: SqliteBook) => T): T {
-  const book = new SqliteBook(join(h.ledgerDir, 'x402-ledger.sqlite'), { readonly: true });
-  try {
-    return read(book);
-  } finally {
-    book.close();
-  }
-}
+const book = <T>(read: (b: SqliteBook) => T): T =>
+  readBook(join(h.ledgerDir, 'x402-ledger.sqlite'), read);
 
 async function creditsMetric(outcome: string): Promise<number> {
   const text = await (await fetch(`${h.gateway.adminUrl}/metrics`)).text();
@@ -59,7 +54,7 @@ async function settleUndelivered(payerNumber: number, id: string): Promise<Ledge
     () => undefined, // the body broke: what the client sees does not matter here
   );
   await pause(150); // the attempt row is appended, not awaited
-  const record = readBook((b) => b.list({ states: ['settled'] }).find((r) => r.path === path));
+  const record = book((b) => b.list({ states: ['settled'] }).find((r) => r.path === path));
   expect(record).toBeDefined();
   expect(record!.deliveredAt).toBeUndefined();
   return record!;
@@ -94,7 +89,7 @@ describe('credits', () => {
     });
     expect(await creditsMetric('consumed')).toBeGreaterThanOrEqual(1);
     await pause(150);
-    const after = readBook((b) => ({
+    const after = book((b) => ({
       record: b.get(owed.key)!,
       attempts: b.attempts(owed.key),
       released: b.list({ states: ['released'] }).filter((r) => r.path === '/v1/search/c3'),
@@ -132,7 +127,7 @@ describe('credits', () => {
     expect(settle()).toBe(settles);
     expect(decodeHeader(served.headers['payment-response']).transaction).toBe(owed.transaction);
     await pause(150);
-    expect(readBook((b) => b.get(owed.key)!)).toMatchObject({ redemptions: 2 });
+    expect(book((b) => b.get(owed.key)!)).toMatchObject({ redemptions: 2 });
   });
 
   it('a new payment refused by verification never consumes the credit', async () => {
@@ -147,7 +142,7 @@ describe('credits', () => {
     expect(refused.status).toBe(402);
     expect(settle()).toBe(settles);
     await pause(150);
-    expect(readBook((b) => b.get(owed.key)!)).toMatchObject({ redemptions: 0 });
+    expect(book((b) => b.get(owed.key)!)).toMatchObject({ redemptions: 0 });
 
     // An upstream failure is not paid for, and the credit stays too.
     const failing = await signFor(h.url, '/v1/search/e3', { account: payer(7) });
@@ -155,7 +150,7 @@ describe('credits', () => {
     expect((await payWith(h.url, '/v1/search/e3', failing)).status).toBe(500);
     expect(settle()).toBe(settles);
     await pause(150);
-    expect(readBook((b) => b.get(owed.key)!)).toMatchObject({ redemptions: 0 });
+    expect(book((b) => b.get(owed.key)!)).toMatchObject({ redemptions: 0 });
 
     // The same (released) payment, now that the upstream answers: served through the credit.
     const served = await payWith(h.url, '/v1/search/e3', failing);

@@ -9,10 +9,11 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBook, type LedgerRecord } from '../../src/ledger/index.js';
+import type { LedgerRecord } from '../../src/ledger/index.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { payWith, signFor, type PaymentHeader } from '../helpers/pay.js';
 import { decodeHeader } from '../helpers/raw-http.js';
+import { readBook } from '../helpers/read-book.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,12 +26,9 @@ afterAll(async () => {
 const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 function record(path: string): LedgerRecord | undefined {
-  const book = new SqliteBook(join(h.ledgerDir, 'x402-ledger.sqlite'), { readonly: true });
-  try {
-    return book.list().find((r) => r.path === path && r.state !== 'released');
-  } finally {
-    book.close();
-  }
+  return readBook(join(h.ledgerDir, 'x402-ledger.sqlite')).find(
+    (r) => r.path === path && r.state !== 'released',
+  );
 }
 
 /** Sends the paid request and leaves (destroys the socket) once its settle request has arrived. */

@@ -20,8 +20,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBook } from '../../../src/ledger/index.js';
-import type { LedgerRecord } from '../../../src/ledger/index.js';
 import {
   account,
   balanceOf,
@@ -40,6 +38,7 @@ import {
 import { startGatewayProcess, type GatewayProcess } from '../../helpers/gateway-process.js';
 import { payWith, signFor, type PaymentHeader } from '../../helpers/pay.js';
 import { decodeHeader } from '../../helpers/raw-http.js';
+import { readBook } from '../../helpers/read-book.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { startTestUpstream, type TestUpstream } from '../../helpers/upstream.js';
 
@@ -104,16 +103,6 @@ async function start(config: string): Promise<GatewayProcess> {
   const gw = await startGatewayProcess(config, 30_000);
   running.push(gw);
   return gw;
-}
-
-/** The ledger's records, read from the file with a read-only connection. */
-function readBook(path: string): LedgerRecord[] {
-  const book = new SqliteBook(path, { readonly: true });
-  try {
-    return book.list();
-  } finally {
-    book.close();
-  }
 }
 
 async function metricsText(adminUrl: string): Promise<string> {

@@ -26,7 +26,6 @@ import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Address, Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBook, type LedgerRecord } from '../../../src/ledger/index.js';
 import {
   account,
   authorizationState,
@@ -43,6 +42,7 @@ import { startGatewayProcess, type GatewayProcess } from '../../helpers/gateway-
 import { payWith, signFor, type PaymentHeader } from '../../helpers/pay.js';
 import { authorizationOf } from '../../helpers/payments.js';
 import { decodeHeader, type RawResponse } from '../../helpers/raw-http.js';
+import { readBook } from '../../helpers/read-book.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { startTestUpstream, type TestUpstream } from '../../helpers/upstream.js';
 
@@ -216,15 +216,6 @@ async function client(
       }
       break;
     }
-  }
-}
-
-function readBook(path: string): LedgerRecord[] {
-  const book = new SqliteBook(path, { readonly: true });
-  try {
-    return book.list();
-  } finally {
-    book.close();
   }
 }
 

@@ -200,6 +200,10 @@ export class PostgresLedger implements LedgerStore {
     this.#append({ op: 'attempt', attempt });
   }
 
+  flushed(): Promise<void> {
+    return this.#tail;
+  }
+
   async get(key: string): Promise<LedgerRecord | undefined> {
     const rows = await this.#read<PaymentRow>('SELECT * FROM payments WHERE key = $1', [key]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);

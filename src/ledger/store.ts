@@ -107,6 +107,12 @@ export interface LedgerStore {
   audit(facts: PaymentFacts, state: LedgerState, at: number): void;
   /** One request that touched a record: appended with the next batch. */
   attempt(attempt: Attempt): void;
+  /**
+   * Settles once every write queued before the call has been committed or has failed (never
+   * rejects). A book several instances share has it: an instance lets another serve a record
+   * again only once what it wrote about the record can be read there.
+   */
+  flushed?(): Promise<void>;
 
   get(key: string): Promise<LedgerRecord | undefined>;
   list(filter?: RecordFilter): Promise<LedgerRecord[]>;

@@ -218,7 +218,12 @@ export class Payment {
       case 'failed': {
         // Spent: our transfer landed, or the authorization can never pay. Remembered until expiry.
         this.#move(outcome);
-        const marked = this.stores.replay.markSettled(this.facts.key, transaction ?? '');
+        // A settled payment's response goes out next: a shared store holds it until it has ended.
+        const marked = this.stores.replay.markSettled(
+          this.facts.key,
+          transaction ?? '',
+          outcome === 'settled',
+        );
         if (marked !== undefined) await marked;
         return this.#write(outcome, transaction, detail);
       }

@@ -75,6 +75,8 @@ export class RequestContext {
   recalled: (Recalled & { readonly mode: 'settle' | 'redeem' }) | undefined = undefined;
   /** The record this request holds in `deps.recordsInUse` (a resume or a redemption), released at its end. */
   heldRecord: string | undefined = undefined;
+  /** The record this request holds in the shared store (pipeline/fleet-hold.ts), released at its end. */
+  fleetHeld: string | undefined = undefined;
   /** The earlier settlement this request was served through (a credit): its new payment is not settled. */
   credit: Credit | undefined = undefined;
   upstream: UpstreamResponse | undefined = undefined;

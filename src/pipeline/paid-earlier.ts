@@ -16,7 +16,8 @@
 import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import type { Reply } from './stage.js';
-import { challengeReply, ledgerUnavailableReply } from './replies.js';
+import { challengeReply, ledgerUnavailableReply, replayStoreUnavailableReply } from './replies.js';
+import { holdAcrossFleet, releaseFleetHold } from './fleet-hold.js';
 import { moved } from '../ledger/index.js';
 import type { Credit, CreditTerms } from '../payment/index.js';
 import { encodeSettlementHeader, REASON, type Offer } from '../x402/index.js';
@@ -43,6 +44,17 @@ export async function serveFromCredit(
   }
   const max = deps.config.ledger === false ? 0 : deps.config.ledger.maxRedemptions;
   for (let credit = credits.take(terms, Date.now()); credit !== undefined;) {
+    // Another instance may be serving that settlement right now: then this payment settles.
+    const validBefore =
+      deps.nowSec() + (deps.config.ledger === false ? 0 : deps.config.ledger.redeemWindowSeconds);
+    const fleet = await holdAcrossFleet(ctx, deps, credit.key, validBefore);
+    if (fleet !== 'held') {
+      credits.giveBack(credit.key);
+      if (fleet === 'busy') return NO_CREDIT;
+      ctx.upstream!.discard();
+      await payment.release();
+      return replayStoreUnavailableReply(ctx);
+    }
     let counted: boolean;
     try {
       counted = moved(await deps.ledger!.redeem(credit.key, max, Date.now()));
@@ -55,6 +67,7 @@ export async function serveFromCredit(
     }
     if (counted) return served(ctx, deps, credit);
     // Delivered or redeemed elsewhere, exhausted, disputed: owed nothing any more.
+    releaseFleetHold(ctx, deps);
     credits.spend(credit.key);
     deps.metrics.credits.labels('refused').inc();
     credit = credits.take(terms, Date.now());

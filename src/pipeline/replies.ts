@@ -75,6 +75,15 @@ export function ledgerUnavailableReply(ctx: RequestContext): Reply {
   });
 }
 
+/** The shared replay store cannot answer: fail closed (nothing forwarded, nothing settled). */
+export function replayStoreUnavailableReply(ctx: RequestContext): Reply {
+  ctx.outcome = 'facilitator_unavailable';
+  ctx.reason = REASON.replayStoreUnavailable;
+  return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
+    'retry-after': '1',
+  });
+}
+
 /**
  * 402 with the v2 PAYMENT-REQUIRED header and the v1 JSON body, both from the route's precomputed
  * challenge. `reason` (when set) becomes the challenge's `error`.

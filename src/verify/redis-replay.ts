@@ -7,13 +7,15 @@
  *   s  state: i in-flight (fresh claim, nothing sent), r resumed in-flight (a pending settlement
  *      taken over), g settling (a settle request may have been sent), p pending (outcome unknown),
  *      d settled (spent)
- *   o  the owner: a token of the instance and claim that holds it (i, r, g only)
- *   l  the owner's lease, epoch ms of Redis' own clock (i, r, g only)
+ *   o  the owner: a token of the instance and claim that holds it (i, r, g; d while one serves it)
+ *   l  the owner's lease, epoch ms of Redis' own clock (i, r, g; d while one serves it)
  *   h  the payload's digest (recorded at the claim: one round trip, no second look)
  *   t  the settlement's tx hash, once one is known
  *
  * Every operation is one Lua script, so each is atomic across the fleet:
- *   claim    absent → i (claimed). d → used. A live lease → used. p, or r/g whose lease lapsed
+ *   claim    absent → i (claimed). d with a live lease (being served) → used; d without one →
+ *            spent (used, and nobody serves it: the book may still owe its retry a response).
+ *            A live lease → used. p, or r/g whose lease lapsed
  *            (its holder is presumed dead, and a settle request may have left): the same digest
  *            resumes it (r, with the tx hash), another is used. i whose lease lapsed (its holder
  *            died before settling: nothing was sent) → taken over as a fresh claim.
@@ -24,7 +26,14 @@
  *            as the in-memory guard does (settled in doubt); another holder's claim keeps its
  *            state, and only learns a tx hash it did not have.
  *   settled  unconditional → d (terminal: the money moved, every later claim is used); an absent
- *            record this guard claimed is written again until its expiry.
+ *            record this guard claimed is written again until its expiry. The holder of the claim
+ *            that settles and will serve it keeps it (owner and a serve lease) until `served`.
+ *   hold     a settled (or pending) record a request is about to serve again (a redemption, a
+ *            credit): taken when no live lease holds it (→ d with this owner), else busy. One
+ *            response at a time per record across the fleet: a retry on one instance cannot redeem
+ *            a settlement another instance is streaming.
+ *   served   owner-checked: the response has ended and its book writes are durable; the record
+ *            stays d, unowned. While a record is served its lease is renewed every third of it.
  * The lease of a claim covers verify + upstream + margin; `settling` renews it for the settle
  * phase + margin. A takeover of a lapsed `settling` lease is always a resume (Payment: no verify,
  * and a settle answer that is not a success is decided by the chain), never a fresh settlement.
@@ -64,6 +73,11 @@ export interface RedisReplayGuardOptions {
   readonly claimLeaseMs: number;
   /** The lease renewed when a settle request is about to leave, ms (settle phase + margin). */
   readonly settleLeaseMs: number;
+  /**
+   * The lease of a record being served (a settled payment's response, a redemption, a credit), ms;
+   * renewed every third of it while the response lasts. Default: settleLeaseMs.
+   */
+  readonly serveLeaseMs?: number;
   /** Connection deadline of one attempt, ms. Default 2000. */
   readonly connectTimeoutMs?: number;
   /** Each failed command, counted by kind (never throws). */
@@ -96,7 +110,10 @@ if not s then
   redis.call('PEXPIREAT', k, ARGV[3])
   return {'claimed', ''}
 end
-if s == 'd' then return {'used', ''} end
+if s == 'd' then
+  if tonumber(r[4] or '0') > now then return {'used', ''} end
+  return {'spent', ''}
+end
 if s ~= 'p' and tonumber(r[4] or '0') > now then return {'used', ''} end
 if s == 'i' then
   redis.call('HSET', k, 's', 'i', 'o', ARGV[1], 'h', ARGV[2], 'l', lease)
@@ -147,16 +164,49 @@ end
 if ARGV[2] ~= '' and not r[3] then redis.call('HSET', k, 't', ARGV[2]) end
 return 0`;
 
-/** KEYS[1]; ARGV: tx, expiresAtMs ('0': not known here). */
-const SETTLED = `
+/**
+ * KEYS[1]; ARGV: tx, expiresAtMs ('0': not known here), owner ('' : none), serveLeaseMs ('0': not
+ * serving). The owner keeps a claim it holds, leased, when it goes on to serve the response.
+ */
+const SETTLED = `${NOW}
 local k = KEYS[1]
 if redis.call('EXISTS', k) == 0 then
   if ARGV[2] == '0' then return 0 end
   redis.call('HSET', k, 's', 'd', 't', ARGV[1])
+  if ARGV[4] ~= '0' and ARGV[3] ~= '' then
+    redis.call('HSET', k, 'o', ARGV[3], 'l', now + tonumber(ARGV[4]))
+  end
   redis.call('PEXPIREAT', k, ARGV[2])
   return 1
 end
 redis.call('HSET', k, 's', 'd', 't', ARGV[1])
+if ARGV[4] ~= '0' and ARGV[3] ~= '' and redis.call('HGET', k, 'o') == ARGV[3] then
+  redis.call('HSET', k, 'l', now + tonumber(ARGV[4]))
+  return 1
+end
+redis.call('HDEL', k, 'o', 'l')
+return 1`;
+
+/** KEYS[1]; ARGV: owner, leaseMs, expiresAtMs. → 1 held, 0 busy (another live holder) */
+const HOLD = `${NOW}
+local k = KEYS[1]
+local r = redis.call('HMGET', k, 's', 'o', 'l')
+if r[1] and r[2] ~= ARGV[1] and tonumber(r[3] or '0') > now then return 0 end
+redis.call('HSET', k, 's', 'd', 'o', ARGV[1], 'l', now + tonumber(ARGV[2]))
+if not r[1] then redis.call('PEXPIREAT', k, ARGV[3]) end
+return 1`;
+
+/** KEYS[1]; ARGV: owner, leaseMs. → 1 renewed, 0 no longer this owner's */
+const RENEW = `${NOW}
+local k = KEYS[1]
+if redis.call('HGET', k, 'o') ~= ARGV[1] then return 0 end
+redis.call('HSET', k, 'l', now + tonumber(ARGV[2]))
+return 1`;
+
+/** KEYS[1]; ARGV: owner. The response ended: the record stays, unowned. */
+const SERVED = `
+local k = KEYS[1]
+if redis.call('HGET', k, 'o') ~= ARGV[1] then return 0 end
 redis.call('HDEL', k, 'o', 'l')
 return 1`;
 
@@ -166,6 +216,9 @@ interface Scripts {
   x402Release(key: string, owner: string): Promise<number>;
   x402Pending(key: string, ...args: string[]): Promise<number>;
   x402Settled(key: string, ...args: (string | number)[]): Promise<number>;
+  x402Hold(key: string, ...args: (string | number)[]): Promise<number>;
+  x402Renew(key: string, ...args: (string | number)[]): Promise<number>;
+  x402Served(key: string, owner: string): Promise<number>;
 }
 
 interface Held {
@@ -174,6 +227,7 @@ interface Held {
 }
 
 const USED: ClaimOutcome = Object.freeze({ kind: 'used' });
+const SPENT: ClaimOutcome = Object.freeze({ kind: 'used', spent: true });
 const CLAIMED: ClaimOutcome = Object.freeze({ kind: 'claimed' });
 const UNAVAILABLE: ClaimOutcome = Object.freeze({ kind: 'unavailable' });
 
@@ -192,6 +246,9 @@ export class RedisReplayGuard implements ReplayGuard {
   readonly #options: RedisReplayGuardOptions;
   /** The claims this instance holds, by replay key: their owner token and expiry. */
   readonly #held = new Map<string, Held>();
+  /** The records this instance is serving (settled by it, or held for a redemption): their owner. */
+  readonly #serving = new Map<string, string>();
+  #renewal: NodeJS.Timeout | undefined;
   /** Owner tokens: this process's random id and a counter. */
   readonly #instance = randomBytes(6).toString('hex');
   #sequence = 0;
@@ -232,6 +289,13 @@ export class RedisReplayGuard implements ReplayGuard {
     this.#redis.defineCommand('x402Release', { numberOfKeys: 1, lua: RELEASE });
     this.#redis.defineCommand('x402Pending', { numberOfKeys: 1, lua: PENDING });
     this.#redis.defineCommand('x402Settled', { numberOfKeys: 1, lua: SETTLED });
+    this.#redis.defineCommand('x402Hold', { numberOfKeys: 1, lua: HOLD });
+    this.#redis.defineCommand('x402Renew', { numberOfKeys: 1, lua: RENEW });
+    this.#redis.defineCommand('x402Served', { numberOfKeys: 1, lua: SERVED });
+  }
+
+  get #serveLeaseMs(): number {
+    return Math.ceil(this.#options.serveLeaseMs ?? this.#options.settleLeaseMs);
   }
 
   /** Where it connects, without credentials (for logs and readiness). */
@@ -309,6 +373,7 @@ export class RedisReplayGuard implements ReplayGuard {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#probe);
+    clearInterval(this.#renewal);
     try {
       await this.#redis.quit();
     } catch {
@@ -349,6 +414,7 @@ export class RedisReplayGuard implements ReplayGuard {
         ([outcome, tx]) => {
           this.#ok();
           if (outcome === 'used') return USED;
+          if (outcome === 'spent') return SPENT;
           this.#held.set(key, { owner, expiresAtMs: Math.ceil(expiresAtMs) });
           return outcome === 'claimed'
             ? CLAIMED
@@ -403,11 +469,79 @@ export class RedisReplayGuard implements ReplayGuard {
     );
   }
 
-  async markSettled(key: string, transaction: string): Promise<void> {
+  async markSettled(key: string, transaction: string, serving = false): Promise<void> {
     const held = this.#held.get(key);
     this.#held.delete(key);
+    const owner = serving && held !== undefined ? held.owner : '';
+    if (owner !== '') this.#serve(key, owner);
     await this.#run('settled', () =>
-      this.#redis.x402Settled(this.#prefix + key, transaction, held?.expiresAtMs ?? 0),
+      this.#redis.x402Settled(
+        this.#prefix + key,
+        transaction,
+        held?.expiresAtMs ?? 0,
+        owner,
+        owner === '' ? 0 : this.#serveLeaseMs,
+      ),
+    );
+  }
+
+  /**
+   * Hold a settled record for one response served again (a redemption, a credit): `busy` while
+   * another request anywhere in the fleet serves or settles it. `expiresAtMs` bounds a record Redis
+   * had forgotten (a restart without AOF) and this hold writes again.
+   */
+  async hold(key: string, expiresAtMs: number): Promise<'held' | 'busy' | 'unavailable'> {
+    if (this.#serving.has(key)) return 'busy';
+    const owner = `${this.#instance}:${(++this.#sequence).toString(36)}`;
+    try {
+      const held = await this.#redis.x402Hold(
+        this.#prefix + key,
+        owner,
+        this.#serveLeaseMs,
+        Math.ceil(expiresAtMs),
+      );
+      this.#ok();
+      if (held !== 1) return 'busy';
+      this.#serve(key, owner);
+      return 'held';
+    } catch (err) {
+      const kind = this.#failed(classify(err as Error), 'hold', err as Error);
+      // It may still run: undo it behind it, so it does not block the retry until the lease lapses.
+      if (kind === 'timeout') this.#redis.x402Served(this.#prefix + key, owner).catch(() => 0);
+      return 'unavailable';
+    }
+  }
+
+  /**
+   * The response of a record this instance serves has ended, and what the book learnt of it is
+   * durable: another request may serve it again (if the book says it was not delivered). A record
+   * this instance does not serve is ignored. Never rejects: a failure leaves it to its lease.
+   */
+  async served(key: string): Promise<void> {
+    const owner = this.#serving.get(key);
+    if (owner === undefined) return;
+    this.#serving.delete(key);
+    if (this.#serving.size === 0) {
+      clearInterval(this.#renewal);
+      this.#renewal = undefined;
+    }
+    await this.#run('served', () => this.#redis.x402Served(this.#prefix + key, owner));
+  }
+
+  #serve(key: string, owner: string): void {
+    this.#serving.set(key, owner);
+    if (this.#renewal !== undefined || this.#closed) return;
+    // One timer for every record served: a long response keeps its hold, a dead instance loses it.
+    this.#renewal = setInterval(() => void this.#renew(), Math.max(50, this.#serveLeaseMs / 3));
+    this.#renewal.unref();
+  }
+
+  async #renew(): Promise<void> {
+    const lease = this.#serveLeaseMs;
+    await Promise.all(
+      [...this.#serving].map(([key, owner]) =>
+        this.#run('renew', () => this.#redis.x402Renew(this.#prefix + key, owner, lease)),
+      ),
     );
   }
 

@@ -81,8 +81,12 @@ export type ClaimOutcome =
    * again. It must not be released on failure (money may have moved): return it to pending instead.
    */
   | { readonly kind: 'resumed'; readonly transaction: string | undefined }
-  /** Another request holds it right now, or it settled, or a different payload claims it. */
-  | { readonly kind: 'used' }
+  /**
+   * Another request holds it right now, or it settled, or a different payload claims it. `spent`
+   * (a shared store only): it settled and no request anywhere is serving it, so the book may still
+   * owe this retry a response (a settlement another instance resolved, never delivered whole).
+   */
+  | { readonly kind: 'used'; readonly spent?: boolean }
   /** The store is full or unreachable: refuse (fail closed). */
   | { readonly kind: 'unavailable' };
 
@@ -104,8 +108,22 @@ export interface ReplayGuard {
   release(key: string): Awaitable<void>;
   /** Settlement outcome unknown: keep the record, let the same payload (`digest`) resume it. */
   markPending(key: string, transaction: string | undefined, digest: string): Awaitable<void>;
-  /** Settled: keep the record until its expiry; every later claim is `used`. */
-  markSettled(key: string, transaction: string): Awaitable<void>;
+  /**
+   * Settled: keep the record until its expiry; every later claim is `used`. `serving`: this
+   * request goes on to serve the response, and a shared store keeps it held until `served`.
+   */
+  markSettled(key: string, transaction: string, serving?: boolean): Awaitable<void>;
+  /**
+   * A shared store only: hold a settled record for one response served again (a redemption, a
+   * credit), fleet-wide; `busy` while another request anywhere serves or settles it. Absent on a
+   * single-process guard: the process's own RecordsInUse is the whole story there.
+   */
+  hold?(key: string, expiresAtMs: number): Awaitable<'held' | 'busy' | 'unavailable'>;
+  /**
+   * A shared store only: the response of a record this guard serves (settled by it with
+   * `serving`, or held) has ended and the book's writes about it are durable: release it.
+   */
+  served?(key: string): Awaitable<void>;
   /**
    * A settle request for this claim is about to leave. A shared store records it (a takeover after
    * this holder's lease lapsed then resumes the settlement, never settles afresh) and answers false

@@ -26,7 +26,7 @@ const HUGE_CHUNK = Buffer.alloc(65536, 7);
  * Routes (unless failNext is counting down: then 500): `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
  * `/v1/big*` → 64 KiB body; `/v1/redirect*` → 302 whose Location and Content-Location name this
  * upstream's own origin; any path with `/break` → 200, 32 KiB of body, then the connection is
- * cut mid-body; with `/stall` → 200, 1 KiB of a 64 KiB body, then silence; with `/huge` → 32 MiB; with `/delay` → the echo, 400 ms late; anything else → 200 JSON echo of method and url.
+ * cut mid-body; with `/stall` → 200, 1 KiB of a 64 KiB body, then silence; with `/huge` → 32 MiB; with `/delay` → the echo, 400 ms late; with `/drip` → the echo's first 8 bytes, the rest 2.5 s later; anything else → 200 JSON echo of method and url.
  */
 export async function startTestUpstream(): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
@@ -78,6 +78,13 @@ export async function startTestUpstream(): Promise<TestUpstream> {
         };
         res.on('close', () => (left = 0));
         more();
+      } else if (url.includes('/drip')) {
+        // The echo in two parts, 2.5 s apart: a response still streaming after its settlement.
+        const body = JSON.stringify({ ok: true, method: req.method, url });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        res.write(body.slice(0, 8));
+        const rest = setTimeout(() => res.end(body.slice(8)), 2_500);
+        res.on('close', () => clearTimeout(rest));
       } else if (url.includes('/delay')) {
         // The echo 400 ms late: a request that holds its slot (and its payment) a while.
         setTimeout(() => {

@@ -8,7 +8,13 @@
 import type { RequestContext } from '../context.js';
 import type { Deps } from '../deps.js';
 import type { Reply, Stage, StageResult } from '../stage.js';
-import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
+import {
+  challengeReply,
+  errorReply,
+  ledgerUnavailableReply,
+  replayStoreUnavailableReply,
+} from '../replies.js';
+import { holdAcrossFleet } from '../fleet-hold.js';
 import { recall as fromRecord } from '../../payment/index.js';
 import { PAID_STATES, type LedgerRecord } from '../../ledger/index.js';
 import { encodeSettlementHeader, REASON } from '../../x402/index.js';
@@ -25,7 +31,12 @@ export const recall: Stage = {
   },
 };
 
-async function answerFromRecord(
+/**
+ * Answer a retry from the book's record under `key`. Undefined: either the record now drives the
+ * request (`ctx.recalled` is set: a resume or a redemption), or the book holds nothing for this
+ * payload and the normal path goes on.
+ */
+export async function answerFromRecord(
   ctx: RequestContext,
   deps: Deps,
   key: string,
@@ -69,6 +80,13 @@ async function answerFromRecord(
     const verdict = redemption(ctx, deps, record);
     if (verdict === 'redeem') {
       if (!hold(ctx, deps, record.key)) return busyReply(ctx);
+      // Another instance may be serving it right now (its own settlement, or a redemption).
+      const fleet = await holdAcrossFleet(ctx, deps, record.key, record.validBefore);
+      if (fleet !== 'held') {
+        deps.recordsInUse.release(record.key);
+        ctx.heldRecord = undefined;
+        return fleet === 'busy' ? busyReply(ctx) : replayStoreUnavailableReply(ctx);
+      }
       ctx.recalled = { ...recalled, mode: 'redeem' };
       return undefined;
     }
@@ -112,7 +130,7 @@ function hold(ctx: RequestContext, deps: Deps, key: string): boolean {
 }
 
 /** Another request is answering this payment: its outcome decides this retry's answer. */
-function busyReply(ctx: RequestContext): Reply {
+export function busyReply(ctx: RequestContext): Reply {
   ctx.outcome = 'settlement_pending';
   ctx.reason = REASON.settlementPending;
   return errorReply(

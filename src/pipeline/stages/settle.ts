@@ -11,7 +11,13 @@ import type { Deps } from '../deps.js';
 import type { Reply, Stage } from '../stage.js';
 import { NO_CREDIT, redeem, serveFromCredit, termsOf } from '../paid-earlier.js';
 import { facilitatorRequest } from '../facilitator-request.js';
-import { challengeReply, clientGoneReply, errorReply, ledgerUnavailableReply } from '../replies.js';
+import {
+  challengeReply,
+  clientGoneReply,
+  errorReply,
+  ledgerUnavailableReply,
+  replayStoreUnavailableReply,
+} from '../replies.js';
 import {
   classifySettlement,
   checkSuccess,
@@ -214,11 +220,7 @@ async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | unde
     if (err instanceof ClaimLostError) {
       // A shared replay store lost this claim (taken over after its lease) or cannot answer.
       deps.log.warn({ reqId: ctx.id, err }, 'replay claim not held at settlement: nothing settled');
-      ctx.outcome = 'facilitator_unavailable';
-      ctx.reason = REASON.replayStoreUnavailable;
-      return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
-        'retry-after': '1',
-      });
+      return replayStoreUnavailableReply(ctx);
     }
     deps.log.error({ reqId: ctx.id, err }, 'ledger write failed: payment refused, nothing settled');
     return ledgerUnavailableReply(ctx);

@@ -10,7 +10,13 @@ import { holdUntilSec, Payment } from '../../payment/index.js';
 import { facilitatorRequest } from '../facilitator-request.js';
 import { checkClient, refuseLocally } from '../local-signature.js';
 import { settlementRecord } from '../settlement-record.js';
-import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
+import {
+  challengeReply,
+  errorReply,
+  ledgerUnavailableReply,
+  replayStoreUnavailableReply,
+} from '../replies.js';
+import { answerFromRecord, busyReply } from './recall.js';
 import { REASON } from '../../x402/index.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
@@ -37,7 +43,7 @@ function afterClaim(
   deps: Deps,
   outcome: ClaimOutcome,
   holdUntilSec: number,
-): StageResult {
+): StageResult | Promise<StageResult> {
   switch (outcome.kind) {
     case 'claimed':
     case 'resumed': {
@@ -63,16 +69,31 @@ function afterClaim(
           'retry-after': '2',
         });
       }
-      ctx.outcome = 'replay';
-      ctx.reason = REASON.paymentAlreadyUsed;
-      return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+      // Settled, and nobody in the fleet serves it: the book may owe this retry its response.
+      if (outcome.spent === true && deps.ledger !== undefined) return recallFromBook(ctx, deps);
+      return alreadyUsed(ctx, deps);
     case 'unavailable':
-      ctx.outcome = 'facilitator_unavailable';
-      ctx.reason = REASON.replayStoreUnavailable;
-      return errorReply(503, REASON.replayStoreUnavailable, 'replay store unavailable', {
-        'retry-after': '1',
-      });
+      return replayStoreUnavailableReply(ctx);
   }
+}
+
+function alreadyUsed(ctx: RequestContext, deps: Deps): StageResult {
+  ctx.outcome = 'replay';
+  ctx.reason = REASON.paymentAlreadyUsed;
+  return challengeReply(ctx, deps, REASON.paymentAlreadyUsed);
+}
+
+/**
+ * A shared store says this payment settled and nobody serves it, but this instance's recall index
+ * does not know it (another instance settled it, or its reconciler did): ask the shared book, as
+ * the recall stage would have. A settled, undelivered record is redeemed; anything else is used.
+ */
+async function recallFromBook(ctx: RequestContext, deps: Deps): Promise<StageResult> {
+  const answered = await answerFromRecord(ctx, deps, ctx.replayKey, ctx.auth!.nonce);
+  if (answered !== undefined || ctx.recalled?.mode === 'redeem') return answered;
+  // The book has not caught up with the store (a settlement being written): one in flight.
+  if (ctx.recalled !== undefined) return busyReply(ctx);
+  return alreadyUsed(ctx, deps);
 }
 
 /** Stage 8: cached outcome, else POST /verify with its deadline. Fail closed when it cannot answer. */

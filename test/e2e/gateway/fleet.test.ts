@@ -18,10 +18,15 @@
  * 3. The books: transfers to payTo on chain == the Postgres ledger's paid total == served paid
  *    responses × price == revenue on both instances' /metrics.
  *
- * The reconcilers are kept out of the way (a long interval): a pass on A between A's 503 and the
- * retry on B would settle the record from the chain and mark the claim spent in Redis, and B, whose
- * recall index does not hold the payment, would then refuse the retry as used: another path, not
- * proven here. Loopback only; every wait bounded; every server stopped in afterAll.
+ * 3. One response at a time per record, fleet-wide: A leaves a settlement unknown; B's retry
+ *    resumes it and streams a slow response; a copy on A (whose recall index names the payment,
+ *    now settled and undelivered in the book) is answered 503 settlement_pending while B streams,
+ *    never served a second time; once B delivered, every copy is used.
+ * 4. A's reconciler settles what A left unknown (the claim in Redis becomes spent): the retry on B,
+ *    whose recall index never heard of it, is served once from the shared book (a redemption).
+ *
+ * The reconcilers run only when a case asks (a long interval, then `POST /ledger/reconcile`).
+ * Loopback only; every wait bounded; every server stopped in afterAll.
  */
 import type { Address, Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -387,8 +392,7 @@ describe('a fleet of two gateways on one Redis, one Postgres and one facilitator
     // Served once: once B's delivery is in the book, a further copy on either instance is refused
     // without running the upstream (A's recall index still names this payment: A reads the record
     // and finds it delivered), before and after A's held answer finally arrives (to nobody). A copy
-    // reaching A while B is still delivering is not asserted here: A's recall index and its
-    // records-in-use hold are its own, so A redeems it (a second whole 200 for one settlement).
+    // reaching A while B is still delivering: case 3.
     for (const gw of [a, b])
       expect(label(await payWith(gw.url, path, payment))).toBe('402 payment_already_used');
     await proxy.idle();
@@ -407,6 +411,81 @@ describe('a fleet of two gateways on one Redis, one Postgres and one facilitator
         msOnA: Math.round(tookMs),
       }),
     );
+  }, 30_000);
+
+  it("a copy on instance A, which left the settlement unknown, is not served while B streams that settlement's response", async () => {
+    const devnet = suite.devnet;
+    const payer = await newPayer(devnet, 10_000n);
+    const path = '/v1/items/drip-fleet'; // the upstream sends 8 bytes, then the rest 2.5 s later
+    const payment = await signFor(a.url, path, { account: payer.account });
+    const nonce = nonceOf(payment);
+    holdFirstSettle.add(nonce);
+
+    const first = await payWith(a.url, path, payment);
+    expect(label(first), first.body).toBe('503 settlement_pending');
+    // A's recall index now names this payment. B's retry resumes and settles it, then streams.
+    const onB = payWith(b.url, path, payment);
+    await vi.waitFor(async () => expect((await recordOf(nonce))?.state).toBe('settled'), {
+      timeout: 8_000,
+      interval: 25,
+    });
+    // Mid-stream on B: A finds the record settled and undelivered, but B holds it fleet-wide.
+    const copy = await payWith(a.url, path, payment);
+    expect(label(copy), copy.body).toBe('503 settlement_pending');
+    expect(copy.headers['retry-after']).toBeDefined();
+    const retry = await onB;
+    expect(label(retry), retry.body).toBe('200');
+    const tx = noteServed(retry, nonce);
+    await vi.waitFor(async () => expect((await recordOf(nonce))?.deliveredAt).toBeDefined(), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    // Delivered: spent on both instances.
+    for (const gw of [a, b])
+      expect(label(await payWith(gw.url, path, payment))).toBe('402 payment_already_used');
+    expect(upstreamCalls(path)).toBe(2); // A's first attempt and B's served one: never a third
+    expect(await recordOf(nonce)).toMatchObject({
+      state: 'settled',
+      transaction: tx,
+      redemptions: 0,
+    });
+    await proxy.idle();
+  }, 30_000);
+
+  it("a settlement A's reconciler resolved is served once by the client's retry on instance B", async () => {
+    const devnet = suite.devnet;
+    const payer = await newPayer(devnet, 10_000n);
+    const path = '/v1/items/fleet-reconciled';
+    const payment = await signFor(a.url, path, { account: payer.account });
+    const nonce = nonceOf(payment);
+    holdFirstSettle.add(nonce);
+    const revenueA = await revenueOn(a);
+
+    const first = await payWith(a.url, path, payment);
+    expect(label(first), first.body).toBe('503 settlement_pending');
+    await proxy.idle();
+    // A's own reconciler reads the chain: the record is settled, the claim in Redis spent.
+    const pass = await fetch(`${a.adminUrl}/ledger/reconcile`, { method: 'POST' });
+    expect(pass.status).toBe(200);
+    const settledRecord = await recordOf(nonce);
+    expect(settledRecord).toMatchObject({ state: 'settled' });
+    expect(settledRecord!.deliveredAt).toBeUndefined();
+    expect(await revenueOn(a)).toBe(revenueA + PRICE);
+
+    // B's recall index never heard of it: the shared store says spent, the shared book owes it.
+    const retry = await payWith(b.url, path, payment);
+    expect(label(retry), retry.body).toBe('200');
+    expect(JSON.parse(retry.body)).toMatchObject({ ok: true, url: path });
+    expect(noteServed(retry, nonce)).toBe(settledRecord!.transaction);
+    await vi.waitFor(async () => expect((await recordOf(nonce))?.deliveredAt).toBeDefined(), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    expect(await recordOf(nonce)).toMatchObject({ state: 'settled', redemptions: 1 });
+    for (const gw of [b, a])
+      expect(label(await payWith(gw.url, path, payment))).toBe('402 payment_already_used');
+    expect(upstreamCalls(path)).toBe(2);
+    expect(settles.get(nonce)).toEqual(['late-after']); // B settled nothing: a redemption
   }, 30_000);
 
   it('the books balance: transfers to payTo == the ledger paid total == served × price == revenue on both instances', async () => {
@@ -443,7 +522,7 @@ describe('a fleet of two gateways on one Redis, one Postgres and one facilitator
         states: tally(records.map((r) => r.state)),
       }),
     );
-    expect(transfers).toHaveLength(2);
+    expect(transfers).toHaveLength(4);
     expect(onChain).toBe(ledgerTotal);
     expect(ledgerTotal).toBe(BigInt(served.length) * PRICE);
     expect(metrics).toBe(onChain);

@@ -194,8 +194,10 @@ describe('RedisReplayGuard: a fleet sharing one Redis', () => {
       transaction: '0xfeed',
     });
     expect(await a.claim('k', () => 'd1', later())).toEqual({ kind: 'used' });
-    await b.markSettled('k', '0xfeed');
+    await b.markSettled('k', '0xfeed', true);
     expect(await a.claim('k', () => 'd1', later())).toEqual({ kind: 'used' });
+    await b.served('k');
+    expect(await a.claim('k', () => 'd1', later())).toEqual({ kind: 'used', spent: true });
   });
 
   it('lets another instance take over a claim whose lease lapsed before settling (nothing was sent)', async () => {
@@ -255,6 +257,77 @@ describe('RedisReplayGuard: a fleet sharing one Redis', () => {
     expect(await redis.command('FLUSHALL')).toContain('OK');
     await guard.markSettled('k', '0x1');
     expect((await guard.claim('k', () => 'd1', later())).kind).toBe('used');
+  });
+});
+
+describe('RedisReplayGuard: one response at a time per record, fleet-wide', () => {
+  it('keeps a settled claim held while its response is served: used, not spent, until served', async () => {
+    const [a, b] = await fleet();
+    await a.claim('k', () => 'd1', later());
+    await a.markSettled('k', '0x1', true);
+    // Being served on A: a retry anywhere is plainly used, and nobody may hold it for a redemption.
+    expect(await b.claim('k', () => 'd1', later())).toEqual({ kind: 'used' });
+    expect(await b.hold('k', later())).toBe('busy');
+    await a.served('k');
+    // Served and let go: the book may owe the retry a response.
+    expect(await b.claim('k', () => 'd1', later())).toEqual({ kind: 'used', spent: true });
+    expect(await b.hold('k', later())).toBe('held');
+  });
+
+  it('answers spent for a key settled by nobody serving it (a reconciler, a failure)', async () => {
+    const guard = await redisGuard();
+    await guard.claim('k', () => 'd1', later());
+    await guard.markSettled('k', '0x1');
+    expect(await guard.claim('k', () => 'd1', later())).toEqual({ kind: 'used', spent: true });
+  });
+
+  it('gives one hold among many concurrent ones over two instances, and refuses the rest until served', async () => {
+    const [a, b] = await fleet();
+    await a.claim('k', () => 'd1', later());
+    await a.markSettled('k', '0x1');
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).hold('k', later())),
+    );
+    expect(answers.filter((x) => x === 'held')).toHaveLength(1);
+    expect(answers.filter((x) => x === 'busy')).toHaveLength(199);
+    const holder = answers.indexOf('held') % 2 === 0 ? a : b;
+    await holder.served('k');
+    expect(await (holder === a ? b : a).hold('k', later())).toBe('held');
+  });
+
+  it('lets go of a hold only for its owner', async () => {
+    const [a, b] = await fleet();
+    await a.claim('k', () => 'd1', later());
+    await a.markSettled('k', '0x1');
+    expect(await a.hold('k', later())).toBe('held');
+    await b.served('k'); // B holds nothing: ignored
+    expect(await b.hold('k', later())).toBe('busy');
+  });
+
+  it('renews the hold while the response lasts, and lets it lapse when its holder dies', async () => {
+    const [a, b] = await fleet({ serveLeaseMs: 300 });
+    await a.claim('k', () => 'd1', later());
+    await a.markSettled('k', '0x1', true);
+    await sleep(900); // three leases: only the renewal keeps it
+    expect(await b.hold('k', later())).toBe('busy');
+    await a.close(); // the holder is gone: no more renewals
+    await sleep(400);
+    expect(await b.hold('k', later())).toBe('held');
+  });
+
+  it('holds a record Redis had forgotten (restart without AOF) until its expiry', async () => {
+    const [a, b] = await fleet();
+    expect(await a.hold('gone', later(60_000))).toBe('held');
+    expect(await b.hold('gone', later())).toBe('busy');
+    expect((await b.claim('gone', () => 'd1', later())).kind).toBe('used');
+  });
+
+  it('answers unavailable for a hold while Redis is paused', async () => {
+    const guard = await redisGuard();
+    redis.pause();
+    const started = performance.now();
+    expect(await guard.hold('k', later())).toBe('unavailable');
+    expect(performance.now() - started).toBeLessThan(SLACK_MS);
   });
 });
 

@@ -48,6 +48,7 @@ import {
   LedgerHealth,
   type LedgerErrorKind,
   type LedgerStore,
+  type RevenueTotal,
 } from './ledger/index.js';
 import {
   CreditIndex,
@@ -132,6 +133,14 @@ export interface BuildOptions {
    */
   readonly facilitator?: FacilitatorClient;
   readonly nowSec?: () => number;
+  /**
+   * Start the revenue series from the book's totals (default true), so increase() stays exact
+   * across restarts. A cluster worker does not: the primary adds the book's totals once, and each
+   * worker counts only what it settles (a sum over workers must not count the book N times).
+   */
+  readonly seedRevenue?: boolean;
+  /** Told the book's revenue totals when the ledger opens (before the gateway serves). */
+  readonly onBookRevenue?: (totals: readonly RevenueTotal[]) => void;
 }
 
 export function buildGateway(config: GatewayConfig, options: BuildOptions = {}): Gateway {
@@ -235,6 +244,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           chains,
           confirmations: config.ledger.confirmations,
           settlingGraceMs: settlingGraceMs(config),
+          sharedBook: config.ledger.postgres !== undefined,
           recallIndex,
           credits,
           replay,
@@ -339,8 +349,12 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           nowMs: Date.now(),
         });
         // Revenue continues from the book, so increase() stays exact across restarts.
-        for (const t of await ledger.revenue()) {
-          metrics.revenue.labels(t.route, t.network, t.asset, t.payTo).inc(Number(t.amount));
+        const totals = await ledger.revenue();
+        options.onBookRevenue?.(totals);
+        if (options.seedRevenue !== false) {
+          for (const t of totals) {
+            metrics.revenue.labels(t.route, t.network, t.asset, t.payTo).inc(Number(t.amount));
+          }
         }
         const open = await ledger.unresolved();
         metrics.ledger.unresolved.reset(open.counts);

@@ -47,6 +47,7 @@ export { GatewayStartError };
 export async function startGateway(
   config: GatewayConfig,
   options: BuildOptions = {},
+  serveOptions: ServeOptions = {},
 ): Promise<RunningGateway> {
   let gateway: Gateway;
   try {
@@ -62,7 +63,7 @@ export async function startGateway(
   }
   await gateway.start();
   try {
-    return await serve(config, gateway);
+    return await serve(config, gateway, serveOptions);
   } catch (err) {
     gateway.readiness.failed(err instanceof Error ? err.message : String(err));
     await gateway.stop(); // closes the facilitator too
@@ -70,7 +71,20 @@ export async function startGateway(
   }
 }
 
-async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGateway> {
+/** How the listeners are set up. */
+export interface ServeOptions {
+  /**
+   * Serve the admin listener (default true). A cluster worker does not: its primary serves it
+   * for the whole process, asking each worker over IPC (cli/cluster/).
+   */
+  readonly admin?: boolean;
+}
+
+async function serve(
+  config: GatewayConfig,
+  gateway: Gateway,
+  serveOptions: ServeOptions,
+): Promise<RunningGateway> {
   const log = gateway.log;
   const limits = config.server.limits;
   const server = http.createServer(
@@ -108,22 +122,25 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
         `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
-  const admin = createAdminServer(gateway.metrics.registry, gateway.readiness, {
-    reconcile: gateway.reconcile,
-  });
+  const admin =
+    serveOptions.admin === false
+      ? undefined
+      : createAdminServer(gateway.metrics.registry, gateway.readiness, {
+          reconcile: gateway.reconcile,
+        });
 
   try {
     await Promise.all([
       listen(server, config.server.listen, 'server.listen, the paying side'),
-      listen(admin, config.server.admin, 'server.admin, the admin listener'),
+      admin && listen(admin, config.server.admin, 'server.admin, the admin listener'),
     ]);
   } catch (err) {
     server.close();
-    admin.close();
+    admin?.close();
     throw err;
   }
   const url = baseUrl(server);
-  const adminUrl = baseUrl(admin);
+  const adminUrl = admin === undefined ? '' : baseUrl(admin);
   log.info({ url, adminUrl, routes: gateway.routes.length }, 'gateway listening');
 
   const reload = (loaded: ConfigResult): ReloadReport => {
@@ -158,8 +175,8 @@ async function serve(config: GatewayConfig, gateway: Gateway): Promise<RunningGa
         );
       }
       server.closeAllConnections();
-      admin.close();
-      admin.closeAllConnections();
+      admin?.close();
+      admin?.closeAllConnections();
       await gateway.stop();
       log.info('gateway stopped');
       log.flush();

@@ -493,6 +493,24 @@ export function buildDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       series(
+        'Workers',
+        'Cluster workers serving (server.workers; a single process counts as one) and workers restarted after exiting unexpectedly.',
+        'short',
+        [
+          [
+            `max by (instance) (x402_gateway_workers_up{${I}}) or max by (instance) (x402_gateway_build_info{${I}})`,
+            '{{instance}} serving',
+          ],
+          [
+            `sum by (instance) (increase(x402_gateway_worker_restarts_total{${I}}[$__range])) or (0 * max by (instance) (x402_gateway_build_info{${I}}))`,
+            '{{instance}} restarts',
+          ],
+        ],
+        6,
+      ),
+    )
+    .withPanel(
+      series(
         'Config reloads',
         'Config reloads by result (SIGHUP, --watch), and restart-only keys the file changes that wait for a restart.',
         'short',

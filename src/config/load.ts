@@ -26,6 +26,7 @@ import {
   verifyCacheSchema,
   signatureCheckSchema,
 } from './schema.js';
+import { workerProblems } from './workers.js';
 import type { ConfigResult, GatewayConfig, LedgerConfig } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import {
@@ -202,6 +203,13 @@ export function loadConfigText(
             ? undefined
             : facilitatorParse.partial.data?.verifyTimeoutMs,
         });
+
+  if (server !== undefined && store !== undefined && ledgerSection !== undefined && facilitator) {
+    const ledger = ledgerSection === false ? false : { postgres: ledgerSection.postgres };
+    for (const p of workerProblems({ workers: server.workers, store, ledger, facilitator })) {
+      sink.add([...p.path], p.message);
+    }
+  }
 
   if (
     sink.problems.length > 0 ||

@@ -49,6 +49,7 @@ export const RESTART_ONLY_KEYS: readonly string[] = Object.freeze([
   'server.trustProxy',
   'server.trustedProxies',
   'server.dropUnderscoreHeaders',
+  'server.workers',
   'server.limits.maxHeaderBytes',
   'server.limits.maxBodyBytes',
   'server.limits.refusedBodyBytes',

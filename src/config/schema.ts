@@ -4,11 +4,14 @@
  * that need several sections at once (prices per asset, timeouts vs maxTimeoutSeconds, route ties)
  * live in routes.ts.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { HostPort } from './types.js';
 import { address, cidr, hostPort, httpUrl, network, positiveInt, share } from './fields.js';
 import { facilitatorSchema, httpFacilitatorSchema, localFacilitatorSchema } from './facilitator.js';
 import { DEFAULTS } from './defaults.js';
+
+const WORKERS_MESSAGE = 'must be a positive integer (workers) or "auto" (one per CPU)';
 import { findNetwork, NETWORKS } from '../chains/index.js';
 
 export { DEFAULTS };
@@ -45,6 +48,11 @@ export const serverSchema = z
       .default([...DEFAULTS.server.trustedProxies]),
     shutdownTimeoutMs: positiveInt('ms').default(DEFAULTS.server.shutdownTimeoutMs),
     dropUnderscoreHeaders: z.boolean().default(DEFAULTS.server.dropUnderscoreHeaders),
+    workers: z
+      .union([z.literal('auto'), z.number()], { errorMap: () => ({ message: WORKERS_MESSAGE }) })
+      .refine((w) => w === 'auto' || (Number.isSafeInteger(w) && w > 0), WORKERS_MESSAGE)
+      .default(DEFAULTS.server.workers)
+      .transform((w) => (w === 'auto' ? availableParallelism() : w)),
     limits: limitsSchema.default({}),
   })
   .strict()

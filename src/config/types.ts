@@ -70,6 +70,12 @@ export interface ServerConfig {
   readonly dropUnderscoreHeaders: boolean;
   /** Graceful shutdown deadline, ms. Default 30000. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * node:cluster workers serving the paid listener (`auto` resolved to one per CPU). Default 1:
+   * no cluster. Above 1 needs the shared stores (`store.redis`, `ledger.postgres`) and a remote
+   * facilitator (config/workers.ts).
+   */
+  readonly workers: number;
   readonly limits: LimitsConfig;
 }
 

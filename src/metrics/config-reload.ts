@@ -25,18 +25,22 @@ export function createConfigReloadMetrics(prefix: string, registry: Registry): C
   // The config the process started with counts as the first successful load.
   const lastSuccess = new Gauge({
     name: `${prefix}config_last_reload_success_timestamp_seconds`,
+    // Across workers: the oldest (a worker that did not apply the last reload shows).
+    aggregator: 'min',
     help: 'Unix time of the last config load that applied (start-up counts as one).',
     registers,
   });
   lastSuccess.set(Date.now() / 1000);
   const lastSuccessful = new Gauge({
     name: `${prefix}config_last_reload_successful`,
+    aggregator: 'min',
     help: '1 if the last config reload applied, 0 if it failed (the running config is older than the file).',
     registers,
   });
   lastSuccessful.set(1);
   const restartPending = new Gauge({
     name: `${prefix}config_restart_pending_keys`,
+    aggregator: 'max',
     help: 'Restart-only keys the config file changes that the running gateway does not apply until a restart.',
     registers,
   });

@@ -127,6 +127,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   let facilitatorUp = 0;
   new Gauge({
     name: `${PREFIX}in_flight`,
+    // Cluster workers (server.workers): each counts its own requests, so the process is the sum.
+    aggregator: 'sum',
     help: 'Requests being handled by the gateway.',
     registers,
     collect() {
@@ -135,6 +137,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   new Gauge({
     name: `${PREFIX}facilitator_up`,
+    // Across workers: down if any worker's last call failed.
+    aggregator: 'min',
     help: '1 when the last facilitator call got an answer, 0 when it failed to.',
     registers,
     collect() {
@@ -143,6 +147,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   new Gauge({
     name: `${PREFIX}build_info`,
+    aggregator: 'first',
     help: 'Always 1; its labels name the running build (gateway version, Node.js version).',
     labelNames: ['version', 'node_version'],
     registers,
@@ -155,6 +160,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   ]);
   new Gauge({
     name: `${PREFIX}ledger_unresolved`,
+    // Read from the shared book by every worker: a sum would count each record once per worker.
+    aggregator: 'max',
     help: 'Ledger records whose money may have moved and is not yet known to have (settling, unknown).',
     labelNames: ['state'],
     registers,
@@ -165,6 +172,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   let oldestUnresolvedMs: number | undefined;
   new Gauge({
     name: `${PREFIX}ledger_oldest_unresolved_seconds`,
+    aggregator: 'max',
     help: 'Age of the oldest unresolved ledger record, seconds (0 when none).',
     registers,
     collect() {
@@ -210,6 +218,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   };
   const assetScale = new Gauge({
     name: `${PREFIX}asset_scale`,
+    aggregator: 'first',
     help: 'Atomic units per token (10^decimals) of each asset offered: revenue_atomic_total divided by this is token units (exact while the atomic total is below 2^53).',
     labelNames: ['network', 'asset', 'symbol', 'decimals'],
     registers,
@@ -223,6 +232,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     settlerBalance() {
       settlerBalance ??= new Gauge({
         name: `${PREFIX}settler_balance_wei`,
+        aggregator: 'max',
         help: "The built-in facilitator's settler balance (gas money), wei; read every minute.",
         registers,
       });

@@ -40,6 +40,11 @@ export interface ReconcilerOptions {
   readonly confirmations: number;
   /** A `settling` record younger than this may still be in its request: left alone. */
   readonly settlingGraceMs: number;
+  /**
+   * Other processes write this book too (workers, instances sharing a Postgres ledger): a pass
+   * at start-up keeps the grace, since their requests may hold `settling` records right now.
+   */
+  readonly sharedBook?: boolean;
   readonly recallIndex: RecallIndex;
   /** A record settled here and never delivered is owed a response: a credit for its payer. */
   readonly credits?: CreditIndex | undefined;
@@ -69,14 +74,15 @@ export class Reconciler {
 
   /**
    * One pass over every record that may still change; a pass already running is shared. At
-   * start-up no request of this process can hold a `settling` record, so none is left alone.
+   * start-up no request of this process can hold a `settling` record, so none is left alone
+   * (unless the book is shared: another process's request may).
    */
   pass(options: { readonly startup?: boolean } = {}): Promise<PassSummary> {
-    this.#running ??= this.#pass(options.startup === true ? 0 : this.o.settlingGraceMs).finally(
-      () => {
-        this.#running = undefined;
-      },
-    );
+    const graceMs =
+      options.startup === true && this.o.sharedBook !== true ? 0 : this.o.settlingGraceMs;
+    this.#running ??= this.#pass(graceMs).finally(() => {
+      this.#running = undefined;
+    });
     return this.#running;
   }
 

@@ -52,3 +52,46 @@ describe('createMetrics: build_info', () => {
     );
   });
 });
+
+describe('createMetrics: merged across cluster workers (server.workers)', () => {
+  /**
+   * How each gauge merges over workers, decided one by one: prom-client sums a gauge that does not
+   * say, and a sum is wrong for any gauge read from shared state (the book) or describing the
+   * whole (a version, a scale). A new gauge must be added here with its decision.
+   */
+  const GAUGES: Readonly<Record<string, string>> = {
+    x402_gateway_in_flight: 'sum',
+    x402_gateway_facilitator_up: 'min',
+    x402_gateway_build_info: 'first',
+    x402_gateway_ledger_unresolved: 'max',
+    x402_gateway_ledger_oldest_unresolved_seconds: 'max',
+    x402_gateway_asset_scale: 'first',
+    x402_gateway_settler_balance_wei: 'max',
+    x402_gateway_config_last_reload_success_timestamp_seconds: 'min',
+    x402_gateway_config_last_reload_successful: 'min',
+    x402_gateway_config_restart_pending_keys: 'max',
+  };
+
+  it('every gauge of the gateway declares how it merges, as decided above', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.settlerBalance().set(1n); // created on first use
+    const gauges = (await metrics.registry.getMetricsAsJSON()).filter(
+      (m) => String(m.type) === 'gauge',
+    );
+    const declared = Object.fromEntries(gauges.map((g) => [g.name, g.aggregator]));
+    expect(declared).toEqual(GAUGES);
+  });
+
+  it('merges two workers: requests in flight add up, a book-read gauge does not', async () => {
+    const { AggregatorRegistry } = await import('prom-client');
+    const one = createMetrics({ defaultMetrics: false, inFlight: { count: 3 } });
+    const two = createMetrics({ defaultMetrics: false, inFlight: { count: 4 } });
+    for (const m of [one, two]) m.ledger.unresolved.reset({ unknown: 5 });
+    const merged = await AggregatorRegistry.aggregate([
+      await one.registry.getMetricsAsJSON(),
+      await two.registry.getMetricsAsJSON(),
+    ]).metrics();
+    expect(merged).toContain('x402_gateway_in_flight 7');
+    expect(merged).toContain('x402_gateway_ledger_unresolved{state="unknown"} 5');
+  });
+});

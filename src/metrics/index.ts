@@ -15,3 +15,9 @@ export {
 } from './readiness.js';
 export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';
 export { STORE_FAILURES, type StoreFailure } from './store.js';
+export {
+  BREAKER_STATE,
+  type BreakerStateName,
+  type FacilitatorMetrics,
+  type FailoverCause,
+} from './facilitators.js';

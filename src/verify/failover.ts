@@ -232,37 +232,16 @@ export class FacilitatorPool {
   ): Promise<Routed<SettleResponse>> {
     const deadline = performance.now() + timeoutMs;
     const { via, pinned } = route;
-    let skipped: FailoverCause | undefined;
     let last: Routed<SettleResponse> | undefined;
-    const attempt = async (member: Member): Promise<Routed<SettleResponse> | undefined> => {
-      if (member.breaker.state === CircuitState.HalfOpen) {
-        skipped ??= 'circuit_open';
-        return undefined;
-      }
-      const left = Math.floor(deadline - performance.now());
-      if (left < 1) return undefined;
-      if (skipped !== undefined) this.metrics.failover('settle', skipped);
-      if (sent !== undefined) sent.member = member;
-      let result: FacilitatorResult<SettleResponse>;
-      try {
-        result = await member.breaker.execute(() =>
-          member.client.settle(request, { timeoutMs: left }),
-        );
-      } catch (err) {
-        if (!(err instanceof BrokenCircuitError)) throw err;
-        skipped = 'circuit_open';
-        return undefined;
-      }
-      const routed = { result, by: member };
-      // Anything that may have reached the facilitator ends here: its outcome is that one's.
-      if (result.kind === 'ok' || result.notSent !== true) return routed;
-      last = routed;
-      skipped = 'not_sent';
-      return undefined;
-    };
+    let skipped: FailoverCause | undefined;
     if (via !== undefined) {
-      const done = await attempt(via);
-      if (done !== undefined) return done;
+      // The common case: the facilitator that verified takes it (no loop, no failover).
+      const routed = await this.#settleAt(via, request, deadline, sent);
+      if (routed !== undefined && (routed.result.kind === 'ok' || !routed.result.notSent)) {
+        return routed;
+      }
+      last = routed;
+      skipped = routed === undefined ? 'circuit_open' : 'not_sent';
       if (pinned) {
         return (
           last ?? {
@@ -278,8 +257,14 @@ export class FacilitatorPool {
         if (member === via) continue;
         const lists = single ? listed : member.options.lists(x402Version, network);
         if (listed ? lists !== true : lists !== undefined) continue;
-        const done = await attempt(member);
-        if (done !== undefined) return done;
+        if (skipped !== undefined) this.metrics.failover('settle', skipped);
+        const routed = await this.#settleAt(member, request, deadline, sent);
+        // Anything that may have reached the facilitator ends here: its outcome is that one's.
+        if (routed !== undefined && (routed.result.kind === 'ok' || !routed.result.notSent)) {
+          return routed;
+        }
+        if (routed !== undefined) last = routed;
+        skipped = routed === undefined ? 'circuit_open' : 'not_sent';
       }
     }
     return (
@@ -288,6 +273,32 @@ export class FacilitatorPool {
         by: undefined,
       }
     );
+  }
+
+  /** One settle call through `member`'s circuit; undefined when its circuit let nothing through. */
+  async #settleAt(
+    member: Member,
+    request: FacilitatorRequest,
+    deadline: number,
+    sent: { member: Member | undefined } | undefined,
+  ): Promise<Routed<SettleResponse> | undefined> {
+    // A half-open circuit's trial is in flight: cockatiel would make this call wait for it.
+    if (member.breaker.state === CircuitState.HalfOpen) return undefined;
+    const timeoutMs = Math.floor(deadline - performance.now());
+    if (timeoutMs < 1) return undefined;
+    const before = sent?.member;
+    if (sent !== undefined) sent.member = member;
+    try {
+      const result = await member.breaker.execute(() =>
+        member.client.settle(request, { timeoutMs }),
+      );
+      return { result, by: member };
+    } catch (err) {
+      if (!(err instanceof BrokenCircuitError)) throw err;
+      // Open: nothing went to it.
+      if (sent !== undefined) sent.member = before;
+      return undefined;
+    }
   }
 
   /** `member` holds the unknown settlement of `key`: a resume goes there (and only there). */

@@ -11,6 +11,8 @@ import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { startTestFacilitator, type TestFacilitator } from '../helpers/facilitator-server.js';
 import { payWith, signFor } from '../helpers/pay.js';
 import { rawRequest } from '../helpers/raw-http.js';
+import { lineSink } from '../helpers/log-sink.js';
+import pino from 'pino';
 import { encodePaymentHeader, tamperSignature } from '../helpers/payments.js';
 import type { PaymentPayloadV2 } from '../../src/x402/types.js';
 
@@ -54,9 +56,14 @@ ${extra}
 
 describe('the first facilitator is down (connection refused)', () => {
   let h: Harness;
+  const { stream, lines } = lineSink();
   beforeAll(async () => {
-    const dead = await deadUrl();
-    h = await startHarness({ facilitatorSection: listOf(() => dead) });
+    // Credentials in its URL and a header: neither may reach a log line.
+    const dead = (await deadUrl()).replace('http://', 'http://user:url-secret-1@');
+    h = await startHarness({
+      facilitatorSection: listOf(() => dead, '    headers: { x-api-key: header-secret-2 }'),
+      log: pino({ level: 'debug' }, stream),
+    });
     // The second one answered /supported: paid requests are ready, the first shows as down.
     await waitFor(() => h.gateway.gateway.readiness.paid().ready);
   });
@@ -77,6 +84,13 @@ describe('the first facilitator is down (connection refused)', () => {
     const again = await payWith(h.url, '/v1/quote', await signFor(h.url, '/v1/quote'));
     expect(again.status).toBe(200);
     expect(h.facilitator.transfers).toHaveLength(2);
+  });
+
+  it('logs name the facilitator by its label, never its URL credentials or header values', () => {
+    const text = lines.join('\n');
+    expect(text).toContain('"facilitator":"a"');
+    expect(text).not.toContain('url-secret-1');
+    expect(text).not.toContain('header-secret-2');
   });
 });
 

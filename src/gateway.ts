@@ -23,7 +23,15 @@
  */
 import type { Logger } from 'pino';
 import { createChainReader, type ChainReader } from './chains/index.js';
-import { planReload, type GatewayConfig, type ReloadPlan } from './config/index.js';
+import {
+  DEFAULTS,
+  facilitatorDeadlines,
+  facilitatorLabel,
+  planReload,
+  type FacilitatorConfig,
+  type GatewayConfig,
+  type ReloadPlan,
+} from './config/index.js';
 import { buildLocalFacilitator, watchSettlerBalance } from './facilitator/index.js';
 import { createAccessLog, createLogger } from './log/index.js';
 import {
@@ -70,9 +78,11 @@ import {
   type ReplayGuard,
   LocalSignatureCheck,
   LruVerifyCache,
-  watchFacilitatorSupport,
+  watchFacilitatorPool,
   type FacilitatorClient,
-  type FacilitatorWatch,
+  type FacilitatorPool,
+  type PoolMember,
+  type WatchedPool,
 } from './verify/index.js';
 import { createChallenge, type Challenge, type Offer } from './x402/index.js';
 
@@ -153,7 +163,12 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
   const { prices, challenges } = priceRoutes(config, metrics);
 
   const facilitator: BuiltFacilitator = options.facilitator
-    ? { client: options.facilitator, start: () => Promise.resolve(), chain: () => undefined }
+    ? {
+        client: options.facilitator,
+        clients: [options.facilitator],
+        start: () => Promise.resolve(),
+        chain: () => undefined,
+      }
     : buildFacilitator(config);
   const chains = createChainReaders(config);
   const redisStore = buildRedisStore(config, metrics, log);
@@ -177,6 +192,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     prices,
     challenges,
     facilitator: facilitator.client,
+    // The watched pool is built below, before any request; stages only call it once listening.
+    facilitators: undefined as unknown as FacilitatorPool,
     chains,
     replay,
     ledger,
@@ -189,11 +206,6 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       maxEntries: config.verifyCache.maxEntries,
       negativeTtlMs: config.verifyCache.negativeTtlMs,
     }),
-    // The watcher is built below; a request only calls these once the gateway listens.
-    facilitatorVerdicts: {
-      refused: (network, reason) => watcher.refused(network, reason),
-      accepted: (network) => watcher.accepted(network),
-    },
     // Reads `chains` at each lookup: the built-in facilitator's chain joins it at start.
     signatureCheck: new LocalSignatureCheck({ config: config.signatureCheck, chains }),
     forwarder,
@@ -253,13 +265,16 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
             metrics.revenue.labels(r.route, r.network, r.asset, r.payTo).inc(Number(r.amount)),
           onOutcome: (o) => metrics.ledger.reconciled.labels(o).inc(),
         });
-  const watch = (client: FacilitatorClient, routes: readonly PricedRoute[]): FacilitatorWatch =>
-    watchFacilitatorSupport(client, routes, readiness, metrics, log, {
-      refreshMs: config.facilitator.supportedRefreshMs,
-    });
-  let watcher = watch(facilitator.client, prices.routes);
+  // One /supported watcher per facilitator, and the failover pool the stages call.
+  const watch = (
+    cfg: GatewayConfig,
+    clients: readonly FacilitatorClient[],
+    routes: readonly PricedRoute[],
+  ): WatchedPool =>
+    watchFacilitatorPool(poolMembers(cfg, clients), routes, readiness, metrics, log);
+  let watcher = watch(config, facilitator.clients, prices.routes);
   let watching = false;
-  const generations = new Generations(deps);
+  const generations = new Generations({ ...deps, facilitators: watcher.pool });
   /** What retired generations still hold, released at their last request (or at stop). */
   const releases = new Set<() => Promise<void>>();
 
@@ -279,7 +294,9 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       start: () => facilitator.start(),
       stop: async () => {
         await Promise.all([...releases].map((release) => release()));
-        await generations.current.deps.facilitator.close();
+        await Promise.all(
+          generations.current.deps.facilitators.members.map((m) => m.client.close()),
+        );
       },
     },
     {
@@ -415,33 +432,40 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     // when one of its own keys is among them. The built-in facilitator never is (restart-only).
     const changed = (keys: readonly string[]): boolean =>
       plan.changed.some((k) => keys.some((key) => k === key || k.startsWith(`${key}.`)));
-    const newClient =
-      cfg.facilitator.kind === 'http' && changed(['facilitator'])
-        ? httpFacilitator(cfg)
+    const newClients =
+      cfg.facilitator.kind === 'http' && changed(['facilitator', 'facilitators'])
+        ? cfg.facilitators.map(httpFacilitator)
         : undefined;
+    const newWatcher =
+      newClients === undefined ? undefined : watch(cfg, newClients, priced.prices.routes);
     const newForwarder = changed(FORWARDER_KEYS) ? buildForwarder(cfg) : undefined;
     const fresh: Deps = {
       ...old,
       config: cfg,
       prices: priced.prices,
       challenges: priced.challenges,
-      facilitator: newClient ?? old.facilitator,
+      facilitator: newClients?.[0] ?? old.facilitator,
+      facilitators: newWatcher?.pool ?? old.facilitators,
       forwarder: newForwarder ?? old.forwarder,
       minRemainingSec: minRemainingSec(cfg),
     };
     deps.clients.resize(cfg.server.limits.maxInFlight, cfg.server.limits.maxClientShare);
     if (cfg.log.level !== old.config.log.level) log.level = cfg.log.level;
-    if (newClient === undefined) watcher.setRoutes(priced.prices.routes);
+    if (newWatcher === undefined) watcher.setRoutes(priced.prices.routes);
     else {
-      // A new facilitator must answer /supported before readiness trusts it.
+      // New facilitators must answer /supported before readiness (and failover) trusts them.
+      // Circuits start closed; an unknown settlement's facilitator is carried over by name.
+      newWatcher.pool.adoptHolders(old.facilitators);
       watcher.stop();
-      watcher = watch(newClient, priced.prices.routes);
+      watcher = newWatcher;
       if (watching) watcher.start();
     }
     const release = async (): Promise<void> => {
       releases.delete(release);
       const closing: Promise<void>[] = [];
-      if (newClient !== undefined) closing.push(old.facilitator.close());
+      if (newClients !== undefined) {
+        for (const m of old.facilitators.members) closing.push(m.client.close());
+      }
       if (newForwarder !== undefined) closing.push(old.forwarder.close());
       try {
         await Promise.all(closing);
@@ -527,9 +551,9 @@ const FORWARDER_KEYS = [
 function minRemainingSec(config: GatewayConfig): number {
   return (
     Math.ceil(
-      (config.facilitator.verifyTimeoutMs +
+      (facilitatorDeadlines(config).verifyTimeoutMs +
         config.upstreamTimeoutMs +
-        config.facilitator.settleTimeoutMs) /
+        facilitatorDeadlines(config).settleTimeoutMs) /
         1000,
     ) + CHAIN_BUFFER_SECONDS
   );
@@ -594,12 +618,12 @@ export function networksWithoutReader(
 
 /** A chain lookup runs inside a request (a resumed settlement): bounded like a settle call. */
 function chainDeadlineMs(config: GatewayConfig): number {
-  return config.facilitator.settleTimeoutMs;
+  return facilitatorDeadlines(config).settleTimeoutMs;
 }
 
 /** A settling record younger than a whole settle call may still be in its request. */
 export function settlingGraceMs(config: GatewayConfig): number {
-  return config.facilitator.settleTimeoutMs * 2 + 5_000;
+  return facilitatorDeadlines(config).settleTimeoutMs * 2 + 5_000;
 }
 
 /** Added to a Redis claim's lease on top of the deadlines it covers, ms. */
@@ -622,8 +646,9 @@ function buildRedisStore(
     url: redis.url,
     keyPrefix: redis.keyPrefix,
     commandTimeoutMs: redis.commandTimeoutMs,
-    claimLeaseMs: config.facilitator.verifyTimeoutMs + config.upstreamTimeoutMs + LEASE_MARGIN_MS,
-    settleLeaseMs: config.facilitator.settleTimeoutMs + LEASE_MARGIN_MS,
+    claimLeaseMs:
+      facilitatorDeadlines(config).verifyTimeoutMs + config.upstreamTimeoutMs + LEASE_MARGIN_MS,
+    settleLeaseMs: facilitatorDeadlines(config).settleTimeoutMs + LEASE_MARGIN_MS,
     onError: (kind, operation, err) => {
       metrics.store.failed(kind);
       // At most one line a second: an outage must not flood the log (the metric counts them all).
@@ -738,7 +763,10 @@ export function lifecycle(
 
 /** The configured facilitator: the client the stages call, and what start() must do for it. */
 interface BuiltFacilitator {
+  /** The first facilitator's client. */
   readonly client: FacilitatorClient;
+  /** Every facilitator's client, in the list's order (`config.facilitators`). */
+  readonly clients: readonly FacilitatorClient[];
   start(): Promise<void>;
   /** The built-in facilitator's chain (CAIP-2) and RPC, once started; undefined for others. */
   chain(): { readonly network: string; readonly rpcUrl: string } | undefined;
@@ -762,6 +790,7 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
     let started = false;
     return {
       client: local,
+      clients: [local],
       chain: () => (started ? { network: `eip155:${local.chainId}`, rpcUrl: f.rpcUrl } : undefined),
       settlerBalance: () => local.settlerBalance(),
       start: () =>
@@ -779,15 +808,31 @@ function buildFacilitator(config: GatewayConfig): BuiltFacilitator {
         ),
     };
   }
+  const clients = config.facilitators.map(httpFacilitator);
   return {
-    client: httpFacilitator(config),
+    client: clients[0]!,
+    clients,
     start: () => Promise.resolve(),
     chain: () => undefined,
   };
 }
 
-function httpFacilitator(config: GatewayConfig): HttpFacilitatorClient {
-  const f = config.facilitator;
+/** The failover pool's members: each facilitator's client with its label, deadlines and circuit. */
+function poolMembers(config: GatewayConfig, clients: readonly FacilitatorClient[]): PoolMember[] {
+  return config.facilitators.map((f, i) => ({
+    label: facilitatorLabel(f, i),
+    client: clients[i]!,
+    verifyTimeoutMs: f.verifyTimeoutMs,
+    settleTimeoutMs: f.settleTimeoutMs,
+    supportedRefreshMs: f.supportedRefreshMs,
+    // The built-in facilitator runs alone: its circuit only turns its faults into quick 503s.
+    breakerFailures: f.kind === 'http' ? f.breakerFailures : DEFAULTS.facilitator.breakerFailures,
+    breakerHalfOpenAfterMs:
+      f.kind === 'http' ? f.breakerHalfOpenAfterMs : DEFAULTS.facilitator.breakerHalfOpenAfterMs,
+  }));
+}
+
+function httpFacilitator(f: FacilitatorConfig): HttpFacilitatorClient {
   if (f.kind !== 'http') throw new Error('not an HTTP facilitator');
   // Coinbase's facilitator: a JWT per call, for that call's method and URL (the key is imported
   // once, on the first call; the config has already checked it).

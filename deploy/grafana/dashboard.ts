@@ -374,6 +374,23 @@ export function buildDashboard(): dashboard.Dashboard {
       ),
     )
     .withPanel(
+      series(
+        'Facilitator circuits and failovers',
+        'Each facilitator of the failover list (`facilitators:`): its circuit (0 closed, 1 half-open, 2 open: skipped), and the calls that went past a facilitator to the next, by operation and cause.',
+        'short',
+        [
+          [
+            `max by (facilitator) (x402_gateway_facilitator_breaker_state{${I}})`,
+            'circuit {{facilitator}}',
+          ],
+          [
+            `sum by (op, cause) (rate(x402_gateway_facilitator_failovers_total{${I}}${RATE}))`,
+            'failover {{op}} {{cause}}',
+          ],
+        ],
+      ),
+    )
+    .withPanel(
       single(
         'Verify cache hit ratio',
         'Lookups answered by the verify cache (hit or negative_hit) over all lookups.',

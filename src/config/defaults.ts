@@ -36,6 +36,8 @@ export const DEFAULTS = Object.freeze({
     supportedTimeoutMs: 5_000, // ms, GET /supported deadline
     supportedRefreshMs: 60_000, // ms between GET /supported re-reads once it has answered
     maxSockets: 256, // sockets kept open to the facilitator
+    breakerFailures: 5, // facilitator faults in a row (timeouts, refused connections, 5xx) that open its circuit
+    breakerHalfOpenAfterMs: 10_000, // ms an open circuit waits before one trial call
     // static headers sent with every call
     headers: Object.freeze({}) as Readonly<Record<string, string>>,
     // the built-in facilitator (`facilitator.local`); rpcUrl and privateKey have no default

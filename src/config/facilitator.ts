@@ -58,6 +58,14 @@ const cdpSchema = z
   )
   .strict();
 
+/**
+ * What metrics and logs call a facilitator of the list (a bounded label, never its URL, which may
+ * carry credentials). Default: its index in the list.
+ */
+const facilitatorName = z
+  .string({ invalid_type_error: 'must be a string, e.g. cdp' })
+  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, - or _ (a metric label)');
+
 export const httpFacilitatorSchema = z
   .object({
     url: httpUrl.default(D.url),
@@ -71,6 +79,9 @@ export const httpFacilitatorSchema = z
       )
       .default({}),
     cdp: cdpSchema.optional(),
+    name: facilitatorName.optional(),
+    breakerFailures: positiveInt('failures').default(D.breakerFailures),
+    breakerHalfOpenAfterMs: positiveInt('ms').default(D.breakerHalfOpenAfterMs),
   })
   .strict()
   .transform(({ cdp, ...f }): HttpFacilitatorConfig =>
@@ -78,7 +89,16 @@ export const httpFacilitatorSchema = z
   );
 
 /** Keys that only mean something for an HTTP facilitator. */
-const HTTP_ONLY_KEYS = ['url', 'supportedTimeoutMs', 'maxSockets', 'headers', 'cdp'] as const;
+const HTTP_ONLY_KEYS = [
+  'url',
+  'supportedTimeoutMs',
+  'maxSockets',
+  'headers',
+  'cdp',
+  'name',
+  'breakerFailures',
+  'breakerHalfOpenAfterMs',
+] as const;
 
 /** A private key; the value itself never appears in a message. */
 export const privateKey = z
@@ -178,3 +198,65 @@ export const facilitatorSchema = z.unknown().transform((raw, ctx): FacilitatorCo
   }
   return parsed.data;
 });
+
+/**
+ * The `facilitators` section: an ordered list of facilitators, tried in that order (failover,
+ * verify/failover.ts). Each entry is what `facilitator` takes; the built-in one (`local`) runs
+ * alone, and names are unique. `facilitator: {…}` is the same as a list of that one entry.
+ */
+export const facilitatorsSchema = z.unknown().transform((raw, ctx): FacilitatorConfig[] => {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message:
+        'must be a non-empty list of facilitators ({ url, headers, cdp, … }), tried in order',
+    });
+    return z.NEVER;
+  }
+  const out: FacilitatorConfig[] = [];
+  let failed = false;
+  raw.forEach((entry: unknown, index) => {
+    const parsed = facilitatorSchema.safeParse(entry ?? {});
+    if (!parsed.success) {
+      failed = true;
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ ...issue, path: [index, ...issue.path] });
+      }
+      return;
+    }
+    out.push(parsed.data);
+  });
+  raw.forEach((entry: unknown, index) => {
+    if (raw.length > 1 && isMapping(entry) && entry.local !== undefined) {
+      failed = true;
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [index, 'local'],
+        message:
+          'the built-in facilitator (local) runs alone: it cannot be part of a failover list ' +
+          '(use facilitator: { local: … } alone, or remote facilitators only)',
+      });
+    }
+  });
+  if (failed) return z.NEVER;
+  const seen = new Map<string, number>();
+  out.forEach((f, index) => {
+    const name = f.kind === 'http' ? f.name : undefined;
+    if (name === undefined) return;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [index, 'name'],
+        message: `"${name}" is already the name of entry ${first}: names must be unique`,
+      });
+    }
+    seen.set(name, index);
+  });
+  return out;
+});
+
+/** A facilitator's label in metrics and logs: its configured name, else its index in the list. */
+export function facilitatorLabel(f: FacilitatorConfig, index: number): string {
+  return f.kind === 'http' && f.name !== undefined ? f.name : String(index);
+}

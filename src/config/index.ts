@@ -7,10 +7,14 @@ export { CdpKeyError, parseCdpSecret, type CdpKeyMaterial } from './cdp-key.js';
 export { CDP_FACILITATOR_URL, DEFAULTS } from './defaults.js';
 export { loadConfigFile, loadConfigText, type LoadOptions } from './load.js';
 export { formatProblems } from './problems.js';
+export { facilitatorDeadlines, type FacilitatorDeadlines } from './deadlines.js';
+export { facilitatorLabel } from './facilitator.js';
 export { planReload, RELOADABLE_KEYS, RESTART_ONLY_KEYS, type ReloadPlan } from './reload.js';
 export type {
   CdpKeyConfig,
   ConfigProblem,
+  FacilitatorConfig,
+  HttpFacilitatorConfig,
   ConfigResult,
   GatewayConfig,
   HostPort,

@@ -11,6 +11,7 @@ import { addZodIssues } from './problems.js';
 import { resolveRoutes } from './routes.js';
 import {
   facilitatorSchema,
+  facilitatorsSchema,
   ledgerSchema,
   logSchema,
   paymentSchema,
@@ -27,7 +28,8 @@ import {
   signatureCheckSchema,
 } from './schema.js';
 import { workerProblems } from './workers.js';
-import type { ConfigResult, GatewayConfig, LedgerConfig } from './types.js';
+import type { ConfigResult, FacilitatorConfig, GatewayConfig, LedgerConfig } from './types.js';
+import { facilitatorDeadlines } from './deadlines.js';
 import { DEFAULTS } from './defaults.js';
 import {
   interpolate,
@@ -116,6 +118,26 @@ function partialSection<T>(
 }
 
 /**
+ * The facilitators, in failover order: `facilitators:` (a list), else `facilitator:` (or its
+ * defaults) as a list of one. Both at once is a problem: which one would be first?
+ */
+function facilitatorList(
+  sink: ProblemSink,
+  raw: Record<string, unknown>,
+  single: FacilitatorConfig | undefined,
+): readonly FacilitatorConfig[] | undefined {
+  if (raw.facilitators === undefined) return single === undefined ? undefined : [single];
+  if (raw.facilitator !== undefined) {
+    sink.add(
+      ['facilitators'],
+      'give either facilitator (one) or facilitators (a list tried in order), not both',
+    );
+    return undefined;
+  }
+  return section(sink, facilitatorsSchema, ['facilitators'], raw.facilitators);
+}
+
+/**
  * Load a config from YAML text. `env` supplies `${NAME}` values; `sourceName` (usually the file
  * path) appears in messages. Returns the deep-frozen config, or every problem found, sorted by
  * line.
@@ -163,7 +185,12 @@ export function loadConfigText(
     ['facilitator'],
     raw.facilitator ?? {},
   );
-  const facilitator = facilitatorParse.full;
+  const facilitators = facilitatorList(sink, raw, facilitatorParse.full);
+  const facilitator = facilitators?.[0];
+  const listDeadlines =
+    raw.facilitators === undefined || facilitators === undefined
+      ? undefined
+      : facilitatorDeadlines({ facilitators });
   const payment = partialSection(sink, paymentSchema, ['payment'], raw.payment ?? {});
   const upstream =
     raw.upstream === undefined
@@ -196,12 +223,16 @@ export function loadConfigText(
           brokenPayment:
             payment.partial.data === undefined ? ALL_PAYMENT_KEYS : payment.partial.broken,
           upstreamTimeoutMs,
-          settleTimeoutMs: facilitatorParse.partial.broken.has('settleTimeoutMs')
-            ? undefined
-            : facilitatorParse.partial.data?.settleTimeoutMs,
-          verifyTimeoutMs: facilitatorParse.partial.broken.has('verifyTimeoutMs')
-            ? undefined
-            : facilitatorParse.partial.data?.verifyTimeoutMs,
+          settleTimeoutMs:
+            listDeadlines?.settleTimeoutMs ??
+            (facilitatorParse.partial.broken.has('settleTimeoutMs')
+              ? undefined
+              : facilitatorParse.partial.data?.settleTimeoutMs),
+          verifyTimeoutMs:
+            listDeadlines?.verifyTimeoutMs ??
+            (facilitatorParse.partial.broken.has('verifyTimeoutMs')
+              ? undefined
+              : facilitatorParse.partial.data?.verifyTimeoutMs),
         });
 
   if (server !== undefined && store !== undefined && ledgerSection !== undefined && facilitator) {
@@ -215,6 +246,7 @@ export function loadConfigText(
     sink.problems.length > 0 ||
     server === undefined ||
     facilitator === undefined ||
+    facilitators === undefined ||
     payment.full === undefined ||
     upstream === undefined ||
     upstreamTimeoutMs === undefined ||
@@ -232,6 +264,7 @@ export function loadConfigText(
   const config: GatewayConfig = {
     server,
     facilitator,
+    facilitators,
     upstream,
     upstreamTimeoutMs,
     unpriced,

@@ -36,6 +36,12 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'facilitator.supportedTimeoutMs',
   // Credentials, like headers: the new client mints with the new key.
   'facilitator.cdp',
+  'facilitator.name',
+  'facilitator.breakerFailures',
+  'facilitator.breakerHalfOpenAfterMs',
+  // The failover list, as a whole: reordered, edited, entries added or removed. New clients,
+  // circuits and /supported watchers are built for the new list; the old ones close once idle.
+  'facilitators',
 ]);
 
 /**
@@ -82,11 +88,18 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
   const refused: string[] = [];
   let config: GatewayConfig = next;
   const kind = (c: GatewayConfig): string => c.facilitator.kind;
-  for (const [path, running] of differences(current, next)) {
+  // A list of one is the `facilitator:` section, told key by key; a longer list (on either side)
+  // is one key, `facilitators`.
+  const single = current.facilitators.length === 1 && next.facilitators.length === 1;
+  const diffs = differences(current, next).filter(([path]) =>
+    single ? path !== 'facilitators' : !path.startsWith('facilitator.'),
+  );
+  for (const [path, running] of diffs) {
     // Switching between an HTTP and the built-in facilitator, or any change to the built-in one,
     // is one restart-only key: the settler key and its in-flight nonces live in this process.
     const name =
-      path.startsWith('facilitator.') && (kind(current) === 'local' || kind(next) === 'local')
+      (path.startsWith('facilitator.') || path === 'facilitators') &&
+      (kind(current) === 'local' || kind(next) === 'local')
         ? 'facilitator.local'
         : path;
     if (isReloadable(name)) {
@@ -98,6 +111,10 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
       name === 'facilitator.local'
         ? withFacilitator(config, current)
         : withValue(config, path, running);
+  }
+  if (single && config.facilitators[0] !== config.facilitator) {
+    // A refused `facilitator.*` key was put back: the list of one follows it.
+    config = Object.freeze({ ...config, facilitators: Object.freeze([config.facilitator]) });
   }
   return { config, changed, refused };
 }
@@ -166,5 +183,9 @@ function withValue(config: GatewayConfig, path: string, value: unknown): Gateway
 
 /** `config` with the running facilitator section (the built-in one is restart-only whole). */
 function withFacilitator(config: GatewayConfig, current: GatewayConfig): GatewayConfig {
-  return Object.freeze({ ...config, facilitator: current.facilitator });
+  return Object.freeze({
+    ...config,
+    facilitator: current.facilitator,
+    facilitators: current.facilitators,
+  });
 }

@@ -8,7 +8,12 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { HostPort } from './types.js';
 import { address, cidr, hostPort, httpUrl, network, positiveInt, share } from './fields.js';
-import { facilitatorSchema, httpFacilitatorSchema, localFacilitatorSchema } from './facilitator.js';
+import {
+  facilitatorSchema,
+  facilitatorsSchema,
+  httpFacilitatorSchema,
+  localFacilitatorSchema,
+} from './facilitator.js';
 import { DEFAULTS } from './defaults.js';
 
 const WORKERS_MESSAGE = 'must be a positive integer (workers) or "auto" (one per CPU)';
@@ -79,7 +84,7 @@ function sameEndpoint(a: HostPort, b: HostPort): boolean {
   return a.port !== 0 && a.port === b.port && a.host === b.host;
 }
 
-export { facilitatorSchema };
+export { facilitatorSchema, facilitatorsSchema };
 
 /**
  * An explicit asset: every field is needed to sign EIP-712 (name/version are the token's domain).
@@ -370,6 +375,7 @@ export type AssetSection = z.output<typeof assetSchema>;
 export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'server',
   'facilitator',
+  'facilitators',
   'payment',
   'upstream',
   'upstreamTimeoutMs',
@@ -396,6 +402,11 @@ export const configFileSchema = z
   .object({
     server: serverSchema.nullish(),
     facilitator: z.union([httpFacilitatorSchema, localFacilitatorSchema]).nullish(),
+    // Failover order; the built-in facilitator (local) only as a list of one.
+    facilitators: z
+      .array(z.union([httpFacilitatorSchema, localFacilitatorSchema]))
+      .min(1)
+      .nullish(),
     payment: paymentSchema.nullish(),
     upstream: upstreamSchema,
     upstreamTimeoutMs: upstreamTimeoutSchema,

@@ -97,6 +97,12 @@ export interface HttpFacilitatorConfig {
    * no `url`, `url` is CDP's x402 base URL. Absent: no per-call auth.
    */
   readonly cdp?: CdpKeyConfig;
+  /** Its label in metrics and logs (`facilitators:` lists); absent: its index in the list. */
+  readonly name?: string;
+  /** Consecutive facilitator faults (never a payer's refusal) that open its circuit. Default 5. */
+  readonly breakerFailures: number;
+  /** How long an open circuit stays open before one trial call, ms. Default 10000. */
+  readonly breakerHalfOpenAfterMs: number;
 }
 
 /** A CDP API key (`facilitator.cdp`), as Coinbase issues it. */
@@ -219,7 +225,16 @@ export interface LogConfig {
 
 export interface GatewayConfig {
   readonly server: ServerConfig;
+  /**
+   * The first facilitator of {@link facilitators} (all of it, for the `facilitator:` shorthand).
+   * Deadlines that must hold whichever facilitator answers read {@link facilitatorDeadlines}.
+   */
   readonly facilitator: FacilitatorConfig;
+  /**
+   * Every facilitator, in failover order (`facilitators:`, or `facilitator:` as a list of one).
+   * A `local` one is always alone.
+   */
+  readonly facilitators: readonly FacilitatorConfig[];
   /** Default upstream base URL (origin, optional base path, no trailing slash). */
   readonly upstream: string;
   readonly upstreamTimeoutMs: number;

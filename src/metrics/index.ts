@@ -16,3 +16,9 @@ export {
 export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';
 export { STORE_FAILURES, type StoreFailure } from './store.js';
 export { createClusterMetrics, type ClusterMetrics } from './cluster.js';
+export {
+  BREAKER_STATE,
+  type BreakerStateName,
+  type FacilitatorMetrics,
+  type FailoverCause,
+} from './facilitators.js';

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../proxy/index.js';
 import type { PricedRoute } from '../pricing/index.js';
-import { type FacilitatorRequest, verifyDigest } from '../verify/index.js';
+import { type FacilitatorMember, type FacilitatorRequest, verifyDigest } from '../verify/index.js';
 import type { Credit, Payment, Recalled } from '../payment/index.js';
 import type { Offer, PaymentPayload } from '../x402/index.js';
 
@@ -62,6 +62,10 @@ export class RequestContext {
   offer: Offer | undefined = undefined;
   /** Body of /verify and /settle, built once (facilitator-request.ts). */
   facilitatorRequest: FacilitatorRequest | undefined = undefined;
+  /** The facilitator that verified this payment: its settlement goes there (verify/failover.ts). */
+  verifiedBy: FacilitatorMember | undefined = undefined;
+  /** The facilitator its settle was sent to (undefined: none took it). */
+  settledBy: FacilitatorMember | undefined = undefined;
   auth: Authorization | undefined = undefined;
   replayKey = '';
   /** Memo of digestOf(); '' until first asked. */

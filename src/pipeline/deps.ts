@@ -13,7 +13,7 @@ import type { PriceTable, PricedRoute } from '../pricing/index.js';
 import type { Forwarder } from '../proxy/index.js';
 import type {
   FacilitatorClient,
-  FacilitatorVerdicts,
+  FacilitatorPool,
   LocalSignatureCheck,
   ReplayGuard,
   VerifyCache,
@@ -30,7 +30,10 @@ export interface Deps {
   readonly prices: PriceTable;
   /** Precomputed 402 challenge of every priced route. */
   readonly challenges: ReadonlyMap<PricedRoute, Challenge>;
+  /** The first facilitator's client (the only one for `facilitator:` or `local`). */
   readonly facilitator: FacilitatorClient;
+  /** Every facilitator, with failover between them (verify/failover.ts): what the stages call. */
+  readonly facilitators: FacilitatorPool;
   /** A chain reader per network (CAIP-2) that has an RPC: `rpcUrls`, or the built-in facilitator's. */
   readonly chains: ReadonlyMap<string, ChainReader>;
   readonly replay: ReplayGuard;
@@ -53,11 +56,6 @@ export interface Deps {
    * (verify/local-check.ts); optional for tests.
    */
   readonly signatureCheck?: LocalSignatureCheck;
-  /**
-   * Told which networks the facilitator refuses for reasons not the payer's (verify/verdicts.ts),
-   * for the readiness' paid section (verify/readiness.ts); optional for tests.
-   */
-  readonly facilitatorVerdicts?: FacilitatorVerdicts;
   readonly forwarder: Forwarder;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;

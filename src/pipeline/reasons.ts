@@ -35,6 +35,8 @@ export const GATEWAY_REASON = Object.freeze({
   requestTimeout: 'request_timeout',
   /** Not parseable as HTTP/1.1 (400, refused by node's parser). */
   invalidRequest: 'invalid_request',
+  /** No facilitator of the list lists the payment's network in `/supported` (503). */
+  noFacilitatorForNetwork: 'no_facilitator_for_network',
 } as const);
 
 /** Prometheus labels for every reason a request can end with: ours as they are, others bounded. */

@@ -165,8 +165,16 @@ export class HttpFacilitatorClient implements FacilitatorClient {
     };
   }
 
-  verify(request: FacilitatorRequest): Promise<FacilitatorResult<VerifyResponse>> {
-    return this.#call(this.#verify, requestBody(request));
+  verify(
+    request: FacilitatorRequest,
+    options?: SettleOptions,
+  ): Promise<FacilitatorResult<VerifyResponse>> {
+    const timeoutMs = options?.timeoutMs;
+    return this.#call(
+      this.#verify,
+      requestBody(request),
+      timeoutMs === undefined ? undefined : Math.min(timeoutMs, this.#verify.timeoutMs),
+    );
   }
 
   settle(
@@ -207,6 +215,8 @@ export class HttpFacilitatorClient implements FacilitatorClient {
 class Call<T> {
   done = false;
   controller: Dispatcher.DispatchController | undefined = undefined;
+  /** undici took the request for a socket (onRequestStart): from then on, bytes may have left. */
+  started = false;
   #timer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
@@ -236,7 +246,7 @@ class Call<T> {
       },
       (err: unknown) => {
         const why = err instanceof Error ? err.message : 'unknown error';
-        this.fail('network', `request headers: ${why}`);
+        this.fail('network', `request headers: ${why}`, undefined, !this.started);
       },
     );
   }
@@ -256,8 +266,10 @@ class Call<T> {
     this.resolve(result);
   }
 
-  fail(failure: FacilitatorFailure, detail: string, status?: number): void {
-    this.finish(unavailable(failure, `${this.endpoint.op}: ${detail}`, status));
+  fail(failure: FacilitatorFailure, detail: string, status?: number, notSent = false): void {
+    const d = `${this.endpoint.op}: ${detail}`;
+    // Only a request no socket ever took is known not to have left (failover may send it elsewhere).
+    this.finish(notSent ? notSentResult(failure, d) : unavailable(failure, d, status));
   }
 }
 
@@ -282,6 +294,7 @@ class Attempt<T> implements Dispatcher.DispatchHandler {
 
   onRequestStart(c: Dispatcher.DispatchController): void {
     this.call.controller = c;
+    this.call.started = true;
     if (this.call.done) c.abort(new Error('deadline'));
   }
 
@@ -326,7 +339,12 @@ class Attempt<T> implements Dispatcher.DispatchHandler {
       this.call.send(false);
       return;
     }
-    this.call.fail('network', describeError(err), this.#responded ? this.#status : undefined);
+    this.call.fail(
+      'network',
+      describeError(err),
+      this.#responded ? this.#status : undefined,
+      !this.call.started,
+    );
   }
 }
 
@@ -363,6 +381,14 @@ function unavailable<T>(
   return status === undefined
     ? { kind: 'unavailable', failure, detail: d }
     : { kind: 'unavailable', failure, detail: d, status };
+}
+
+/** A failure before any byte of the request left. */
+export function notSentResult<T>(
+  failure: FacilitatorFailure,
+  detail: string,
+): FacilitatorResult<T> {
+  return { kind: 'unavailable', failure, detail, notSent: true };
 }
 
 /** `op: HTTP 500: <compacted excerpt>`; the excerpt never carries the whole body. */

@@ -7,6 +7,15 @@ export { LruVerifyCache, verifyDigest } from './cache.js';
 export { HttpFacilitatorClient, requestBody, type RequestHeaders } from './facilitator.js';
 export { CdpAuth, cdpUri } from './cdp-auth.js';
 export {
+  FacilitatorPool,
+  labelInDetail,
+  Member as FacilitatorMember,
+  viaDetail,
+  type Routed,
+  type SettleRoute,
+} from './failover.js';
+export { watchFacilitatorPool, type PoolMember, type WatchedPool } from './failover-watch.js';
+export {
   DEFAULT_REFRESH_MS,
   watchFacilitatorSupport,
   type FacilitatorVerdicts,

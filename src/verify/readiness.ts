@@ -41,6 +41,17 @@ export interface FacilitatorWatch extends FacilitatorVerdicts {
   setRoutes(routes: readonly PricedRoute[]): void;
   /** Paid-side problems now, one sentence each; empty when there are none. */
   paidProblems(): string[];
+  /**
+   * Whether the last `/supported` answer lists `exact` on `network` (the v1 name for version 1,
+   * CAIP-2 for 2); undefined while it never answered (failover, verify/failover.ts).
+   */
+  lists(x402Version: number, network: string): boolean | undefined;
+  /** The last `/supported` answer, if any. */
+  lastAnswer(): SupportedResponse | undefined;
+  /** Read `/supported` again now, unless it was read in the last few seconds. */
+  recheck(): void;
+  /** Why `/supported` never answered yet (undefined once it has). */
+  waiting(): string | undefined;
 }
 
 export interface WatchOptions {
@@ -48,6 +59,13 @@ export interface WatchOptions {
   readonly refreshMs?: number;
   /** Clock, epoch ms (tests). */
   readonly now?: () => number;
+  /**
+   * Register the `facilitator` readiness check (default true). A failover list registers one
+   * check for all its watchers instead (verify/failover-readiness.ts).
+   */
+  readonly register?: boolean;
+  /** The facilitator's label in logs (a failover list's entry). */
+  readonly label?: string;
 }
 
 export function watchFacilitatorSupport(
@@ -59,6 +77,9 @@ export function watchFacilitatorSupport(
   options: WatchOptions = {},
 ): FacilitatorWatch {
   const refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+  if (options.label !== undefined) log = log.child({ facilitator: options.label });
+  /** Networks the last answer lists for `exact`, per x402 version (1, 2): no string built per ask. */
+  let listed: readonly [ReadonlySet<string>, ReadonlySet<string>] | undefined;
   const now = options.now ?? Date.now;
   let routes = initialRoutes;
   /** The last `/supported` answer, checked again when the routes change. */
@@ -108,6 +129,11 @@ export function watchFacilitatorSupport(
       lastFailure = undefined;
       delay = FIRST_RETRY_MS;
       lastAnswer = result.value;
+      const exact = result.value.kinds.filter((k) => k.scheme === 'exact');
+      listed = [
+        new Set(exact.filter((k) => k.x402Version === 1).map((k) => k.network)),
+        new Set(exact.filter((k) => k.x402Version === 2).map((k) => k.network)),
+      ];
       checkRoutes(result.value);
       if (first) log.info({ kinds: result.value.kinds.length }, 'facilitator /supported answered');
       if (refreshMs > 0) schedule(refreshMs);
@@ -151,22 +177,23 @@ export function watchFacilitatorSupport(
   };
 
   // Paid routes only: free ones are served whatever the facilitator says.
-  readiness.register({
-    name: 'facilitator',
-    affects: 'paid',
-    check: () => {
-      if (!answered) {
-        return {
-          ok: false,
-          detail: lastFailure ?? 'waiting for the facilitator /supported answer',
-        };
-      }
-      const problems = paidProblems();
-      return problems.length === 0
-        ? { ok: true, detail: 'ok' }
-        : { ok: false, detail: problems.join('; ') };
-    },
-  });
+  if (options.register !== false)
+    readiness.register({
+      name: 'facilitator',
+      affects: 'paid',
+      check: () => {
+        if (!answered) {
+          return {
+            ok: false,
+            detail: lastFailure ?? 'waiting for the facilitator /supported answer',
+          };
+        }
+        const problems = paidProblems();
+        return problems.length === 0
+          ? { ok: true, detail: 'ok' }
+          : { ok: false, detail: problems.join('; ') };
+      },
+    });
 
   return {
     start() {
@@ -198,6 +225,16 @@ export function watchFacilitatorSupport(
       }
     },
     paidProblems,
+    lists(x402Version, network) {
+      if (listed === undefined) return undefined;
+      return (x402Version === 1 ? listed[0] : listed[1]).has(network);
+    },
+    lastAnswer: () => lastAnswer,
+    recheck() {
+      if (answered && !running && now() - lastAttemptMs >= MIN_REREAD_MS) schedule(0);
+    },
+    waiting: () =>
+      answered ? undefined : (lastFailure ?? 'waiting for the facilitator /supported answer'),
   };
 }
 

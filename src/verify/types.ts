@@ -40,6 +40,11 @@ export type FacilitatorResult<T> =
       /** Short human detail (compacted excerpt, never a whole body). */
       readonly detail: string;
       readonly status?: number;
+      /**
+       * True when the request surely never left (no connection, its circuit open, its headers
+       * could not be made): another facilitator may be asked instead, even to settle.
+       */
+      readonly notSent?: true;
     };
 
 export interface SupportedResponse {
@@ -57,7 +62,11 @@ export interface SettleOptions {
  * (CDP sends `settlement_pending` with HTTP 500).
  */
 export interface FacilitatorClient {
-  verify(request: FacilitatorRequest): Promise<FacilitatorResult<VerifyResponse>>;
+  /** `options.timeoutMs` may shorten this call's deadline (what a failover leaves of the phase). */
+  verify(
+    request: FacilitatorRequest,
+    options?: SettleOptions,
+  ): Promise<FacilitatorResult<VerifyResponse>>;
   /**
    * `options.timeoutMs` may shorten (never lengthen) this call's deadline: the settle phase as a
    * whole is bounded, so a retry only gets what is left. An implementation may ignore it; the

@@ -39,6 +39,11 @@ export interface HarnessOptions {
   readonly serverYaml?: string;
   /** Extra keys of the `facilitator` section, indented by two spaces. */
   readonly facilitatorYaml?: string;
+  /**
+   * The whole facilitator section instead of `facilitator:` with the harness's own facilitator
+   * (a `facilitators:` failover list); given the harness facilitator's URL.
+   */
+  readonly facilitatorSection?: (harnessFacilitatorUrl: string) => string;
   readonly routesYaml?: string;
   /** Default `forward`; null leaves the key out (the gateway's own default, deny). */
   readonly unpriced?: 'forward' | 'deny' | null;
@@ -71,11 +76,14 @@ server:
   admin: 127.0.0.1:0
   shutdownTimeoutMs: 3000
 ${options.serverYaml ?? ''}
-facilitator:
+${
+  options.facilitatorSection?.(facilitator.url) ??
+  `facilitator:
   url: ${facilitator.url}
   verifyTimeoutMs: 500
   settleTimeoutMs: 800
-${options.facilitatorYaml ?? ''}
+${options.facilitatorYaml ?? ''}`
+}
 payment:
   network: base-sepolia
   payTo: "\${PAY_TO}"

@@ -26,7 +26,15 @@ import {
   shouldSettle,
 } from '../../settle/index.js';
 import type { Address, Hex } from 'viem';
-import type { FacilitatorRequest, FacilitatorResult } from '../../verify/index.js';
+import {
+  labelInDetail,
+  viaDetail,
+  type FacilitatorMember,
+  type FacilitatorRequest,
+  type FacilitatorResult,
+  type Routed,
+  type SettleRoute,
+} from '../../verify/index.js';
 import {
   CORS_EXPOSE_HEADERS,
   encodeSettlementHeader,
@@ -87,6 +95,7 @@ export const settle: Stage = {
         const tx = outcome.response.transaction;
         // Counted once: when this request moved the record to settled (durable), or with no ledger.
         // If the book could not be written, the reconciler settles the record and counts it then.
+        deps.facilitators.forget(ctx.replayKey);
         const moved = await payment.end('settled', tx);
         ctx.transaction = tx;
         ctx.payer = outcome.response.payer ?? ctx.payer;
@@ -101,6 +110,7 @@ export const settle: Stage = {
       }
       case 'declined': {
         upstream.discard();
+        deps.facilitators.forget(ctx.replayKey);
         // Proven that nothing moved; the facilitator's earlier "valid" is not kept (Payment.end).
         await payment.end('declined', undefined, outcome.reason);
         ctx.outcome = 'settlement_failed';
@@ -110,6 +120,7 @@ export const settle: Stage = {
       }
       case 'failed': {
         upstream.discard();
+        deps.facilitators.forget(ctx.replayKey);
         // Spent without paying us (canceled, or used elsewhere): it can never pay; end the claim.
         await payment.end('failed', undefined, outcome.detail);
         // This answer tells the failure; a later retry meets a spent authorization (already used).
@@ -125,7 +136,10 @@ export const settle: Stage = {
       }
       case 'unknown': {
         upstream.discard();
-        await payment.end('unknown', outcome.transaction, outcome.detail);
+        // The facilitator that may have it keeps it: a retry resumes there, and the book says so.
+        if (ctx.settledBy !== undefined)
+          deps.facilitators.holdUnknown(ctx.replayKey, ctx.settledBy);
+        await payment.end('unknown', outcome.transaction, viaDetail(ctx.settledBy, outcome.detail));
         // Its retry is answered from the record, whatever the time window or today's prices say.
         if (deps.ledger !== undefined) deps.recallIndex.add(auth.nonce, ctx.replayKey);
         // If it landed after all, its payer's next new payment is served through it (paid-earlier.ts).
@@ -134,7 +148,12 @@ export const settle: Stage = {
         ctx.reason = REASON.settlementPending;
         ctx.transaction = outcome.transaction;
         deps.log.warn(
-          { reqId: ctx.id, tx: outcome.transaction, detail: outcome.detail },
+          {
+            reqId: ctx.id,
+            facilitator: ctx.settledBy?.label,
+            tx: outcome.transaction,
+            detail: outcome.detail,
+          },
           'settlement outcome unknown; claim kept',
         );
         const header = encodeSettlementHeader(
@@ -247,28 +266,54 @@ async function writeAhead(ctx: RequestContext, deps: Deps): Promise<Reply | unde
 async function settleWithRetry(ctx: RequestContext, deps: Deps): Promise<SettleOutcome> {
   const request = facilitatorRequest(ctx, deps);
   const started = performance.now();
-  const deadline = started + deps.config.facilitator.settleTimeoutMs;
+  const phaseMs = deps.facilitators.settleTimeoutMs;
+  const deadline = started + phaseMs;
+  const route = settleRoute(ctx, deps);
   // The first call's own deadline is settleTimeoutMs (the client's); an implementation that
   // ignores it is still cut at the phase's deadline.
-  let outcome = classifySettlement(
-    observeSettle(deps, await settleBefore(deps, request, deadline), started),
-  );
-  if (outcome.kind === 'unknown' && outcome.saidPending) {
-    const first = outcome;
+  const first = await settleBefore(ctx, deps, request, route, deadline, phaseMs);
+  let outcome = classifySettlement(observeSettle(deps, first.result, started));
+  if (outcome.kind === 'unknown' && outcome.saidPending && first.by !== undefined) {
+    const said = outcome;
     const again = performance.now();
     if (deadline - again >= MIN_RETRY_MS) {
+      // The identical retry goes to the facilitator that said pending, and only there.
+      const retry = { via: first.by, pinned: true };
       const retried = classifySettlement(
-        observeSettle(deps, await settleBefore(deps, request, deadline), again),
+        observeSettle(
+          deps,
+          (await settleBefore(ctx, deps, request, retry, deadline, phaseMs)).result,
+          again,
+        ),
       );
       // Keep the tx hash we learnt if the retry knows none.
       outcome =
         retried.kind === 'unknown' && retried.transaction === undefined
-          ? { ...retried, transaction: first.transaction }
+          ? { ...retried, transaction: said.transaction }
           : retried;
     }
   }
+  ctx.settledBy = first.by;
   ctx.settleMs = performance.now() - started;
   return outcome;
+}
+
+/**
+ * Where this settlement goes (verify/failover.ts): a resumed one to the facilitator that had it
+ * (remembered by this process, or named in the ledger record's detail), and only there; a fresh
+ * one to the facilitator that verified it, else the first that can take it.
+ */
+function settleRoute(ctx: RequestContext, deps: Deps): SettleRoute {
+  const pool = deps.facilitators;
+  if (ctx.payment!.facts.resumed) {
+    const holder =
+      pool.holder(ctx.replayKey) ?? pool.find(labelInDetail(ctx.recalled?.record.detail) ?? '');
+    if (holder !== undefined) return { via: holder, pinned: true };
+    // This process does not know who had it (a restart without a ledger, a reload that dropped
+    // the facilitator): the rule of a fresh payment is the best guess left.
+    return { via: undefined, pinned: false };
+  }
+  return { via: ctx.verifiedBy, pinned: false };
 }
 
 /** A settle retry with less time left than this is not sent: the answer stays pending. */
@@ -280,20 +325,37 @@ const MIN_RETRY_MS = 100;
  * unknown).
  */
 function settleBefore(
+  ctx: RequestContext,
   deps: Deps,
   request: FacilitatorRequest,
+  route: SettleRoute,
   deadline: number,
-): Promise<FacilitatorResult<SettleResponse>> {
+  phaseMs: number,
+): Promise<Routed<SettleResponse>> {
   const timeoutMs = Math.max(1, Math.floor(deadline - performance.now()));
-  const call = deps.facilitator.settle(request, { timeoutMs });
+  const offer = ctx.offer!;
+  const version = request.x402Version;
+  const sent: { member: FacilitatorMember | undefined } = { member: undefined };
+  const call = deps.facilitators.settle(
+    request,
+    version,
+    version === 1 ? offer.network.v1Name : offer.network.caip2,
+    route,
+    timeoutMs,
+    sent,
+  );
   let timer: NodeJS.Timeout | undefined;
-  const cut = new Promise<FacilitatorResult<SettleResponse>>((resolve) => {
+  const cut = new Promise<Routed<SettleResponse>>((resolve) => {
     timer = setTimeout(
       () =>
         resolve({
-          kind: 'unavailable',
-          failure: 'timeout',
-          detail: `settle: no answer within the settle phase's ${deps.config.facilitator.settleTimeoutMs} ms`,
+          result: {
+            kind: 'unavailable',
+            failure: 'timeout',
+            detail: `settle: no answer within the settle phase's ${phaseMs} ms`,
+          },
+          // The facilitator it was sent to may have it: a retry resumes there.
+          by: sent.member,
         }),
       // A little later than the call's own deadline, so a client that honours it answers first.
       timeoutMs + 20,

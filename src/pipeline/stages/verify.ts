@@ -18,6 +18,7 @@ import {
 } from '../replies.js';
 import { answerFromRecord, busyReply } from './recall.js';
 import { REASON } from '../../x402/index.js';
+import { GATEWAY_REASON } from '../reasons.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
 export const claim: Stage = {
@@ -129,8 +130,31 @@ export const verify: Stage = {
         return challengeReply(ctx, deps, ctx.reason);
       }
       const started = performance.now();
-      const answer = await deps.facilitator.verify(facilitatorRequest(ctx, deps));
+      const version = ctx.payload!.x402Version;
+      const offerNetwork = ctx.offer!.network;
+      const routed = await deps.facilitators.verify(
+        facilitatorRequest(ctx, deps),
+        version,
+        version === 1 ? offerNetwork.v1Name : offerNetwork.caip2,
+      );
+      const answer = routed.result;
       ctx.verifyMs = performance.now() - started;
+      if (routed.unsupported === true) {
+        // No facilitator lists this network: nobody was asked, and nobody could take the money.
+        await payment.release();
+        ctx.outcome = 'facilitator_unavailable';
+        ctx.reason = GATEWAY_REASON.noFacilitatorForNetwork;
+        deps.log.warn(
+          { reqId: ctx.id, network: offerNetwork.caip2, x402Version: version },
+          'no facilitator lists this network',
+        );
+        return errorReply(
+          503,
+          GATEWAY_REASON.noFacilitatorForNetwork,
+          `no payment facilitator supports ${offerNetwork.caip2}`,
+          { 'retry-after': '30' },
+        );
+      }
       metrics.facilitatorDuration.labels('verify').observe(ctx.verifyMs / 1000);
       metrics.facilitatorRequests
         .labels('verify', answer.kind === 'ok' ? 'ok' : answer.failure)
@@ -141,13 +165,20 @@ export const verify: Stage = {
         ctx.outcome = 'facilitator_unavailable';
         ctx.reason = REASON.facilitatorUnavailable;
         deps.log.warn(
-          { reqId: ctx.id, failure: answer.failure, detail: answer.detail },
+          {
+            reqId: ctx.id,
+            facilitator: routed.by?.label,
+            failure: answer.failure,
+            detail: answer.detail,
+          },
           'verify failed',
         );
         return errorReply(503, REASON.facilitatorUnavailable, 'payment facilitator unavailable', {
           'retry-after': '2',
         });
       }
+      ctx.verifiedBy = routed.by;
+      const verdicts = routed.by!.options.verdicts;
       metrics.facilitatorUp.set(1);
       result = answer.value;
       const whose = classifyVerdict(result);
@@ -155,7 +186,7 @@ export const verify: Stage = {
       if (whose === 'facilitator') {
         // Not the payer's fault (a network it no longer lists, our requirements): not a verdict on
         // this payment, so never cached; 503, and the same payment pays once it recovers.
-        deps.facilitatorVerdicts?.refused(network, result.invalidReason!);
+        verdicts.refused(network, result.invalidReason!);
         await payment.release();
         ctx.outcome = 'facilitator_unavailable';
         ctx.reason = REASON.facilitatorUnavailable;
@@ -167,7 +198,7 @@ export const verify: Stage = {
           'retry-after': '5',
         });
       }
-      if (whose !== 'other') deps.facilitatorVerdicts?.accepted(network);
+      if (whose !== 'other') verdicts.accepted(network);
       deps.signatureCheck?.record(checkClient(ctx), result.isValid);
       // Cached when the payment is released (below, or after an upstream failure): a payment that
       // settles is refused by the replay guard before the cache is read, so caching it is waste.

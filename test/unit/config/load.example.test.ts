@@ -75,7 +75,8 @@ describe('gateway.example.yaml', () => {
       if (!line.startsWith('  #')) break;
       block.push(line.replace(/^ {2}# ?/, '  ').replace(/^ {2}( *)# .*$/, ''));
     }
-    const httpOnly = /^ {2}(url|supportedTimeoutMs|maxSockets|headers):/;
+    const httpOnly =
+      /^ {2}(url|supportedTimeoutMs|maxSockets|headers|breakerFailures|breakerHalfOpenAfterMs):/;
     const swapped = lines
       .filter((l) => !httpOnly.test(l))
       .flatMap((l, i, all) => (i > 0 && all[i - 1] === 'facilitator:' ? [...block, l] : [l]))

@@ -54,12 +54,14 @@ routes:
     expect(config.server.limits).toEqual(DEFAULTS.server.limits);
     const { url, verifyTimeoutMs, settleTimeoutMs, supportedTimeoutMs, maxSockets, headers } =
       DEFAULTS.facilitator;
-    const { supportedRefreshMs } = DEFAULTS.facilitator;
+    const { supportedRefreshMs, breakerFailures, breakerHalfOpenAfterMs } = DEFAULTS.facilitator;
     expect(config.facilitator).toEqual({
       kind: 'http',
       ...{ url, verifyTimeoutMs, settleTimeoutMs, supportedTimeoutMs, maxSockets, headers },
-      supportedRefreshMs,
+      ...{ supportedRefreshMs, breakerFailures, breakerHalfOpenAfterMs },
     });
+    // `facilitator:` (or its defaults) is a failover list of one.
+    expect(config.facilitators).toEqual([config.facilitator]);
     expect(config.upstreamTimeoutMs).toBe(DEFAULTS.upstreamTimeoutMs);
     expect(config.unpriced).toBe('deny');
     expect(config.server.dropUnderscoreHeaders).toBe(true);

@@ -34,6 +34,7 @@ import {
 } from './metrics/index.js';
 import {
   ClientShares,
+  RateLimits,
   createHandler,
   createProxyTrust,
   Generations,
@@ -65,6 +66,7 @@ import {
   HttpFacilitatorClient,
   InMemoryReplayGuard,
   LOCAL_VERDICTS,
+  RedisCounters,
   RedisReplayGuard,
   type ReplayGuard,
   LocalSignatureCheck,
@@ -163,6 +165,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         });
   const limits = config.server.limits;
   const forwarder = buildForwarder(config);
+  // Shared by every config generation: a reload changes its rates, never what it remembers.
+  const rateLimits = new RateLimits(config.rateLimits);
+  metrics.rateLimits.track((limit) => rateLimits.tracked(limit));
+  const fleetCounters = buildFleetCounters(config);
   const deps: Deps = {
     config,
     prices,
@@ -197,6 +203,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       limits.maxInFlight,
       limits.maxClientShare,
     ),
+    rateLimits,
     minRemainingSec: minRemainingSec(config),
     nowSec: options.nowSec ?? (() => Math.floor(Date.now() / 1000)),
   };
@@ -320,6 +327,33 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       stop: () => redisStore?.close(),
     },
     {
+      // With store.redis: the limits' counts pushed to the fleet's in the background. Never fails
+      // start-up: without Redis each instance limits on its own counts (limits fail open).
+      name: 'rate limit sync',
+      start: () => {
+        if (fleetCounters === undefined) return;
+        fleetCounters.connect();
+        let lastLogged = 0;
+        rateLimits.startSync(fleetCounters, config.rateLimits.syncIntervalMs, (ok, err) => {
+          metrics.rateLimits.synced(ok ? 'ok' : 'failed');
+          const now = Date.now();
+          if (ok || now - lastLogged < 60_000) return;
+          lastLogged = now;
+          log.warn(
+            {
+              store: fleetCounters.location,
+              err: err instanceof Error ? err.message : String(err),
+            },
+            'rate limits cannot sync with redis: each instance limits on its own counts',
+          );
+        });
+      },
+      stop: async () => {
+        await rateLimits.stopSync();
+        await fleetCounters?.close();
+      },
+    },
+    {
       name: 'ledger',
       start: async () => {
         if (ledger === undefined || config.ledger === false) {
@@ -416,6 +450,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       minRemainingSec: minRemainingSec(cfg),
     };
     deps.clients.resize(cfg.server.limits.maxInFlight, cfg.server.limits.maxClientShare);
+    rateLimits.configure(cfg.rateLimits);
     if (cfg.log.level !== old.config.log.level) log.level = cfg.log.level;
     if (newClient === undefined) watcher.setRoutes(priced.prices.routes);
     else {
@@ -618,6 +653,21 @@ function buildRedisStore(
       lastLogged = now;
       log.warn({ kind, operation, err: err.message }, 'replay store (redis) failed');
     },
+  });
+}
+
+/**
+ * The fleet's rate-limit counters on the shared store, when `store.redis` is set (no I/O here; a
+ * reload may turn the limits on, so they exist either way). Keys under the store's prefix, apart
+ * from the claims.
+ */
+function buildFleetCounters(config: GatewayConfig): RedisCounters | undefined {
+  const redis = config.store.redis;
+  if (redis === null) return undefined;
+  return new RedisCounters({
+    url: redis.url,
+    keyPrefix: `${redis.keyPrefix}ratelimit:`,
+    commandTimeoutMs: redis.commandTimeoutMs,
   });
 }
 

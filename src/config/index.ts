@@ -16,6 +16,7 @@ export type {
   HostPort,
   LedgerConfig,
   LogConfig,
+  RateLimitsConfig,
   ServerConfig,
   SignatureCheckConfig,
 } from './types.js';

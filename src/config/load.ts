@@ -13,6 +13,7 @@ import {
   facilitatorSchema,
   ledgerSchema,
   logSchema,
+  rateLimitsSchema,
   paymentSchema,
   replaySchema,
   storeSchema,
@@ -185,6 +186,7 @@ export function loadConfigText(
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
   const store = section(sink, storeSchema, ['store'], raw.store ?? {});
   const log = section(sink, logSchema, ['log'], raw.log ?? {});
+  const rateLimits = section(sink, rateLimitsSchema, ['rateLimits'], raw.rateLimits ?? {});
   const rpcUrls = section(sink, rpcUrlsSchema, ['rpcUrls'], raw.rpcUrls ?? {});
   const ledgerSection = section(sink, ledgerSchema, ['ledger'], raw.ledger ?? {});
   const routes =
@@ -216,6 +218,7 @@ export function loadConfigText(
     replay === undefined ||
     store === undefined ||
     log === undefined ||
+    rateLimits === undefined ||
     rpcUrls === undefined ||
     ledgerSection === undefined
   ) {
@@ -233,6 +236,7 @@ export function loadConfigText(
     replay,
     store,
     log,
+    rateLimits,
     rpcUrls,
     ledger:
       ledgerSection === false

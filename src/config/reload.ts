@@ -36,6 +36,10 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'facilitator.supportedTimeoutMs',
   // Credentials, like headers: the new client mints with the new key.
   'facilitator.cdp',
+  // The buckets keep their tokens; only the rates and sizes change (pipeline/rate-limits.ts).
+  'rateLimits.enabled',
+  'rateLimits.challengesPerSecond',
+  'rateLimits.failuresPerMinute',
 ]);
 
 /**
@@ -63,6 +67,9 @@ export const RESTART_ONLY_KEYS: readonly string[] = Object.freeze([
   'store',
   'rpcUrls',
   'ledger',
+  // The tables are allocated at their full size once; the sync timer runs from start to stop.
+  'rateLimits.maxTrackedAddresses',
+  'rateLimits.syncIntervalMs',
 ]);
 
 /** A new config as it applies to a running gateway. */

@@ -15,3 +15,4 @@ export {
 } from './readiness.js';
 export { createReasonLabels, OTHER_REASON, type ReasonLabels } from './reason-labels.js';
 export { STORE_FAILURES, type StoreFailure } from './store.js';
+export { RATE_LIMIT_NAMES, type RateLimitName } from './rate-limits.js';

@@ -12,6 +12,7 @@ import { checkClient, refuseLocally } from '../local-signature.js';
 import { settlementRecord } from '../settlement-record.js';
 import { challengeReply, errorReply, ledgerUnavailableReply } from '../replies.js';
 import { REASON } from '../../x402/index.js';
+import { countPayerRefusal } from '../rate-limited.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
 export const claim: Stage = {
@@ -152,6 +153,7 @@ export const verify: Stage = {
       // settles is refused by the replay guard before the cache is read, so caching it is waste.
       // A refusal is cached only when the payer caused it (verify/verdicts.ts).
       if (whose !== 'other') payment.recordVerdict(result);
+      if (whose === 'payer') countPayerRefusal(ctx, deps, result);
     }
     if (result!.isValid) {
       metrics.verified.labels(cached === undefined ? 'facilitator' : 'cache').inc();

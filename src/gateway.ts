@@ -332,7 +332,8 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       name: 'rate limit sync',
       start: () => {
         if (fleetCounters === undefined) return;
-        fleetCounters.connect();
+        // Not awaited: a Redis that is not there yet only means per-instance limits until it is.
+        void fleetCounters.connect();
         let lastLogged = 0;
         rateLimits.startSync(fleetCounters, config.rateLimits.syncIntervalMs, (ok, err) => {
           metrics.rateLimits.synced(ok ? 'ok' : 'failed');

@@ -152,16 +152,25 @@ export class TokenBuckets {
    * Take out up to `max` keys' unpushed spends, counted as pushed in sync window `window` (a
    * window change starts the key's counts again). Give them back with {@link undrain} if the push
    * fails, or hand the fleet's totals to {@link applyTotals}.
+   *
+   * A key under pressure (less than half its burst left) stays in the list with nothing to push:
+   * pushing 0 reads the fleet's total, so an instance whose client went on to another instance
+   * still learns what it spent there. Keys far from their limit are not read again: the sync's
+   * cost follows the keys that matter.
    */
   drain(window: number, max: number): PendingSpends {
     const out: PendingSpends = { window, slots: [], keys: [], counts: [] };
     const dirty = this.#dirty;
+    const watched: number[] = [];
     let i = 0;
     for (; i < dirty.length && out.slots.length < max; i++) {
       const slot = dirty[i]!;
-      this.#dirtyMark[slot] = 0;
       const count = this.#pending[slot]!;
-      if (count === 0) continue;
+      const pressed = this.#refill(slot) * 2 < this.#burst;
+      if (count === 0 && !pressed) {
+        this.#dirtyMark[slot] = 0;
+        continue;
+      }
       this.#pending[slot] = 0;
       if (this.#window[slot] !== window) {
         this.#window[slot] = window;
@@ -172,8 +181,10 @@ export class TokenBuckets {
       out.slots.push(slot);
       out.keys.push(this.#keys[slot]!);
       out.counts.push(count);
+      if (pressed) watched.push(slot);
+      else this.#dirtyMark[slot] = 0;
     }
-    this.#dirty = i === dirty.length ? [] : dirty.slice(i);
+    this.#dirty = i === dirty.length ? watched : dirty.slice(i).concat(watched);
     return out;
   }
 

@@ -53,9 +53,15 @@ export class RedisCounters {
     return redactUrl(this.#url);
   }
 
-  /** Start connecting; never rejects (a sync before the connection is up just fails). */
-  connect(): void {
-    this.#redis.connect().catch(() => undefined);
+  /**
+   * Start connecting: resolves true once connected, false if the first attempt failed (the client
+   * keeps trying on its own; a sync before the connection is up just fails). Never rejects.
+   */
+  connect(): Promise<boolean> {
+    return this.#redis.connect().then(
+      () => true,
+      () => false,
+    );
   }
 
   async add(keys: readonly string[], counts: readonly number[], ttlMs: number): Promise<number[]> {

@@ -117,6 +117,20 @@ describe('TokenBuckets fleet sync', () => {
     expect(b.tokens('a')).toBe(0);
   });
 
+  it('a key under pressure is read again with nothing to push; one far from its limit is not', () => {
+    const c = clock();
+    const b = new TokenBuckets({ maxKeys: 10, limit: { ratePerSec: 1, burst: 10 }, now: c.now });
+    for (let i = 0; i < 6; i++) b.take('hot');
+    b.take('calm');
+    b.applyTotals(b.drain(1, 100), [6, 1]);
+    // Nothing spent here since: only the pressed key is read, and learns the others' 3.
+    const again = b.drain(1, 100);
+    expect(again.keys).toEqual(['hot']);
+    expect(again.counts).toEqual([0]);
+    b.applyTotals(again, [9]);
+    expect(b.tokens('hot')).toBe(1);
+  });
+
   it('a failed push is given back, so a later total is not read as the others', () => {
     const c = clock();
     const b = new TokenBuckets({ maxKeys: 10, limit: { ratePerSec: 1, burst: 10 }, now: c.now });

@@ -10,7 +10,8 @@
  *                    every priced network without an RPC is warned about
  *   2. stores        the replay store: in memory (nothing to open), or a shared Redis (`store.redis`):
  *                    connected and its eviction/persistence settings checked; unreachable or
- *                    evicting → start-up fails
+ *                    evicting → start-up fails; then the rate limits' background sync on that Redis
+ *                    (its own connection; never fails start-up: without it, per-instance limits)
  *   3. ledger        open the book of record (migrating its schema), then rebuild from it what this
  *                    process must remember: unresolved and settled payments in the replay guard and
  *                    the recall index, revenue and the unresolved counts in the metrics

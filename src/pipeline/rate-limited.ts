@@ -67,6 +67,9 @@ const FAILED: ReadonlySet<string> = new Set([
 export function countClientFailure(ctx: RequestContext, deps: Deps): void {
   if (ctx.headerValue === undefined || ctx.recalled !== undefined) return;
   if (!FAILED.has(ctx.outcome)) return;
+  // A paid request whose body was too large or stalled (forward.ts) failed, but not its payment.
+  if (ctx.reason === GATEWAY_REASON.payloadTooLarge || ctx.reason === GATEWAY_REASON.bodyTimeout)
+    return;
   deps.rateLimits?.clientFailed(checkClient(ctx));
 }
 

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../src/config/index.js';
 import type { RequestContext } from '../../../src/pipeline/context.js';
 import type { Deps } from '../../../src/pipeline/deps.js';
-import { countPayerDecline, countPayerRefusal } from '../../../src/pipeline/rate-limited.js';
+import {
+  countClientFailure,
+  countPayerDecline,
+  countPayerRefusal,
+} from '../../../src/pipeline/rate-limited.js';
 import { RateLimits } from '../../../src/pipeline/rate-limits.js';
 import { LocalSignatureCheck } from '../../../src/verify/local-check.js';
 import {
@@ -90,5 +94,42 @@ describe('countPayerDecline', () => {
     const other = await request(testAccount(2));
     countPayerDecline(other, d, undefined);
     expect(d.rateLimits.payerWait(other.payer!)).toBeGreaterThan(0);
+  });
+});
+
+describe('countClientFailure', () => {
+  const attempt = (outcome: string, reason?: string, more: object = {}): RequestContext =>
+    ({
+      headerValue: 'x',
+      clientKey: '192.0.2.1',
+      outcome,
+      reason,
+      ...more,
+    }) as unknown as RequestContext;
+
+  it('counts refused, replayed, malformed and declined payments; nothing else', () => {
+    const d = deps();
+    for (const outcome of [
+      'paid',
+      'challenge',
+      'facilitator_unavailable',
+      'settlement_pending',
+      'upstream_error',
+      'rate_limited',
+      'ledger_unavailable',
+    ]) {
+      countClientFailure(attempt(outcome), d);
+    }
+    // A body too large or stalled is not a payment that failed.
+    countClientFailure(attempt('bad_request', 'payload_too_large'), d);
+    countClientFailure(attempt('bad_request', 'body_timeout'), d);
+    // A retry the book answered, and a request without a payment.
+    countClientFailure(attempt('replay', undefined, { recalled: {} }), d);
+    countClientFailure(attempt('rejected', undefined, { headerValue: undefined }), d);
+    expect(d.rateLimits.tracked('client_failures')).toBe(0);
+    for (const outcome of ['rejected', 'replay', 'bad_request', 'settlement_failed']) {
+      countClientFailure(attempt(outcome, 'some_reason'), d);
+    }
+    expect(Math.floor(d.rateLimits.tokens('client_failures', '192.0.2.1'))).toBe(96);
   });
 });

@@ -10,7 +10,8 @@
  *                    every priced network without an RPC is warned about
  *   2. stores        the replay store: in memory (nothing to open), or a shared Redis (`store.redis`):
  *                    connected and its eviction/persistence settings checked; unreachable or
- *                    evicting → start-up fails
+ *                    evicting → start-up fails; then the rate limits' background sync on that Redis
+ *                    (its own connection; never fails start-up: without it, per-instance limits)
  *   3. ledger        open the book of record (migrating its schema), then rebuild from it what this
  *                    process must remember: unresolved and settled payments in the replay guard and
  *                    the recall index, revenue and the unresolved counts in the metrics
@@ -42,6 +43,7 @@ import {
 } from './metrics/index.js';
 import {
   ClientShares,
+  RateLimits,
   createHandler,
   createProxyTrust,
   Generations,
@@ -74,6 +76,7 @@ import {
   HttpFacilitatorClient,
   InMemoryReplayGuard,
   LOCAL_VERDICTS,
+  RedisCounters,
   RedisReplayGuard,
   type ReplayGuard,
   LocalSignatureCheck,
@@ -187,6 +190,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         });
   const limits = config.server.limits;
   const forwarder = buildForwarder(config);
+  // Shared by every config generation: a reload changes its rates, never what it remembers.
+  const rateLimits = new RateLimits(config.rateLimits);
+  metrics.rateLimits.track((limit) => rateLimits.tracked(limit));
+  const fleetCounters = buildFleetCounters(config);
   const deps: Deps = {
     config,
     prices,
@@ -218,6 +225,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       limits.maxInFlight,
       limits.maxClientShare,
     ),
+    rateLimits,
     minRemainingSec: minRemainingSec(config),
     nowSec: options.nowSec ?? (() => Math.floor(Date.now() / 1000)),
   };
@@ -347,6 +355,34 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       stop: () => redisStore?.close(),
     },
     {
+      // With store.redis: the limits' counts pushed to the fleet's in the background. Never fails
+      // start-up: without Redis each instance limits on its own counts (limits fail open).
+      name: 'rate limit sync',
+      start: () => {
+        if (fleetCounters === undefined) return;
+        // Not awaited: a Redis that is not there yet only means per-instance limits until it is.
+        void fleetCounters.connect();
+        let lastLogged = 0;
+        rateLimits.startSync(fleetCounters, config.rateLimits.syncIntervalMs, (ok, err) => {
+          metrics.rateLimits.synced(ok ? 'ok' : 'failed');
+          const now = Date.now();
+          if (ok || now - lastLogged < 60_000) return;
+          lastLogged = now;
+          log.warn(
+            {
+              store: fleetCounters.location,
+              err: err instanceof Error ? err.message : String(err),
+            },
+            'rate limits cannot sync with redis: each instance limits on its own counts',
+          );
+        });
+      },
+      stop: async () => {
+        await rateLimits.stopSync();
+        await fleetCounters?.close();
+      },
+    },
+    {
       name: 'ledger',
       start: async () => {
         if (ledger === undefined || config.ledger === false) {
@@ -450,6 +486,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       minRemainingSec: minRemainingSec(cfg),
     };
     deps.clients.resize(cfg.server.limits.maxInFlight, cfg.server.limits.maxClientShare);
+    rateLimits.configure(cfg.rateLimits);
     if (cfg.log.level !== old.config.log.level) log.level = cfg.log.level;
     if (newWatcher === undefined) watcher.setRoutes(priced.prices.routes);
     else {
@@ -657,6 +694,21 @@ function buildRedisStore(
       lastLogged = now;
       log.warn({ kind, operation, err: err.message }, 'replay store (redis) failed');
     },
+  });
+}
+
+/**
+ * The fleet's rate-limit counters on the shared store, when `store.redis` is set (no I/O here; a
+ * reload may turn the limits on, so they exist either way). Keys under the store's prefix, apart
+ * from the claims.
+ */
+function buildFleetCounters(config: GatewayConfig): RedisCounters | undefined {
+  const redis = config.store.redis;
+  if (redis === null) return undefined;
+  return new RedisCounters({
+    url: redis.url,
+    keyPrefix: `${redis.keyPrefix}ratelimit:`,
+    commandTimeoutMs: redis.commandTimeoutMs,
   });
 }
 

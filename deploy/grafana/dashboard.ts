@@ -544,6 +544,30 @@ export function buildDashboard(): dashboard.Dashboard {
         6,
       ),
     )
+    .withPanel(
+      series(
+        'Rate-limited (429) by limit',
+        'Requests refused with 429 by each rate limit, per second: challenges (402 challenges per client address), client_failures (failed payments per client address), payer_failures (failures a payer key caused). Sustained: alert X402GatewayRateLimited.',
+        'reqps',
+        [[`sum by (limit) (rate(x402_gateway_rate_limited_total{${I}}${RATE}))`, '{{limit}}']],
+        6,
+      ),
+    )
+    .withPanel(
+      series(
+        'Rate limits: tracked addresses and fleet syncs',
+        'Addresses each rate limit remembers (bounded by rateLimits.maxTrackedAddresses), and pushes to the shared store that failed per second (each instance limits on its own counts meanwhile).',
+        'short',
+        [
+          [`sum by (limit) (x402_gateway_rate_limit_tracked{${I}})`, '{{limit}} tracked'],
+          [
+            `sum(rate(x402_gateway_rate_limit_syncs_total{${I},result="failed"}${RATE}))`,
+            'sync failures/s',
+          ],
+        ],
+        6,
+      ),
+    )
     .build();
 }
 

@@ -75,6 +75,19 @@ export const DEFAULTS = Object.freeze({
     commandTimeoutMs: 150, // ms a Redis command may take before a paid request answers 503
   }),
   log: Object.freeze({ level: 'info' as const }),
+  rateLimits: Object.freeze({
+    enabled: true, // 429 past the limits below; false turns every one of them off
+    challengesPerSecond: Object.freeze({
+      perClient: 100, // 402 challenges (requests without a payment) per second, per client address
+      burst: 200, // challenges a client address may take at once before the rate applies
+    }),
+    failuresPerMinute: Object.freeze({
+      perClient: 120, // failed payment attempts per minute, per client address
+      perPayer: 60, // failures a payer's own key caused, per minute, per payer address
+    }),
+    maxTrackedAddresses: 100_000, // addresses remembered per limit; the least recently seen go first
+    syncIntervalMs: 1_000, // ms between pushes of local counts to store.redis (when configured)
+  }),
   ledger: Object.freeze({
     path: 'x402-ledger.sqlite', // the SQLite book of record, relative to the config file's folder
     maxRedemptions: 3, // times a settled, undelivered payment may be served again without paying

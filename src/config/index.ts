@@ -20,6 +20,7 @@ export type {
   HostPort,
   LedgerConfig,
   LogConfig,
+  RateLimitsConfig,
   ServerConfig,
   SignatureCheckConfig,
 } from './types.js';

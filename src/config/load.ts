@@ -14,6 +14,7 @@ import {
   facilitatorsSchema,
   ledgerSchema,
   logSchema,
+  rateLimitsSchema,
   paymentSchema,
   replaySchema,
   storeSchema,
@@ -213,6 +214,7 @@ export function loadConfigText(
   const replay = section(sink, replaySchema, ['replay'], raw.replay ?? {});
   const store = section(sink, storeSchema, ['store'], raw.store ?? {});
   const log = section(sink, logSchema, ['log'], raw.log ?? {});
+  const rateLimits = section(sink, rateLimitsSchema, ['rateLimits'], raw.rateLimits ?? {});
   const rpcUrls = section(sink, rpcUrlsSchema, ['rpcUrls'], raw.rpcUrls ?? {});
   const ledgerSection = section(sink, ledgerSchema, ['ledger'], raw.ledger ?? {});
   const routes =
@@ -256,6 +258,7 @@ export function loadConfigText(
     replay === undefined ||
     store === undefined ||
     log === undefined ||
+    rateLimits === undefined ||
     rpcUrls === undefined ||
     ledgerSection === undefined
   ) {
@@ -274,6 +277,7 @@ export function loadConfigText(
     replay,
     store,
     log,
+    rateLimits,
     rpcUrls,
     ledger:
       ledgerSection === false

@@ -42,6 +42,10 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   // The failover list, as a whole: reordered, edited, entries added or removed. New clients,
   // circuits and /supported watchers are built for the new list; the old ones close once idle.
   'facilitators',
+  // The buckets keep their tokens; only the rates and sizes change (pipeline/rate-limits.ts).
+  'rateLimits.enabled',
+  'rateLimits.challengesPerSecond',
+  'rateLimits.failuresPerMinute',
 ]);
 
 /**
@@ -70,6 +74,9 @@ export const RESTART_ONLY_KEYS: readonly string[] = Object.freeze([
   'store',
   'rpcUrls',
   'ledger',
+  // The tables are allocated at their full size once; the sync timer runs from start to stop.
+  'rateLimits.maxTrackedAddresses',
+  'rateLimits.syncIntervalMs',
 ]);
 
 /** A new config as it applies to a running gateway. */

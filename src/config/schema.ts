@@ -193,6 +193,36 @@ export const logSchema = z
   })
   .strict();
 
+export const rateLimitsSchema = z
+  .object({
+    enabled: z
+      .boolean({ invalid_type_error: 'must be true or false' })
+      .default(DEFAULTS.rateLimits.enabled),
+    challengesPerSecond: z
+      .object({
+        perClient: positiveInt('challenges per second').default(
+          DEFAULTS.rateLimits.challengesPerSecond.perClient,
+        ),
+        burst: positiveInt('challenges').default(DEFAULTS.rateLimits.challengesPerSecond.burst),
+      })
+      .strict()
+      .default({}),
+    failuresPerMinute: z
+      .object({
+        perClient: positiveInt('failures per minute').default(
+          DEFAULTS.rateLimits.failuresPerMinute.perClient,
+        ),
+        perPayer: positiveInt('failures per minute').default(
+          DEFAULTS.rateLimits.failuresPerMinute.perPayer,
+        ),
+      })
+      .strict()
+      .default({}),
+    maxTrackedAddresses: positiveInt('addresses').default(DEFAULTS.rateLimits.maxTrackedAddresses),
+    syncIntervalMs: positiveInt('ms').default(DEFAULTS.rateLimits.syncIntervalMs),
+  })
+  .strict();
+
 export const unpricedSchema = z.enum(['forward', 'deny']).default(DEFAULTS.unpriced);
 
 /**
@@ -385,6 +415,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'replay',
   'store',
   'log',
+  'rateLimits',
   'rpcUrls',
   'ledger',
   'routes',
@@ -416,6 +447,7 @@ export const configFileSchema = z
     replay: replaySchema.nullish(),
     store: storeSchema.nullish(),
     log: logSchema.nullish(),
+    rateLimits: rateLimitsSchema.nullish(),
     rpcUrls: z
       .record(
         z.enum(NETWORKS.flatMap((n) => [n.v1Name, n.caip2]) as [string, ...string[]]),

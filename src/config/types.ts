@@ -219,6 +219,32 @@ export interface LedgerSettings {
   readonly confirmations: number;
 }
 
+/**
+ * Rate limits (`rateLimits`, pipeline/rate-limits.ts): per client address, 402 challenges per
+ * second and failed payments per minute; per payer address, failures its own key caused. Past one
+ * → 429 with Retry-After. Token buckets, bounded in memory; shared through `store.redis` when set.
+ */
+export interface RateLimitsConfig {
+  /** Default true; false: no limit is checked and nothing is counted. */
+  readonly enabled: boolean;
+  readonly challengesPerSecond: {
+    /** Sustained 402 challenges per second per client address. Default 100. */
+    readonly perClient: number;
+    /** Challenges a client address may take at once. Default 200. */
+    readonly burst: number;
+  };
+  readonly failuresPerMinute: {
+    /** Failed payment attempts per minute per client address (also the burst). Default 120. */
+    readonly perClient: number;
+    /** Failures the payer's key caused, per minute per payer address (also the burst). Default 60. */
+    readonly perPayer: number;
+  };
+  /** Addresses remembered per limit; past it the least recently seen is forgotten. Default 100000. */
+  readonly maxTrackedAddresses: number;
+  /** With store.redis: ms between pushes of local counts to the fleet's. Default 1000. */
+  readonly syncIntervalMs: number;
+}
+
 export interface LogConfig {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -246,6 +272,8 @@ export interface GatewayConfig {
   /** Where replay claims live: in memory (default) or a shared Redis. */
   readonly store: StoreConfig;
   readonly log: LogConfig;
+  /** Per-client and per-payer rate limits (429). */
+  readonly rateLimits: RateLimitsConfig;
   /**
    * JSON-RPC URL per network, keyed by CAIP-2 (`eip155:8453`), to read the chain when a
    * facilitator's answer leaves a settlement unknown. Empty by default.

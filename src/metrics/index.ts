@@ -22,3 +22,4 @@ export {
   type FacilitatorMetrics,
   type FailoverCause,
 } from './facilitators.js';
+export { RATE_LIMIT_NAMES, type RateLimitName } from './rate-limits.js';

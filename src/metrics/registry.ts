@@ -11,6 +11,7 @@ import { gatewayVersion } from './build-info.js';
 import { createConfigReloadMetrics, type ConfigReloadMetrics } from './config-reload.js';
 import { createStoreMetrics, type StoreMetrics } from './store.js';
 import { createFacilitatorMetrics, type FacilitatorMetrics } from './facilitators.js';
+import { createRateLimitMetrics, type RateLimitMetrics } from './rate-limits.js';
 
 const PREFIX = 'x402_gateway_';
 
@@ -79,6 +80,8 @@ export interface GatewayMetrics {
   readonly store: StoreMetrics;
   /** The facilitator failover list's circuits and failovers (facilitators.ts). */
   readonly facilitators: FacilitatorMetrics;
+  /** 429s by rate limit, tracked addresses, fleet syncs (rate-limits.ts). */
+  readonly rateLimits: RateLimitMetrics;
   /**
    * The built-in facilitator's settler balance gauge, `settler_balance_wei`: registered on the first
    * call, so it is exported only by a gateway that settles itself.
@@ -233,6 +236,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     configReloads: createConfigReloadMetrics(PREFIX, registry),
     store: createStoreMetrics(PREFIX, registry),
     facilitators: createFacilitatorMetrics(PREFIX, registry),
+    rateLimits: createRateLimitMetrics(PREFIX, registry),
     settlerBalance() {
       settlerBalance ??= new Gauge({
         name: `${PREFIX}settler_balance_wei`,

@@ -29,6 +29,7 @@ export type Outcome =
   | 'credited' // a new payment verified, not settled: served through the payer's credit
   | 'ledger_unavailable'
   | 'overloaded'
+  | 'rate_limited' // 429: a rate limit (rate-limits.ts)
   | 'client_gone'
   | 'error';
 

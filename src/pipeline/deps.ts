@@ -20,6 +20,7 @@ import type {
 } from '../verify/index.js';
 import type { Challenge } from '../x402/index.js';
 import type { ClientShares } from './client-shares.js';
+import type { RateLimits } from './rate-limits.js';
 
 export interface InFlight {
   count: number;
@@ -64,6 +65,8 @@ export interface Deps {
   readonly inFlight: InFlight;
   /** Per-client-address shares of connections and in-flight slots (client-shares.ts). */
   readonly clients: ClientShares;
+  /** Challenges and failed payments per client and payer address (rate-limits.ts); optional for tests. */
+  readonly rateLimits?: RateLimits;
   /** Seconds that must remain before validBefore: verify + upstream + settle timeouts + 6 s chain buffer. */
   readonly minRemainingSec: number;
   /** Unix time in seconds (injectable for tests). */

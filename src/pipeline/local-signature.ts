@@ -7,6 +7,7 @@ import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import { addressKey } from './client-address.js';
 import { REASON, type VerifyResponse } from '../x402/index.js';
+import type { LocalCheckInput } from '../verify/index.js';
 
 /** The client address the failure ratio is kept for: admit's key (proxy-aware), else the peer. */
 export function checkClient(ctx: RequestContext): string {
@@ -25,9 +26,27 @@ export async function refuseLocally(
   if (check === undefined) return undefined;
   const client = checkClient(ctx);
   if (!check.armed(client)) return undefined;
+  const verdict = await check.check(checkInput(ctx));
+  deps.metrics.signatureChecks.labels(verdict).inc();
+  if (verdict !== 'refused') return undefined;
+  check.record(client, false);
+  return {
+    isValid: false,
+    invalidReason: REASON.invalidSignature,
+    payer: ctx.payload!.payload.authorization.from,
+  };
+}
+
+/** Did `from`'s own key sign this payment (recovered locally)? False when it cannot be proven. */
+export function signedByFrom(ctx: RequestContext, deps: Deps): boolean {
+  return deps.signatureCheck?.signedByFrom(checkInput(ctx)) ?? false;
+}
+
+/** The payment as the local check reads it. */
+function checkInput(ctx: RequestContext): LocalCheckInput {
   const offer = ctx.offer!;
   const { signature, authorization } = ctx.payload!.payload;
-  const verdict = await check.check({
+  return {
     network: offer.network.caip2,
     // Our own offer's domain, as the facilitator is given our requirements, never the client's.
     domain: {
@@ -38,9 +57,5 @@ export async function refuseLocally(
     },
     authorization,
     signature,
-  });
-  deps.metrics.signatureChecks.labels(verdict).inc();
-  if (verdict !== 'refused') return undefined;
-  check.record(client, false);
-  return { isValid: false, invalidReason: REASON.invalidSignature, payer: authorization.from };
+  };
 }

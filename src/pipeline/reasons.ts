@@ -19,6 +19,12 @@ export const GATEWAY_REASON = Object.freeze({
   overloaded: 'overloaded',
   /** One client address holds its share (`server.limits.maxClientShare`) of requests in flight (429). */
   clientShareExceeded: 'client_share_exceeded',
+  /** A client address over `rateLimits.challengesPerSecond` asked for another 402 challenge (429). */
+  challengeRateExceeded: 'challenge_rate_exceeded',
+  /** A client address over `rateLimits.failuresPerMinute.perClient` sent another payment (429). */
+  paymentFailureRateExceeded: 'payment_failure_rate_exceeded',
+  /** A payer over `rateLimits.failuresPerMinute.perPayer` (failures its key caused) paid again (429). */
+  payerFailureRateExceeded: 'payer_failure_rate_exceeded',
   /** A request body stopped arriving for `server.limits.bodyIdleTimeoutMs` (408). */
   bodyTimeout: 'body_timeout',
   invalidPath: 'invalid_path',

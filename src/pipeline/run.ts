@@ -12,6 +12,7 @@ import { refuseBody } from './refused-body.js';
 import { GATEWAY_REASON, REASON_LABELS } from './reasons.js';
 import type { Generations } from './generations.js';
 import { releaseWhenDurable } from './fleet-hold.js';
+import { countClientFailure } from './rate-limited.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -145,6 +146,7 @@ function observe(ctx: RequestContext, deps: Deps): void {
   // After the attempt row is queued: a next redemption of this record is written after it.
   if (ctx.heldRecord !== undefined) deps.recordsInUse.release(ctx.heldRecord);
   releaseWhenDurable(ctx, deps);
+  countClientFailure(ctx, deps);
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();
   if (ctx.headerValue !== undefined) {

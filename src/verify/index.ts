@@ -36,6 +36,7 @@ export {
   type LocalCheckInput,
   type LocalVerdict,
 } from './local-check.js';
+export { RedisCounters, type RedisCountersOptions } from './redis-counters.js';
 export { replayKey } from './replay-key.js';
 export type {
   Awaitable,

@@ -92,6 +92,8 @@ export class LocalSignatureCheck {
   /** Why the check is on or off, for the start-up log. */
   readonly detail: string;
   readonly #native: NativeRecovery;
+  /** The binding for {@link signedByFrom}: loaded even with the check disabled. */
+  readonly #recovery: NativeRecovery;
   readonly #trigger: FailureTrigger;
   readonly #chains: ReadonlyMap<string, ChainReader>;
   /** `network|from` → has code; definite answers only, for `codeCacheTtlSeconds`. */
@@ -108,6 +110,8 @@ export class LocalSignatureCheck {
     this.#native = !config.enabled
       ? { kind: 'missing', detail: 'signatureCheck.enabled is false' }
       : (options.native ?? loadNativeRecovery());
+    this.#recovery =
+      this.#native.kind === 'native' ? this.#native : (options.native ?? loadNativeRecovery());
     this.active = this.#native.kind === 'native';
     this.detail = this.active
       ? `on above a ${config.failureRatio} verify-failure ratio over ${config.windowSeconds} s`
@@ -136,6 +140,25 @@ export class LocalSignatureCheck {
   /** One verify verdict for `client`: the facilitator's answer, or a local refusal. */
   record(client: string, isValid: boolean): void {
     if (this.active) this.#trigger.record(client, !isValid);
+  }
+
+  /**
+   * Did `from`'s own key sign this authorization? True only when proven: the native binding is
+   * loaded (whatever `enabled` says: this is not the check, only its recovery), the signature is
+   * 65 bytes, and it recovers to `from`. The rate limits count a payer's failures only then.
+   */
+  signedByFrom(input: LocalCheckInput): boolean {
+    const native = this.#recovery;
+    if (native.kind !== 'native' || !isPlainSignature(input.signature)) return false;
+    try {
+      const digest = authorizationDigest(input.domain, input.authorization);
+      return (
+        recoverSigner(native.binding, digest, input.signature) ===
+        input.authorization.from.toLowerCase()
+      );
+    } catch {
+      return false;
+    }
   }
 
   async check(input: LocalCheckInput): Promise<LocalVerdict> {

@@ -12,6 +12,7 @@ import {
   selectOffer,
 } from '../../x402/index.js';
 import { replayKey } from '../../verify/index.js';
+import { challengeLimit, clientFailureLimit, payerFailureLimit } from '../rate-limited.js';
 
 /** Stage 3: PAYMENT-SIGNATURE wins over X-PAYMENT; neither → the 402 challenge. */
 export const extract: Stage = {
@@ -21,6 +22,9 @@ export const extract: Stage = {
     const headers = ctx.req.headers;
     const value = headers[HEADER.paymentSignature] ?? headers[HEADER.xPayment];
     if (typeof value !== 'string' || value === '') {
+      // Only a request without a payment takes a challenge token: a paid one never meets this.
+      const limited = challengeLimit(ctx, deps);
+      if (limited !== undefined) return limited;
       ctx.outcome = 'challenge';
       return challengeReply(ctx, deps, undefined);
     }
@@ -63,6 +67,9 @@ export const select: Stage = {
   paidOnly: true,
   run(ctx, deps) {
     if (ctx.recalled !== undefined) return undefined; // held to its record's offer (recall.ts)
+    // A client over its failed payments is refused before anything of its payment is checked.
+    const limited = clientFailureLimit(ctx, deps);
+    if (limited !== undefined) return limited;
     const offer = selectOffer(ctx.payload!, ctx.route!.offers);
     if (offer === undefined) {
       ctx.outcome = 'rejected';
@@ -95,6 +102,7 @@ export const precheck: Stage = {
     };
     ctx.payer = checked.from;
     ctx.replayKey = replayKey(ctx.offer!, checked.from, checked.nonce);
-    return undefined;
+    // A payer over the failures its key caused: refused before the claim, no facilitator call.
+    return payerFailureLimit(ctx, deps);
   },
 };

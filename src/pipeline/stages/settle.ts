@@ -43,6 +43,7 @@ import {
 } from '../../x402/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
 import { ClaimLostError } from '../../payment/index.js';
+import { countPayerDecline } from '../rate-limited.js';
 
 export const settle: Stage = {
   name: 'settle',
@@ -113,6 +114,7 @@ export const settle: Stage = {
         deps.facilitators.forget(ctx.replayKey);
         // Proven that nothing moved; the facilitator's earlier "valid" is not kept (Payment.end).
         await payment.end('declined', undefined, outcome.reason);
+        countPayerDecline(ctx, deps, outcome.reason);
         ctx.outcome = 'settlement_failed';
         ctx.reason = outcome.reason;
         const header = encodeSettlementHeader(version, outcome.response, offer);
@@ -123,6 +125,7 @@ export const settle: Stage = {
         deps.facilitators.forget(ctx.replayKey);
         // Spent without paying us (canceled, or used elsewhere): it can never pay; end the claim.
         await payment.end('failed', undefined, outcome.detail);
+        countPayerDecline(ctx, deps, undefined);
         // This answer tells the failure; a later retry meets a spent authorization (already used).
         deps.recallIndex.delete(auth.nonce);
         ctx.outcome = 'settlement_failed';

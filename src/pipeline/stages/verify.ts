@@ -19,6 +19,7 @@ import {
 import { answerFromRecord, busyReply } from './recall.js';
 import { REASON } from '../../x402/index.js';
 import { GATEWAY_REASON } from '../reasons.js';
+import { countPayerRefusal } from '../rate-limited.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
 export const claim: Stage = {
@@ -204,6 +205,7 @@ export const verify: Stage = {
       // settles is refused by the replay guard before the cache is read, so caching it is waste.
       // A refusal is cached only when the payer caused it (verify/verdicts.ts).
       if (whose !== 'other') payment.recordVerdict(result);
+      if (whose === 'payer') countPayerRefusal(ctx, deps, result);
     }
     if (result!.isValid) {
       metrics.verified.labels(cached === undefined ? 'facilitator' : 'cache').inc();

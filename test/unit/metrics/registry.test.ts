@@ -71,6 +71,7 @@ describe('createMetrics: merged across cluster workers (server.workers)', () => 
     x402_gateway_config_last_reload_successful: 'min',
     x402_gateway_config_restart_pending_keys: 'max',
     x402_gateway_facilitator_breaker_state: 'max',
+    x402_gateway_rate_limit_tracked: 'sum',
   };
 
   it('every gauge of the gateway declares how it merges, as decided above', async () => {

@@ -215,3 +215,35 @@ describe('LocalSignatureCheck trigger and start-up', () => {
     expect(make(new Map()).check.active).toBe(true);
   });
 });
+
+describe('signedByFrom (what the rate limits count against a payer)', () => {
+  it("is true only for a 65-byte signature by `from`'s own key, even with the check disabled", async () => {
+    const off = new LocalSignatureCheck({
+      config: { ...CONFIG, enabled: false },
+      chains: new Map(),
+    });
+    const input = await honest();
+    expect(off.signedByFrom(input)).toBe(true);
+    // Someone else's valid signature sent under `from`, a random one, a longer one: never.
+    const other = await honest();
+    expect(
+      off.signedByFrom({
+        ...other,
+        authorization: { ...other.authorization, from: testAccount(1).address },
+      }),
+    ).toBe(false);
+    expect(off.signedByFrom(forgedFrom(input, input.authorization.from))).toBe(false);
+    expect(off.signedByFrom({ ...input, signature: randomSig(100) })).toBe(false);
+    // Another token's domain: not this payment's signature.
+    expect(off.signedByFrom({ ...input, domain: { ...DOMAIN, version: '1' } })).toBe(false);
+  });
+
+  it('is false without the native binding (nothing is counted without proof)', async () => {
+    const missing = new LocalSignatureCheck({
+      config: CONFIG,
+      chains: new Map(),
+      native: { kind: 'missing', detail: 'no binding' },
+    });
+    expect(missing.signedByFrom(await honest())).toBe(false);
+  });
+});

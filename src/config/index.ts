@@ -18,4 +18,7 @@ export type {
   LogConfig,
   ServerConfig,
   SignatureCheckConfig,
+  UpstreamConfig,
+  UpstreamHealthConfig,
 } from './types.js';
+export { DEFAULT_UPSTREAM_NAME } from './upstreams.js';

@@ -21,13 +21,13 @@ import {
   serverSchema,
   TOP_LEVEL_KEYS,
   unpricedSchema,
-  upstreamSchema,
   upstreamTimeoutSchema,
   verifyCacheSchema,
   signatureCheckSchema,
 } from './schema.js';
 import type { ConfigResult, GatewayConfig, LedgerConfig } from './types.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveDefaultUpstream, resolveUpstreams } from './upstreams.js';
 import {
   interpolate,
   newLineCounter,
@@ -164,10 +164,11 @@ export function loadConfigText(
   );
   const facilitator = facilitatorParse.full;
   const payment = partialSection(sink, paymentSchema, ['payment'], raw.payment ?? {});
+  const upstreams = resolveUpstreams(sink, raw.upstreams, options.baseDir ?? process.cwd());
+  const defaultUpstream =
+    raw.upstream === undefined ? undefined : resolveDefaultUpstream(sink, raw.upstream, upstreams);
   const upstream =
-    raw.upstream === undefined
-      ? undefined
-      : section(sink, upstreamSchema, ['upstream'], raw.upstream);
+    defaultUpstream === undefined ? undefined : (defaultUpstream.url ?? defaultUpstream.name);
   const upstreamTimeoutMs = section(
     sink,
     upstreamTimeoutSchema,
@@ -195,6 +196,8 @@ export function loadConfigText(
           brokenPayment:
             payment.partial.data === undefined ? ALL_PAYMENT_KEYS : payment.partial.broken,
           upstreamTimeoutMs,
+          upstreams,
+          defaultUpstream: defaultUpstream?.name,
           settleTimeoutMs: facilitatorParse.partial.broken.has('settleTimeoutMs')
             ? undefined
             : facilitatorParse.partial.data?.settleTimeoutMs,
@@ -209,6 +212,7 @@ export function loadConfigText(
     facilitator === undefined ||
     payment.full === undefined ||
     upstream === undefined ||
+    upstreams === undefined ||
     upstreamTimeoutMs === undefined ||
     unpriced === undefined ||
     verifyCache === undefined ||
@@ -225,6 +229,7 @@ export function loadConfigText(
     server,
     facilitator,
     upstream,
+    upstreams,
     upstreamTimeoutMs,
     unpriced,
     routes,

@@ -10,6 +10,7 @@ import { SeriesCounter, SeriesHistogram } from './series.js';
 import { gatewayVersion } from './build-info.js';
 import { createConfigReloadMetrics, type ConfigReloadMetrics } from './config-reload.js';
 import { createStoreMetrics, type StoreMetrics } from './store.js';
+import { createUpstreamHealthMetrics, type UpstreamHealthMetrics } from './upstream-health.js';
 
 const PREFIX = 'x402_gateway_';
 
@@ -76,6 +77,8 @@ export interface GatewayMetrics {
   readonly configReloads: ConfigReloadMetrics;
   /** The shared store's failures (store.ts). */
   readonly store: StoreMetrics;
+  /** Each upstream's health (upstream-health.ts). */
+  readonly upstreams: UpstreamHealthMetrics;
   /**
    * The built-in facilitator's settler balance gauge, `settler_balance_wei`: registered on the first
    * call, so it is exported only by a gateway that settles itself.
@@ -220,6 +223,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     ledger,
     configReloads: createConfigReloadMetrics(PREFIX, registry),
     store: createStoreMetrics(PREFIX, registry),
+    upstreams: createUpstreamHealthMetrics(PREFIX, registry),
     settlerBalance() {
       settlerBalance ??= new Gauge({
         name: `${PREFIX}settler_balance_wei`,

@@ -10,7 +10,6 @@ import type { LedgerStore } from '../ledger/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { CreditIndex, RecallIndex, RecordsInUse } from '../payment/index.js';
 import type { PriceTable, PricedRoute } from '../pricing/index.js';
-import type { Forwarder } from '../proxy/index.js';
 import type {
   FacilitatorClient,
   FacilitatorVerdicts,
@@ -20,6 +19,7 @@ import type {
 } from '../verify/index.js';
 import type { Challenge } from '../x402/index.js';
 import type { ClientShares } from './client-shares.js';
+import type { UpstreamSet } from './upstreams.js';
 
 export interface InFlight {
   count: number;
@@ -58,7 +58,8 @@ export interface Deps {
    * for the readiness' paid section (verify/readiness.ts); optional for tests.
    */
   readonly facilitatorVerdicts?: FacilitatorVerdicts;
-  readonly forwarder: Forwarder;
+  /** The upstreams and each route's target (upstreams.ts). */
+  readonly upstreams: UpstreamSet;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   /** One line per request, to the same destination as `log`. */
@@ -66,7 +67,10 @@ export interface Deps {
   readonly inFlight: InFlight;
   /** Per-client-address shares of connections and in-flight slots (client-shares.ts). */
   readonly clients: ClientShares;
-  /** Seconds that must remain before validBefore: verify + upstream + settle timeouts + 6 s chain buffer. */
+  /**
+   * Seconds that must remain before validBefore: verify + upstream + settle timeouts + 6 s chain
+   * buffer, for the default upstream (each upstream has its own: Upstream.minRemainingSec).
+   */
   readonly minRemainingSec: number;
   /** Unix time in seconds (injectable for tests). */
   readonly nowSec: () => number;

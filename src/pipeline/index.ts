@@ -11,3 +11,4 @@ export { GATEWAY_REASON } from './reasons.js';
 export { ClientShares } from './client-shares.js';
 export { createProxyTrust } from './client-address.js';
 export { expectsContinue } from './refused-body.js';
+export type { RouteTarget, Upstream, UpstreamSet } from './upstreams.js';

@@ -36,23 +36,15 @@ export function probeUpstream(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const once = (): Promise<void> =>
-    new Promise((resolve) => {
-      const socket = connect({ host, port });
-      const done = (error: string | undefined): void => {
-        socket.destroy();
-        probed = true;
-        if (error === undefined) failures = 0;
-        else {
-          failures++;
-          lastError = error;
-        }
-        resolve();
-      };
-      socket.setTimeout(timeoutMs, () => done(`no connection within ${timeoutMs} ms`));
-      socket.once('connect', () => done(undefined));
-      socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-    });
+  const once = async (): Promise<void> => {
+    const error = await tcpConnect(host, port, timeoutMs);
+    probed = true;
+    if (error === undefined) failures = 0;
+    else {
+      failures++;
+      lastError = error;
+    }
+  };
 
   const loop = async (): Promise<void> => {
     await once();
@@ -85,5 +77,32 @@ export function probeUpstream(
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
     },
+  };
+}
+
+/** One TCP connect to `host:port`: undefined when it connected, else why not (an error code). */
+export function tcpConnect(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (error: string | undefined): void => {
+      socket.destroy();
+      resolve(error);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no connection within ${timeoutMs} ms`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+  });
+}
+
+/** The host (without IPv6 brackets) and port a base URL connects to. */
+export function hostAndPort(target: string): { host: string; port: number } {
+  const url = new URL(target);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
   };
 }

@@ -513,6 +513,7 @@ function priceRoutes(
     // holding that payment's amount is missed by increase() (the dashboard's revenue in range).
     metrics.requests.labels(route.id, 'paid');
     metrics.requests.labels(route.id, 'challenge');
+    metrics.requests.labels(route.id, 'upstream_down');
     for (const offer of route.offers) {
       metrics.assets.declare(assetLabels(offer));
       metrics.revenue.labels(route.id, offer.network.caip2, offer.asset.address, offer.payTo);

@@ -184,3 +184,43 @@ describe('paid routes on a named upstream', () => {
     expect(decodeHeader(res.headers['payment-response'])).toMatchObject({ success: true });
   });
 });
+
+describe('reloading', () => {
+  it("moves a route to another upstream and changes its rewrite; upstreams' own keys wait for a restart", async () => {
+    const moved = h.yaml
+      .replace(
+        `  "GET /second/items/:id":
+    price: 0
+    upstream: second`,
+        `  "GET /second/items/:id":
+    price: 0
+    upstream: secure`,
+      )
+      .replace('second-secret-key', 'rotated-key');
+    const report = h.reload(moved);
+    expect(report).toMatchObject({ ok: true, refused: ['upstreams'] });
+    const calls = secure.calls.length;
+    expect((await rawRequest(h.url, { path: '/second/items/5' })).status).toBe(200);
+    expect(secure.calls.length).toBe(calls + 1);
+    expect(secure.calls.at(-1)!.url).toBe('/v1/items/5');
+    // The running key stays until a restart.
+    await rawRequest(h.url, { path: '/paid2/quote' });
+    expect((await rawRequest(h.url, { path: '/strip/v1/items/1' })).status).toBe(200);
+    expect(second.calls.at(-1)!.headers['x-api-key']).toBe('second-secret-key');
+    expect(h.reload(h.yaml)).toMatchObject({ ok: true });
+  });
+
+  it('a route naming an upstream this process does not run fails the reload whole', async () => {
+    const added = h.yaml
+      .replace('upstreams:\n', `upstreams:\n  newcomer:\n    url: ${second.url}\n`)
+      .replace('"GET /v1/health": 0', '"GET /v1/health": { price: 0, upstream: newcomer }');
+    const report = h.reload(added);
+    expect(report.ok).toBe(false);
+    if (report.ok) return;
+    expect(report.problems.map((p) => p.message).join('\n')).toContain('newcomer');
+    // The running config stays: /v1/health still goes to the default upstream.
+    const before = h.upstream.calls.length;
+    expect((await rawRequest(h.url, { path: '/v1/health' })).status).toBe(200);
+    expect(h.upstream.calls.length).toBe(before + 1);
+  });
+});

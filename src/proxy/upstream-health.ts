@@ -65,7 +65,8 @@ export class UpstreamHealth {
   #why = '';
   #timer: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
-  #checking = false;
+  /** The check under way: a second asker waits for its answer rather than starting another. */
+  #inflight: Promise<string | undefined> | undefined = undefined;
   #client: Client | undefined;
 
   constructor(options: UpstreamHealthOptions) {
@@ -171,14 +172,13 @@ export class UpstreamHealth {
   }
 
   /** One check: undefined when good, else why not. Never two at once. */
-  async #runCheck(): Promise<string | undefined> {
-    if (this.#checking) return undefined;
-    this.#checking = true;
-    try {
-      return this.#o.path === undefined ? await this.#connect() : await this.#get(this.#o.path);
-    } finally {
-      this.#checking = false;
-    }
+  #runCheck(): Promise<string | undefined> {
+    this.#inflight ??= (
+      this.#o.path === undefined ? this.#connect() : this.#get(this.#o.path)
+    ).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
   }
 
   #connect(): Promise<string | undefined> {

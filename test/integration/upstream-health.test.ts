@@ -30,6 +30,12 @@ upstreams:
   flaky:
     url: ${flaky.url}
     health: { count5xx: true, minClients: 2, failures: 3, intervalMs: 60000 }
+  checked:
+    url: ${flaky.url}
+    health: { count5xx: true, minClients: 2, failures: 2, path: /v1/health, intervalMs: 60000 }
+  broken:
+    url: ${flaky.url}
+    health: { path: /v1/fail, failures: 2, intervalMs: 100, timeoutMs: 300 }
 `,
     routesYaml: `
 routes:
@@ -54,6 +60,18 @@ routes:
     price: 0
     upstream: flaky
     rewrite: { prefix: /flaky, replace: /v1 }
+  "GET /checked/quote":
+    price: "$0.001"
+    upstream: checked
+    rewrite: { prefix: /checked, replace: /v1 }
+  "GET /checked/fail":
+    price: 0
+    upstream: checked
+    rewrite: { prefix: /checked, replace: /v1 }
+  "GET /broken/quote":
+    price: "$0.001"
+    upstream: broken
+    rewrite: { prefix: /broken, replace: /v1 }
 `,
   });
 }, 60_000);
@@ -159,6 +177,32 @@ describe('5xx counting (opt-in) needs several client addresses', () => {
     await rawRequest(h.url, { path: '/flaky/items/2', headers: from('10.0.1.3') });
     await rawRequest(h.url, { path: '/flaky/fail', headers: from('10.0.1.4') });
     expect((await rawRequest(h.url, { path: '/flaky/quote' })).status).toBe(402);
+  });
+});
+
+describe('the active check (health.path)', () => {
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  it('a passing check overrules a passive run: the routes keep asking for payment', async () => {
+    const checks = flaky.calls.filter((c) => c.url === '/v1/health').length;
+    await rawRequest(h.url, { path: '/checked/fail', headers: from('10.0.2.1') });
+    await rawRequest(h.url, { path: '/checked/fail', headers: from('10.0.2.2') });
+    // The run tripped: a GET /v1/health confirmed the upstream answers, so it stays up.
+    await expect
+      .poll(() => flaky.calls.filter((c) => c.url === '/v1/health').length, { timeout: 2_000 })
+      .toBeGreaterThan(checks);
+    expect((await rawRequest(h.url, { path: '/checked/quote' })).status).toBe(402);
+    expect((await readyz()).checks['upstream checked']).toMatchObject({ ok: true });
+  });
+
+  it('a failing check takes the upstream down with no traffic at all', async () => {
+    await expect
+      .poll(async () => (await rawRequest(h.url, { path: '/broken/quote' })).status, {
+        timeout: 3_000,
+        interval: 50,
+      })
+      .toBe(503);
+    expect((await readyz()).checks['upstream broken']!.detail).toContain('answered 500');
   });
 });
 

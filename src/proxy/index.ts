@@ -19,5 +19,4 @@ export { publicLocation, responseHeaders, type PublicOrigins } from './outgoing.
 export { headerEdits, upstreamHeaders, type HeaderEdits } from './request-headers.js';
 export { rewritePath, undoRewrite, type PathRewrite } from './path-rewrite.js';
 export { keepReading } from './write-deadline.js';
-export { probeUpstream, type UpstreamProbe } from './upstream-probe.js';
 export { UpstreamHealth, type UpstreamHealthOptions } from './upstream-health.js';

@@ -73,8 +73,12 @@ export const forward: Stage = {
           ctx.payment?.forwarded();
           resolve(undefined);
         } else {
-          if (result.error === 'unavailable') upstream.health.connectFailed(result.detail);
-          else if (result.error === 'timeout') upstream.health.failed(clientOf(ctx), 'timeout');
+          // Only a failure with the client's whole request in hand is the upstream's: one whose
+          // body is still arriving (stalled, or cut by the client) may be the client's doing.
+          if (req.complete) {
+            if (result.error === 'unavailable') upstream.health.connectFailed(result.detail);
+            else if (result.error === 'timeout') upstream.health.failed(clientOf(ctx), 'timeout');
+          }
           resolve(upstreamFailed(ctx, deps, result));
         }
       });

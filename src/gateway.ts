@@ -25,6 +25,7 @@
 import type { Logger } from 'pino';
 import { createChainReader, type ChainReader } from './chains/index.js';
 import {
+  DEFAULT_UPSTREAM_NAME,
   DEFAULTS,
   facilitatorDeadlines,
   facilitatorLabel,
@@ -50,6 +51,9 @@ import {
   STAGES,
   type Deps,
   type RequestHandler,
+  type RouteTarget,
+  type Upstream,
+  type UpstreamSet,
 } from './pipeline/index.js';
 import {
   PostgresLedger,
@@ -70,7 +74,7 @@ import {
   type PassSummary,
 } from './payment/index.js';
 import { createPriceTable, type PricedRoute } from './pricing/index.js';
-import { createForwarder, probeUpstream, type Forwarder } from './proxy/index.js';
+import { createForwarder, headerEdits, UpstreamHealth, type Forwarder } from './proxy/index.js';
 import {
   CdpAuth,
   HttpFacilitatorClient,
@@ -189,7 +193,11 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           inUse: recordsInUse,
         });
   const limits = config.server.limits;
-  const forwarder = buildForwarder(config);
+  // One health per upstream for the process (upstreams are restart-only): a reload that rebuilds
+  // the pools keeps what each upstream's health has seen.
+  const healths = buildHealths(config, metrics, log);
+  const upstreamList = buildUpstreams(config, healths);
+  const upstreams = targetRoutes(config, upstreamList, prices.routes);
   // Shared by every config generation: a reload changes its rates, never what it remembers.
   const rateLimits = new RateLimits(config.rateLimits);
   metrics.rateLimits.track((limit) => rateLimits.tracked(limit));
@@ -215,7 +223,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     }),
     // Reads `chains` at each lookup: the built-in facilitator's chain joins it at start.
     signatureCheck: new LocalSignatureCheck({ config: config.signatureCheck, chains }),
-    forwarder,
+    upstreams,
     metrics,
     log,
     accessLog: createAccessLog(log),
@@ -240,11 +248,18 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       return { ok: health.ready, detail: health.detail };
     },
   });
-  // The upstream is restart-only: one probe for the process. Paid scope: a client would sign a
-  // payment for a response that cannot come; free routes fail too, but an upstream shared by every
-  // instance must not pull them all from the load balancer at once.
-  const upstreamProbe = probeUpstream(config.upstream);
-  readiness.register({ name: 'upstream', affects: 'paid', check: () => upstreamProbe.check() });
+  // Each upstream's health (its periodic check, and what forwarded requests met). Paid scope: while
+  // one is down its priced routes answer 503 upstream_down; free routes fail too, but an upstream
+  // shared by every instance must not pull them all from the load balancer at once. The default
+  // upstream's check keeps its old name, `upstream`; each other is `upstream <name>`.
+  const defaultName = defaultUpstreamName(config);
+  for (const [name, health] of healths) {
+    readiness.register({
+      name: name === defaultName ? 'upstream' : `upstream ${name}`,
+      affects: 'paid',
+      check: () => health.check(),
+    });
+  }
   // In memory, per process: it cannot fail to answer (past maxEntries it refuses new claims). On
   // Redis: connected and answering within its deadline (a PING a second), else why not.
   readiness.register({
@@ -418,10 +433,10 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
     },
     {
       name: 'forwarder',
-      start: () => upstreamProbe.start(),
+      start: () => healths.forEach((health) => health.start()),
       stop: async () => {
-        upstreamProbe.stop();
-        await generations.current.deps.forwarder.close();
+        await Promise.all([...healths.values()].map((health) => health.stop()));
+        await closeUpstreams(generations.current.deps.upstreams);
       },
     },
     {
@@ -474,7 +489,18 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
         : undefined;
     const newWatcher =
       newClients === undefined ? undefined : watch(cfg, newClients, priced.prices.routes);
-    const newForwarder = changed(FORWARDER_KEYS) ? buildForwarder(cfg) : undefined;
+    // `upstreams` and `upstream` are restart-only (the plan put them back): the same upstreams,
+    // their pools rebuilt when a deadline they are built with changed; routes are retargeted.
+    const newForwarders = changed(FORWARDER_KEYS) ? buildUpstreams(cfg, healths) : undefined;
+    const upstreamsNow = newForwarders ?? old.upstreams.byName;
+    let newTargets: UpstreamSet;
+    try {
+      newTargets = targetRoutes(cfg, upstreamsNow, priced.prices.routes);
+    } catch (err) {
+      if (newForwarders !== undefined) void closeUpstreams({ byName: newForwarders });
+      throw err;
+    }
+    const newForwarder = newForwarders;
     const fresh: Deps = {
       ...old,
       config: cfg,
@@ -482,7 +508,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       challenges: priced.challenges,
       facilitator: newClients?.[0] ?? old.facilitator,
       facilitators: newWatcher?.pool ?? old.facilitators,
-      forwarder: newForwarder ?? old.forwarder,
+      upstreams: newTargets,
       minRemainingSec: minRemainingSec(cfg),
     };
     deps.clients.resize(cfg.server.limits.maxInFlight, cfg.server.limits.maxClientShare);
@@ -503,7 +529,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
       if (newClients !== undefined) {
         for (const m of old.facilitators.members) closing.push(m.client.close());
       }
-      if (newForwarder !== undefined) closing.push(old.forwarder.close());
+      if (newForwarder !== undefined) closing.push(closeUpstreams(old.upstreams));
       try {
         await Promise.all(closing);
       } catch (err) {
@@ -557,6 +583,7 @@ function priceRoutes(
     // holding that payment's amount is missed by increase() (the dashboard's revenue in range).
     metrics.requests.labels(route.id, 'paid');
     metrics.requests.labels(route.id, 'challenge');
+    metrics.requests.labels(route.id, 'upstream_down');
     for (const offer of route.offers) {
       metrics.assets.declare(assetLabels(offer));
       metrics.revenue.labels(route.id, offer.network.caip2, offer.asset.address, offer.payTo);
@@ -565,16 +592,127 @@ function priceRoutes(
   return { prices, challenges };
 }
 
-function buildForwarder(config: GatewayConfig): Forwarder {
-  return createForwarder({
-    target: config.upstream,
-    timeoutMs: config.upstreamTimeoutMs,
-    bodyIdleTimeoutMs: config.server.limits.upstreamBodyIdleTimeoutMs,
-    writeIdleTimeoutMs: config.server.limits.writeIdleTimeoutMs,
-  });
+/** The default upstream's name: `default` for a URL in `upstream:`, else the name it gives. */
+function defaultUpstreamName(config: GatewayConfig): string {
+  return config.upstreams[config.upstream] === undefined ? DEFAULT_UPSTREAM_NAME : config.upstream;
 }
 
-/** The reloadable keys the forwarder is built with (its target, `upstream`, is restart-only). */
+/** Every upstream's name, URL and own section (none for a URL in `upstream:`, run as `default`). */
+function upstreamEntries(
+  config: GatewayConfig,
+): Array<[string, string, GatewayConfig['upstreams'][string] | undefined]> {
+  const out: Array<[string, string, GatewayConfig['upstreams'][string] | undefined]> = [];
+  if (config.upstreams[config.upstream] === undefined) {
+    out.push([DEFAULT_UPSTREAM_NAME, config.upstream, undefined]);
+  }
+  for (const [name, own] of Object.entries(config.upstreams)) out.push([name, own.url, own]);
+  return out;
+}
+
+/** Each upstream's health, its series declared up, its changes counted and logged. */
+function buildHealths(
+  config: GatewayConfig,
+  metrics: GatewayMetrics,
+  log: Logger,
+): Map<string, UpstreamHealth> {
+  const out = new Map<string, UpstreamHealth>();
+  for (const [name, url, own] of upstreamEntries(config)) {
+    const health = own?.health ?? DEFAULTS.upstreams.health;
+    metrics.upstreams.declare(name);
+    out.set(
+      name,
+      new UpstreamHealth({
+        name,
+        url,
+        failures: health.failures,
+        count5xx: health.count5xx,
+        minClients: health.minClients,
+        retryAfterSeconds: health.retryAfterSeconds,
+        intervalMs: health.intervalMs,
+        timeoutMs: health.timeoutMs,
+        ...('path' in health && health.path !== undefined ? { path: health.path } : {}),
+        ...(own === undefined ? {} : { headers: own.headers }),
+        ...(own?.tls === undefined ? {} : { tls: own.tls }),
+        onChange: (state, why) => {
+          metrics.upstreams.changed(name, state);
+          // The reason names addresses and error codes, never a header value.
+          if (state === 'down') {
+            log.warn({ upstream: name, why }, 'upstream down: its priced routes answer 503');
+          } else log.info({ upstream: name, why }, 'upstream up again');
+        },
+      }),
+    );
+  }
+  return out;
+}
+
+/** Every upstream with its own pool: the named ones and, for a URL in `upstream:`, `default`. */
+function buildUpstreams(
+  config: GatewayConfig,
+  healths: ReadonlyMap<string, UpstreamHealth>,
+): Map<string, Upstream> {
+  const out = new Map<string, Upstream>();
+  const limits = config.server.limits;
+  const add = (
+    name: string,
+    url: string,
+    own: GatewayConfig['upstreams'][string] | undefined,
+  ): void => {
+    const timeoutMs = own?.timeoutMs ?? config.upstreamTimeoutMs;
+    const forwarder: Forwarder = createForwarder({
+      target: url,
+      timeoutMs,
+      maxSockets: own?.connections ?? DEFAULTS.upstreams.connections,
+      bodyIdleTimeoutMs: limits.upstreamBodyIdleTimeoutMs,
+      writeIdleTimeoutMs: limits.writeIdleTimeoutMs,
+      ...(own?.tls === undefined ? {} : { tls: own.tls }),
+    });
+    out.set(name, {
+      name,
+      url,
+      forwarder,
+      health: healths.get(name)!,
+      edits: own === undefined ? undefined : headerEdits(own.headers, own.removeHeaders),
+      minRemainingSec: minRemainingSec(config, timeoutMs),
+    });
+  };
+  for (const [name, url, own] of upstreamEntries(config)) add(name, url, own);
+  return out;
+}
+
+/**
+ * Each priced route's upstream and rewrite, by route index. Throws when a route names an upstream
+ * this process does not run (a reload that adds one to `upstreams`, which is restart-only).
+ */
+function targetRoutes(
+  config: GatewayConfig,
+  byName: ReadonlyMap<string, Upstream>,
+  routes: readonly PricedRoute[],
+): UpstreamSet {
+  const fallback = byName.get(defaultUpstreamName(config))!;
+  const targets: RouteTarget[] = routes.map((route) => {
+    const name = route.spec.upstream;
+    const upstream = name === undefined ? fallback : byName.get(name);
+    if (upstream === undefined) {
+      throw new Error(
+        `route "${route.id}" names upstream "${name}", which this process does not run: ` +
+          'upstreams is restart-only, so restart to add it',
+      );
+    }
+    return Object.freeze({ upstream, rewrite: route.spec.rewrite });
+  });
+  return {
+    byName,
+    unpriced: Object.freeze({ upstream: fallback, rewrite: undefined }),
+    routes: Object.freeze(targets),
+  };
+}
+
+async function closeUpstreams(set: Pick<UpstreamSet, 'byName'>): Promise<void> {
+  await Promise.all([...set.byName.values()].map((u) => u.forwarder.close()));
+}
+
+/** The reloadable keys the forwarders are built with (their targets are restart-only). */
 const FORWARDER_KEYS = [
   'upstreamTimeoutMs',
   'server.limits.upstreamBodyIdleTimeoutMs',
@@ -585,14 +723,30 @@ const FORWARDER_KEYS = [
  * What a payment really waits after precheck: verify, the upstream, then the whole settle phase
  * (its one retry included: settleWithRetry is bounded by settleTimeoutMs), plus the chain's buffer.
  */
-function minRemainingSec(config: GatewayConfig): number {
+function minRemainingSec(
+  config: GatewayConfig,
+  upstreamTimeoutMs: number = defaultUpstreamTimeoutMs(config),
+): number {
   return (
     Math.ceil(
       (facilitatorDeadlines(config).verifyTimeoutMs +
-        config.upstreamTimeoutMs +
+        upstreamTimeoutMs +
         facilitatorDeadlines(config).settleTimeoutMs) /
         1000,
     ) + CHAIN_BUFFER_SECONDS
+  );
+}
+
+/** The default upstream's deadline for its response headers, ms. */
+function defaultUpstreamTimeoutMs(config: GatewayConfig): number {
+  return config.upstreams[config.upstream]?.timeoutMs ?? config.upstreamTimeoutMs;
+}
+
+/** The longest any upstream may take to answer, ms (a Redis claim's lease must outlive it). */
+function longestUpstreamTimeoutMs(config: GatewayConfig): number {
+  return Math.max(
+    config.upstreamTimeoutMs,
+    ...Object.values(config.upstreams).map((u) => u.timeoutMs ?? 0),
   );
 }
 
@@ -684,7 +838,9 @@ function buildRedisStore(
     keyPrefix: redis.keyPrefix,
     commandTimeoutMs: redis.commandTimeoutMs,
     claimLeaseMs:
-      facilitatorDeadlines(config).verifyTimeoutMs + config.upstreamTimeoutMs + LEASE_MARGIN_MS,
+      facilitatorDeadlines(config).verifyTimeoutMs +
+      longestUpstreamTimeoutMs(config) +
+      LEASE_MARGIN_MS,
     settleLeaseMs: facilitatorDeadlines(config).settleTimeoutMs + LEASE_MARGIN_MS,
     onError: (kind, operation, err) => {
       metrics.store.failed(kind);

@@ -450,6 +450,31 @@ export function buildDashboard(): dashboard.Dashboard {
         ],
       ),
     )
+    .withPanel(
+      series(
+        'Upstream health (1 up, 0 down)',
+        'Each upstream: while it is down (0) its priced routes answer 503 upstream_down instead of 402. The lowest value of any instance.',
+        'short',
+        [[`min by (upstream) (x402_gateway_upstream_up{${I}})`, '{{upstream}}']],
+      ),
+    )
+    .withPanel(
+      series(
+        'Upstream down: state changes and refused requests',
+        'Upstream state changes (down, up) and the priced requests answered 503 upstream_down instead of 402.',
+        'ops',
+        [
+          [
+            `sum by (upstream, state) (rate(x402_gateway_upstream_state_changes_total{${I}}${RATE}))`,
+            '{{upstream}} {{state}}',
+          ],
+          [
+            `sum(rate(x402_gateway_requests_total{${IR}, outcome="upstream_down"}${RATE}))`,
+            'refused: upstream_down',
+          ],
+        ],
+      ),
+    )
 
     .withRow(new dashboard.RowBuilder('Process'))
     .withPanel(

@@ -51,6 +51,19 @@ export const DEFAULTS = Object.freeze({
     maxTimeoutSeconds: 120, // s, how long a client's signed payment stays valid
   }),
   upstreamTimeoutMs: 30_000, // ms until the upstream's response headers
+  // each entry of `upstreams:` (the default `upstream:` URL runs with these too)
+  upstreams: Object.freeze({
+    connections: 1_024, // connections kept to the upstream (its pool size)
+    tls: Object.freeze({ rejectUnauthorized: true }), // https: refuse a certificate the CA does not sign
+    health: Object.freeze({
+      failures: 3, // failures in a row (connect, timeout; 5xx if count5xx) before "down"
+      count5xx: false, // count 5xx answers as failures too
+      minClients: 3, // distinct client addresses a timeout/5xx run needs before it counts
+      retryAfterSeconds: 10, // s: Retry-After of a 503 upstream_down, and the half-open probe delay
+      intervalMs: 5_000, // ms between active checks (only with `path`)
+      timeoutMs: 2_000, // ms an active check or the half-open probe may take
+    }),
+  }),
   unpriced: 'deny', // paths no route prices: 404, or forward free
   verifyCache: Object.freeze({
     maxEntries: 10_000, // entries

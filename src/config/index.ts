@@ -23,4 +23,7 @@ export type {
   RateLimitsConfig,
   ServerConfig,
   SignatureCheckConfig,
+  UpstreamConfig,
+  UpstreamHealthConfig,
 } from './types.js';
+export { DEFAULT_UPSTREAM_NAME } from './upstreams.js';

@@ -23,7 +23,6 @@ import {
   serverSchema,
   TOP_LEVEL_KEYS,
   unpricedSchema,
-  upstreamSchema,
   upstreamTimeoutSchema,
   verifyCacheSchema,
   signatureCheckSchema,
@@ -32,6 +31,7 @@ import { workerProblems } from './workers.js';
 import type { ConfigResult, FacilitatorConfig, GatewayConfig, LedgerConfig } from './types.js';
 import { facilitatorDeadlines } from './deadlines.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveDefaultUpstream, resolveUpstreams } from './upstreams.js';
 import {
   interpolate,
   newLineCounter,
@@ -193,10 +193,11 @@ export function loadConfigText(
       ? undefined
       : facilitatorDeadlines({ facilitators });
   const payment = partialSection(sink, paymentSchema, ['payment'], raw.payment ?? {});
+  const upstreams = resolveUpstreams(sink, raw.upstreams, options.baseDir ?? process.cwd());
+  const defaultUpstream =
+    raw.upstream === undefined ? undefined : resolveDefaultUpstream(sink, raw.upstream, upstreams);
   const upstream =
-    raw.upstream === undefined
-      ? undefined
-      : section(sink, upstreamSchema, ['upstream'], raw.upstream);
+    defaultUpstream === undefined ? undefined : (defaultUpstream.url ?? defaultUpstream.name);
   const upstreamTimeoutMs = section(
     sink,
     upstreamTimeoutSchema,
@@ -225,6 +226,8 @@ export function loadConfigText(
           brokenPayment:
             payment.partial.data === undefined ? ALL_PAYMENT_KEYS : payment.partial.broken,
           upstreamTimeoutMs,
+          upstreams,
+          defaultUpstream: defaultUpstream?.name,
           settleTimeoutMs:
             listDeadlines?.settleTimeoutMs ??
             (facilitatorParse.partial.broken.has('settleTimeoutMs')
@@ -251,6 +254,7 @@ export function loadConfigText(
     facilitators === undefined ||
     payment.full === undefined ||
     upstream === undefined ||
+    upstreams === undefined ||
     upstreamTimeoutMs === undefined ||
     unpriced === undefined ||
     verifyCache === undefined ||
@@ -269,6 +273,7 @@ export function loadConfigText(
     facilitator,
     facilitators,
     upstream,
+    upstreams,
     upstreamTimeoutMs,
     unpriced,
     routes,

@@ -68,6 +68,9 @@ export const RESTART_ONLY_KEYS: readonly string[] = Object.freeze([
   'facilitator.maxSockets',
   'facilitator.supportedRefreshMs',
   'upstream',
+  // Pools, TLS material and each upstream's health are per process; a route's own `upstream` and
+  // `rewrite` are part of `routes` and reload (naming only upstreams the process runs).
+  'upstreams',
   'verifyCache',
   'signatureCheck',
   'replay',

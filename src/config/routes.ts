@@ -17,7 +17,7 @@ import {
   type PaymentSection,
   type RouteObject,
 } from './schema.js';
-import type { RouteConfig, SettleMode } from './types.js';
+import type { RouteConfig, SettleMode, UpstreamConfig } from './types.js';
 import type { KeyPath, ParsedYaml, ProblemSink } from './yaml-doc.js';
 
 /**
@@ -44,6 +44,10 @@ export interface RouteDefaults {
    */
   readonly brokenPayment: ReadonlySet<string>;
   readonly upstreamTimeoutMs: number | undefined;
+  /** The resolved `upstreams` (undefined when that section was invalid: names are not checked). */
+  readonly upstreams?: Readonly<Record<string, UpstreamConfig>> | undefined;
+  /** The default upstream's name (`upstream:`), undefined when it was invalid. */
+  readonly defaultUpstream?: string | undefined;
   readonly settleTimeoutMs: number | undefined;
   /** facilitator.verifyTimeoutMs; counted too (verify runs before the upstream); 0 if absent. */
   readonly verifyTimeoutMs?: number | undefined;
@@ -174,9 +178,16 @@ export function resolveRoutes(
 
     const input = readRouteValue(yaml, sink, path, value);
     if (input === undefined) continue;
+    const target = checkUpstream(
+      sink,
+      path,
+      input.body,
+      key.ok ? key.value.pattern : undefined,
+      defaults,
+    );
     // A bad key or a bad long-form key is reported already; its price is still checked.
-    const resolved = resolveOne(sink, reportOnce, path, line, input, defaults);
-    if (!key.ok || input.broken !== undefined || resolved === undefined) continue;
+    const resolved = resolveOne(sink, reportOnce, path, line, input, defaults, target.timeoutMs);
+    if (!key.ok || input.broken !== undefined || resolved === undefined || !target.ok) continue;
     const route: RouteConfig = {
       id,
       method: key.value.method,
@@ -191,6 +202,50 @@ export function resolveRoutes(
 
 type Resolved = Omit<RouteConfig, 'id' | 'method' | 'pattern' | 'line'>;
 
+/**
+ * A route's `upstream` must name an entry of `upstreams`, and its `rewrite.prefix` must lead its
+ * own pattern (otherwise the rewrite could never apply). Also gives the deadline that upstream runs
+ * with, for the maxTimeoutSeconds check.
+ */
+function checkUpstream(
+  sink: ProblemSink,
+  path: KeyPath,
+  body: RouteObject | undefined,
+  pattern: string | undefined,
+  defaults: RouteDefaults,
+): { ok: boolean; timeoutMs: number | undefined } {
+  const { upstreams, defaultUpstream, upstreamTimeoutMs } = defaults;
+  let ok = true;
+  const name = body?.upstream ?? defaultUpstream;
+  if (
+    body?.upstream !== undefined &&
+    upstreams !== undefined &&
+    upstreams[body.upstream] === undefined
+  ) {
+    const known = Object.keys(upstreams);
+    sink.add(
+      [...path, 'upstream'],
+      `names no upstream "${body.upstream}": ` +
+        (known.length === 0 ? 'upstreams is empty' : `upstreams has ${known.join(', ')}`),
+    );
+    ok = false;
+  }
+  const rewrite = body?.rewrite;
+  if (rewrite !== undefined && pattern !== undefined) {
+    const p = pattern.toLowerCase();
+    const prefix = rewrite.prefix.toLowerCase();
+    if (p !== prefix && !p.startsWith(`${prefix}/`)) {
+      sink.add(
+        [...path, 'rewrite', 'prefix'],
+        `"${rewrite.prefix}" does not lead the route's path "${pattern}": the rewrite would never apply`,
+      );
+      ok = false;
+    }
+  }
+  const own = name === undefined ? undefined : upstreams?.[name]?.timeoutMs;
+  return { ok, timeoutMs: own ?? upstreamTimeoutMs };
+}
+
 function resolveOne(
   sink: ProblemSink,
   reportOnce: (path: KeyPath, message: string, line?: number) => void,
@@ -198,6 +253,8 @@ function resolveOne(
   routeLine: number | undefined,
   input: RouteInput,
   defaults: RouteDefaults,
+  /** The deadline of the upstream this route goes to (its own `timeoutMs`, else upstreamTimeoutMs). */
+  upstreamTimeoutMs: number | undefined,
 ): Resolved | undefined {
   const { payment, brokenPayment: broken } = defaults;
   const body = input.body;
@@ -263,7 +320,7 @@ function resolveOne(
   const ownTimeout = body?.maxTimeoutSeconds;
   const maxTimeoutSeconds =
     ownTimeout ?? payment?.maxTimeoutSeconds ?? DEFAULTS.payment.maxTimeoutSeconds;
-  const { upstreamTimeoutMs, settleTimeoutMs } = defaults;
+  const { settleTimeoutMs } = defaults;
   const verifyTimeoutMs = defaults.verifyTimeoutMs ?? 0;
   const timeoutKnown =
     !own.has('maxTimeoutSeconds') && (ownTimeout !== undefined || !broken.has('maxTimeoutSeconds'));
@@ -306,5 +363,7 @@ function resolveOne(
     description: body?.description ?? DEFAULTS.route.description,
     mimeType: body?.mimeType ?? DEFAULTS.route.mimeType,
     settle,
+    ...(body?.upstream === undefined ? {} : { upstream: body.upstream }),
+    ...(body?.rewrite === undefined ? {} : { rewrite: body.rewrite }),
   };
 }

@@ -17,6 +17,7 @@ import {
 import { DEFAULTS } from './defaults.js';
 
 const WORKERS_MESSAGE = 'must be a positive integer (workers) or "auto" (one per CPU)';
+import { upstreamSchema, upstreamsFileSchema } from './upstreams.js';
 import { findNetwork, NETWORKS } from '../chains/index.js';
 
 export { DEFAULTS };
@@ -332,24 +333,8 @@ export const ledgerSchema = z.union(
   },
 );
 
-/**
- * The upstream: an http(s) origin plus optional base path; no query or fragment, no credentials
- * (`user:pass@` would be dropped by the forwarder, so every upstream request would go unauthenticated).
- */
-export const upstreamSchema = httpUrl.superRefine((href, ctx) => {
-  if (typeof href !== 'string' || !URL.canParse(href)) return; // reported by httpUrl
-  const url = new URL(href);
-  if (url.username !== '' || url.password !== '') {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      // The password is never echoed: a config problem is printed and logged.
-      message:
-        `must not carry credentials ("${decodeURIComponent(url.username)}:…@"): the gateway does ` +
-        'not send URL credentials upstream, so they would be silently dropped; remove them and ' +
-        'let the upstream authenticate the gateway another way (e.g. by network)',
-    });
-  }
-});
+/** The upstream URL check lives with the named upstreams (upstreams.ts). */
+export { upstreamSchema };
 
 export const upstreamTimeoutSchema = positiveInt('ms').default(DEFAULTS.upstreamTimeoutMs);
 
@@ -383,6 +368,26 @@ const settleSchema = z.discriminatedUnion(
   { errorMap: () => ({ message: 'mode must be "headers" or "buffer"' }) },
 );
 
+/** A path segment prefix: `/api`, `/v1/legacy` (no trailing slash, query or fragment). */
+const pathPrefix = z
+  .string({ invalid_type_error: 'must be a path prefix string, e.g. /api' })
+  .regex(
+    /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/,
+    'must be a path prefix of whole segments, starting with / and without a trailing /, e.g. /api',
+  );
+
+/**
+ * `rewrite: { prefix: /api, replace: /v2 }`: the upstream sees the path with `prefix` replaced by
+ * `replace` (`replace` left out or "": the prefix is stripped). Checked against the route's own
+ * pattern in routes.ts; undone in the upstream's Location headers.
+ */
+export const rewriteSchema = z
+  .object({
+    prefix: pathPrefix,
+    replace: z.union([pathPrefix, z.literal('')]).default(''),
+  })
+  .strict();
+
 /** The long form of a route; anything left out comes from `payment` or DEFAULTS.route. */
 export const routeObjectSchema = z
   .object({
@@ -394,6 +399,12 @@ export const routeObjectSchema = z
     asset: assetSchema.optional(),
     maxTimeoutSeconds: positiveInt('seconds').optional(),
     settle: settleSchema.default({ mode: DEFAULTS.route.settleMode }),
+    /** The name of an entry of `upstreams` (default: the top-level `upstream`). */
+    upstream: z
+      .string({ invalid_type_error: 'must be the name of an upstream in upstreams' })
+      .min(1, 'must be the name of an upstream in upstreams')
+      .optional(),
+    rewrite: rewriteSchema.optional(),
   })
   .strict();
 
@@ -408,6 +419,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze([
   'facilitators',
   'payment',
   'upstream',
+  'upstreams',
   'upstreamTimeoutMs',
   'unpriced',
   'verifyCache',
@@ -439,7 +451,9 @@ export const configFileSchema = z
       .min(1)
       .nullish(),
     payment: paymentSchema.nullish(),
-    upstream: upstreamSchema,
+    // A URL, or the name of an entry of `upstreams`.
+    upstream: z.union([upstreamSchema, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)]),
+    upstreams: upstreamsFileSchema.nullish(),
     upstreamTimeoutMs: upstreamTimeoutSchema,
     unpriced: unpricedSchema,
     verifyCache: verifyCacheSchema.nullish(),

@@ -249,6 +249,45 @@ export interface LogConfig {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
+/** How an upstream's health is tracked (`upstreams.<name>.health`). */
+export interface UpstreamHealthConfig {
+  /** Failures in a row before the upstream is down. Default 3. */
+  readonly failures: number;
+  /** Count 5xx answers as failures. Default false. */
+  readonly count5xx: boolean;
+  /** Distinct client addresses a run of timeouts or 5xx must come from. Default 3. */
+  readonly minClients: number;
+  /** Retry-After of `upstream_down`, and the wait before a half-open probe, s. Default 10. */
+  readonly retryAfterSeconds: number;
+  /** Active check: GET this path (under the url's base path); absent: passive only. */
+  readonly path?: string;
+  /** Period of the active check, ms. Default 5000. */
+  readonly intervalMs: number;
+  /** Deadline of one active check or probe, ms. Default 2000. */
+  readonly timeoutMs: number;
+}
+
+/** One named upstream (`upstreams.<name>`). */
+export interface UpstreamConfig {
+  /** Base URL (origin, optional base path, no trailing slash). */
+  readonly url: string;
+  /** Deadline for the response headers, ms; absent: `upstreamTimeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Max connections (pool size). Default 1024. */
+  readonly connections: number;
+  /** https only: a CA (PEM text, read from the file named), verification, SNI name. */
+  readonly tls?: {
+    readonly ca?: string;
+    readonly rejectUnauthorized: boolean;
+    readonly servername?: string;
+  };
+  /** Added to every request, replacing a client's of the same name; lower-case names. Never logged. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Client headers never sent to this upstream; lower-case names. */
+  readonly removeHeaders: readonly string[];
+  readonly health: UpstreamHealthConfig;
+}
+
 export interface GatewayConfig {
   readonly server: ServerConfig;
   /**
@@ -261,8 +300,13 @@ export interface GatewayConfig {
    * A `local` one is always alone.
    */
   readonly facilitators: readonly FacilitatorConfig[];
-  /** Default upstream base URL (origin, optional base path, no trailing slash). */
+  /**
+   * The default upstream: a base URL (origin, optional base path, no trailing slash), run as the
+   * upstream named `default`, or the name of an entry of `upstreams`.
+   */
   readonly upstream: string;
+  /** Named upstreams a route may choose (`upstream:` of a route). Empty by default. */
+  readonly upstreams: Readonly<Record<string, UpstreamConfig>>;
   readonly upstreamTimeoutMs: number;
   readonly unpriced: 'forward' | 'deny';
   readonly routes: readonly RouteConfig[];

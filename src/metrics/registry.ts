@@ -12,6 +12,7 @@ import { createConfigReloadMetrics, type ConfigReloadMetrics } from './config-re
 import { createStoreMetrics, type StoreMetrics } from './store.js';
 import { createFacilitatorMetrics, type FacilitatorMetrics } from './facilitators.js';
 import { createRateLimitMetrics, type RateLimitMetrics } from './rate-limits.js';
+import { createUpstreamHealthMetrics, type UpstreamHealthMetrics } from './upstream-health.js';
 
 const PREFIX = 'x402_gateway_';
 
@@ -82,6 +83,8 @@ export interface GatewayMetrics {
   readonly facilitators: FacilitatorMetrics;
   /** 429s by rate limit, tracked addresses, fleet syncs (rate-limits.ts). */
   readonly rateLimits: RateLimitMetrics;
+  /** Each upstream's health (upstream-health.ts). */
+  readonly upstreams: UpstreamHealthMetrics;
   /**
    * The built-in facilitator's settler balance gauge, `settler_balance_wei`: registered on the first
    * call, so it is exported only by a gateway that settles itself.
@@ -237,6 +240,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     store: createStoreMetrics(PREFIX, registry),
     facilitators: createFacilitatorMetrics(PREFIX, registry),
     rateLimits: createRateLimitMetrics(PREFIX, registry),
+    upstreams: createUpstreamHealthMetrics(PREFIX, registry),
     settlerBalance() {
       settlerBalance ??= new Gauge({
         name: `${PREFIX}settler_balance_wei`,

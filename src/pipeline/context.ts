@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamResponse } from '../proxy/index.js';
 import type { PricedRoute } from '../pricing/index.js';
+import type { RouteTarget } from './upstreams.js';
 import { type FacilitatorMember, type FacilitatorRequest, verifyDigest } from '../verify/index.js';
 import type { Credit, Payment, Recalled } from '../payment/index.js';
 import type { Offer, PaymentPayload } from '../x402/index.js';
@@ -22,6 +23,7 @@ export type Outcome =
   | 'preflight' // CORS preflight answered by the gateway
   | 'facilitator_unavailable'
   | 'upstream_error' // 502/504, nothing settled
+  | 'upstream_down' // 503: the priced route's upstream is down, no payment asked or taken
   | 'upstream_status' // paid route, upstream >= 400 passed through unsettled
   | 'settlement_failed'
   | 'settlement_pending'
@@ -54,6 +56,8 @@ export class RequestContext {
   /** The scheme the client used, set by `route`. */
   proto: 'http' | 'https' = 'http';
   route: PricedRoute | undefined = undefined;
+  /** The upstream (and path rewrite) this request goes to, set by `route`. */
+  target: RouteTarget | undefined = undefined;
   /** True once the route asks for money: runs the paid-only stages. */
   paid = false;
   headerValue: string | undefined = undefined;

@@ -10,7 +10,6 @@ import type { LedgerStore } from '../ledger/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { CreditIndex, RecallIndex, RecordsInUse } from '../payment/index.js';
 import type { PriceTable, PricedRoute } from '../pricing/index.js';
-import type { Forwarder } from '../proxy/index.js';
 import type {
   FacilitatorClient,
   FacilitatorPool,
@@ -21,6 +20,7 @@ import type {
 import type { Challenge } from '../x402/index.js';
 import type { ClientShares } from './client-shares.js';
 import type { RateLimits } from './rate-limits.js';
+import type { UpstreamSet } from './upstreams.js';
 
 export interface InFlight {
   count: number;
@@ -57,7 +57,8 @@ export interface Deps {
    * (verify/local-check.ts); optional for tests.
    */
   readonly signatureCheck?: LocalSignatureCheck;
-  readonly forwarder: Forwarder;
+  /** The upstreams and each route's target (upstreams.ts). */
+  readonly upstreams: UpstreamSet;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   /** One line per request, to the same destination as `log`. */
@@ -67,7 +68,10 @@ export interface Deps {
   readonly clients: ClientShares;
   /** Challenges and failed payments per client and payer address (rate-limits.ts); optional for tests. */
   readonly rateLimits?: RateLimits;
-  /** Seconds that must remain before validBefore: verify + upstream + settle timeouts + 6 s chain buffer. */
+  /**
+   * Seconds that must remain before validBefore: verify + upstream + settle timeouts + 6 s chain
+   * buffer, for the default upstream (each upstream has its own: Upstream.minRemainingSec).
+   */
   readonly minRemainingSec: number;
   /** Unix time in seconds (injectable for tests). */
   readonly nowSec: () => number;

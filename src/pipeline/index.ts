@@ -12,3 +12,4 @@ export { ClientShares } from './client-shares.js';
 export { createProxyTrust } from './client-address.js';
 export { expectsContinue } from './refused-body.js';
 export { RateLimits, type FleetCounters } from './rate-limits.js';
+export type { RouteTarget, Upstream, UpstreamSet } from './upstreams.js';

@@ -12,6 +12,8 @@ import { REASON } from '../x402/index.js';
 export const GATEWAY_REASON = Object.freeze({
   upstreamUnavailable: 'upstream_unavailable',
   upstreamTimeout: 'upstream_timeout',
+  /** The route's upstream is down (proxy/upstream-health.ts): 503 with Retry-After, never a 402. */
+  upstreamDown: 'upstream_down',
   /** Buffer-then-settle route whose upstream body exceeded the buffer cap. */
   upstreamResponseTooLarge: 'upstream_response_too_large',
   /** The client closed the connection before the answer (logged as 499). */

@@ -85,6 +85,21 @@ export function replayStoreUnavailableReply(ctx: RequestContext): Reply {
 }
 
 /**
+ * The route's upstream is down: 503 with its Retry-After instead of a 402, so nobody is asked to
+ * pay for a response that cannot come (and no new payment is verified or claimed).
+ */
+export function upstreamDownReply(ctx: RequestContext): Reply {
+  ctx.outcome = 'upstream_down';
+  ctx.reason = GATEWAY_REASON.upstreamDown;
+  return errorReply(
+    503,
+    GATEWAY_REASON.upstreamDown,
+    'the upstream serving this route is down: no payment is asked or taken; retry after Retry-After',
+    { 'retry-after': ctx.target!.upstream.health.retryAfter },
+  );
+}
+
+/**
  * 402 with the v2 PAYMENT-REQUIRED header and the v1 JSON body, both from the route's precomputed
  * challenge. `reason` (when set) becomes the challenge's `error`.
  */

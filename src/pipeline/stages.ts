@@ -5,7 +5,7 @@
 import type { Stage } from './stage.js';
 import { admit } from './stages/admit.js';
 import { forward } from './stages/forward.js';
-import { decode, extract, precheck, select } from './stages/payment-intake.js';
+import { available, decode, extract, precheck, select } from './stages/payment-intake.js';
 import { recall } from './stages/recall.js';
 import { respond } from './stages/respond.js';
 import { route } from './stages/route.js';
@@ -15,9 +15,10 @@ import { claim, verify } from './stages/verify.js';
 export const STAGES: readonly Stage[] = Object.freeze([
   admit, //    in-flight cap, body size
   route, //    canonical path → price; preflight; unpriced forward/deny
-  extract, //  PAYMENT-SIGNATURE, else X-PAYMENT; none → 402 challenge
+  extract, //  PAYMENT-SIGNATURE, else X-PAYMENT; none → 402 challenge (503 upstream_down if down)
   decode, //   size cap, base64, JSON, schema → 400 invalid_payment_header
   recall, //   a retry the ledger holds: answered from its record (resume, redeem, refuse)
+  available, // the route's upstream down → 503 upstream_down: nothing verified or claimed
   select, //   the offer this payload pays
   precheck, // payTo, exact amount, asset, network, time window (no I/O)
   claim, //    atomic replay claim on (chainId, asset, from, nonce)

@@ -57,7 +57,7 @@ function buildOffer(route: RouteSpec): Offer {
 }
 
 /** A frozen PricedRoute for one route spec; free routes (amount 0) carry no offers. */
-export function compileRoute(route: RouteSpec): PricedRoute {
+export function compileRoute(route: RouteSpec, index = 0): PricedRoute {
   const free = route.amount === 0n;
   const resource: Resource = Object.freeze({
     id: route.id,
@@ -69,6 +69,7 @@ export function compileRoute(route: RouteSpec): PricedRoute {
     spec: route,
     resource,
     id: route.id,
+    index,
     free,
     offers: Object.freeze(free ? [] : [buildOffer(route)]),
   });

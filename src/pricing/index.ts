@@ -7,4 +7,4 @@ export { canonicalizeTarget } from './canonical.js';
 export { parseAtomicAmount, parsePrice, type PriceParse } from './money.js';
 export { createPriceTable } from './price-table.js';
 export { parseRouteKey } from './route-key.js';
-export type { PricedRoute, PriceTable, RouteSpec, SettleMode } from './types.js';
+export type { PathRewrite, PricedRoute, PriceTable, RouteSpec, SettleMode } from './types.js';

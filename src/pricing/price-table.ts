@@ -19,7 +19,7 @@ export function createPriceTable(routes: readonly RouteSpec[]): PriceTable {
   const literalPaths = new Map<string, RouteSlot>();
   const priced: PricedRoute[] = [];
   for (const route of routes) {
-    const compiled = compileRoute(route);
+    const compiled = compileRoute(route, priced.length);
     insertRoute(root, compiled);
     priced.push(compiled);
   }

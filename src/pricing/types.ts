@@ -29,8 +29,20 @@ export interface RouteSpec {
   readonly description: string;
   readonly mimeType: string;
   readonly settle: SettleMode;
+  /** The named upstream that serves this route; absent: the default upstream. */
+  readonly upstream?: string;
+  /** The path the upstream sees: `prefix` replaced by `replace` ('' strips it). */
+  readonly rewrite?: PathRewrite;
   /** YAML line of the route key, for messages. */
   readonly line?: number;
+}
+
+/** A route's path rewrite on its way upstream (`rewrite: { prefix, replace }`). */
+export interface PathRewrite {
+  /** Whole leading segments, no trailing slash: `/api`. */
+  readonly prefix: string;
+  /** What the upstream sees instead: `/v2`, or '' to strip the prefix. */
+  readonly replace: string;
 }
 
 /** A compiled route. */
@@ -40,6 +52,8 @@ export interface PricedRoute {
   readonly resource: Resource;
   /** Route id for labels and logs (never a raw path). */
   readonly id: string;
+  /** Position in the price table's `routes`: per-route state is kept in arrays by it. */
+  readonly index: number;
   /** True when the price is 0: no payment asked. */
   readonly free: boolean;
   /** Empty when free. */

@@ -58,6 +58,12 @@ export interface ForwarderOptions {
   readonly timeoutMs: number;
   /** Max connections to the upstream. */
   readonly maxSockets?: number;
+  /** https: a CA to trust (PEM), whether to verify at all, and the SNI / certificate name. */
+  readonly tls?: {
+    readonly ca?: string;
+    readonly rejectUnauthorized: boolean;
+    readonly servername?: string;
+  };
   /** Deadline between two bytes of the upstream's response body, ms (paused time not counted). */
   readonly bodyIdleTimeoutMs?: number;
   /** Deadline for the client to take a queued byte of the response, ms (write-deadline.ts). */
@@ -73,6 +79,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     // (a client draining slowly, a payment settling), so it only ever catches the upstream.
     headersTimeout: 0,
     bodyTimeout: options.bodyIdleTimeoutMs ?? 30_000,
+    ...(options.tls === undefined
+      ? {}
+      : {
+          connect: {
+            rejectUnauthorized: options.tls.rejectUnauthorized,
+            ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
+            ...(options.tls.servername === undefined ? {} : { servername: options.tls.servername }),
+          },
+        }),
   });
   // The request path is `basePath + url`; the pipeline's url is canonical and starts with '/'.
   const basePath = target.pathname.replace(/\/+$/, '');

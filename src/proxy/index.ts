@@ -9,8 +9,14 @@ export {
   type ForwardResult,
   type UpstreamResponse,
 } from './exchange.js';
-export { createForwarder, type Forwarder, type UpstreamRequest } from './forwarder.js';
+export {
+  createForwarder,
+  type Forwarder,
+  type ForwarderOptions,
+  type UpstreamRequest,
+} from './forwarder.js';
 export { publicLocation, responseHeaders, type PublicOrigins } from './outgoing.js';
-export { upstreamHeaders } from './request-headers.js';
+export { headerEdits, upstreamHeaders, type HeaderEdits } from './request-headers.js';
+export { rewritePath, undoRewrite, type PathRewrite } from './path-rewrite.js';
 export { keepReading } from './write-deadline.js';
-export { probeUpstream, type UpstreamProbe } from './upstream-probe.js';
+export { UpstreamHealth, type UpstreamHealthOptions } from './upstream-health.js';

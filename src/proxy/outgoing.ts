@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { namedByConnection } from './connection-header.js';
+import { undoRewrite, type PathRewrite } from './path-rewrite.js';
 
 const DROP = new Set([
   'connection',
@@ -67,6 +68,8 @@ export interface PublicOrigins {
   readonly upstream: string;
   /** The client-facing base URL: server.publicUrl, else the client's scheme and host. */
   readonly public: string;
+  /** The route's path rewrite, undone in the Location (and friends) it answers with. */
+  readonly rewrite?: PathRewrite | undefined;
 }
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
@@ -78,7 +81,13 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
  * and other origins are left as they are. Never throws: an unparseable value is kept.
  */
 export function publicLocation(value: string, origins: PublicOrigins): string {
-  if (!ABSOLUTE.test(value) && !value.startsWith('//')) return value;
+  if (!ABSOLUTE.test(value) && !value.startsWith('//')) {
+    // A path-absolute reference (`/v2/items/7`) is in the upstream's path space: with a rewrite it
+    // must be put back into the client's (without one it is left as it always was).
+    return origins.rewrite !== undefined && value.startsWith('/')
+      ? upstreamPathToPublic(value, origins)
+      : value;
+  }
   let target: URL;
   let url: URL;
   try {
@@ -88,10 +97,29 @@ export function publicLocation(value: string, origins: PublicOrigins): string {
     return value;
   }
   if (url.origin !== target.origin) return value;
-  const basePath = target.pathname.replace(/\/+$/, '');
-  let path = url.pathname;
-  if (basePath !== '' && (path === basePath || path.startsWith(basePath + '/'))) {
-    path = path.slice(basePath.length) || '/';
-  }
+  let path = withoutBasePath(url.pathname, target);
+  if (origins.rewrite !== undefined) path = undoRewrite(path, origins.rewrite);
   return origins.public.replace(/\/+$/, '') + path + url.search + url.hash;
+}
+
+function withoutBasePath(path: string, target: URL): string {
+  const basePath = target.pathname.replace(/\/+$/, '');
+  if (basePath !== '' && (path === basePath || path.startsWith(basePath + '/'))) {
+    return path.slice(basePath.length) || '/';
+  }
+  return path;
+}
+
+/** `/v2/items/7?x` (the upstream's space, its base path included) → `/api/items/7?x`. */
+function upstreamPathToPublic(value: string, origins: PublicOrigins): string {
+  let url: URL;
+  let target: URL;
+  try {
+    target = new URL(origins.upstream);
+    url = new URL(value, target);
+  } catch {
+    return value;
+  }
+  const path = undoRewrite(withoutBasePath(url.pathname, target), origins.rewrite!);
+  return path + url.search + url.hash;
 }

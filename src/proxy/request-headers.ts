@@ -89,6 +89,25 @@ export interface HeaderPolicy {
   readonly dropUnderscoreHeaders: boolean;
 }
 
+/**
+ * An upstream's own header edits (`upstreams.<name>.headers` / `removeHeaders`), names lower-case.
+ * `skip` holds both: a client's header of an added name never passes (the added value replaces
+ * it, so no client can inject or replace the upstream's key), and a removed one never does.
+ */
+export interface HeaderEdits {
+  readonly add: Readonly<Record<string, string>>;
+  readonly skip: ReadonlySet<string>;
+}
+
+export function headerEdits(
+  add: Readonly<Record<string, string>>,
+  remove: readonly string[],
+): HeaderEdits | undefined {
+  const names = Object.keys(add);
+  if (names.length === 0 && remove.length === 0) return undefined;
+  return Object.freeze({ add, skip: new Set([...names, ...remove]) });
+}
+
 export interface ForwardedFacts {
   readonly clientIp: string;
   readonly host: string;
@@ -112,21 +131,27 @@ export function upstreamHeaders(
   forwarded: ForwardedFacts,
   payment: PaymentFacts | undefined,
   policy: HeaderPolicy,
+  edits?: HeaderEdits,
 ): IncomingHttpHeaders {
   const named = namedByConnection(headers.connection);
   const drop = policy.trustProxy ? DROP_TRUSTED : DROP_UNTRUSTED;
+  const skip = edits?.skip;
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
     // `x-payment*`: only we may tell the upstream who paid.
     if (drop.has(name) || name.startsWith('x-payment') || named?.has(name) === true) continue;
+    if (skip !== undefined && skip.has(name)) continue;
     // Node lower-cases names; `-` and `_` are the one other difference CGI-style servers erase.
     if (name.includes('_')) {
       if (policy.dropUnderscoreHeaders) continue;
       const spelled = name.replaceAll('_', '-');
       if (DROP_ANY_SPELLING.has(spelled) || spelled.startsWith('x-payment')) continue;
+      // `x_api_key` must not stand beside our `x-api-key` either (CGI reads both as one).
+      if (skip !== undefined && skip.has(spelled)) continue;
     }
     out[name] = headers[name];
   }
+  if (edits !== undefined) Object.assign(out, edits.add);
 
   if (policy.trustProxy) {
     const prior = out['x-forwarded-for'];

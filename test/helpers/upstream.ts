@@ -3,6 +3,7 @@
  * (method, url, headers) so tests can prove what did — and did not — reach it.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface UpstreamCall {
@@ -22,17 +23,25 @@ export interface TestUpstream {
 
 const HUGE_CHUNK = Buffer.alloc(65536, 7);
 
+export interface TestUpstreamOptions {
+  /** Serve https with this key and certificate (tls-certs.ts). */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** Listen on this port (a restarted upstream on its old port); default: a free one. */
+  readonly port?: number;
+}
+
 /**
  * Routes (unless failNext is counting down: then 500): `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
  * `/v1/big*` → 64 KiB body; `/v1/redirect*` → 302 whose Location and Content-Location name this
  * upstream's own origin; any path with `/break` → 200, 32 KiB of body, then the connection is
  * cut mid-body; with `/stall` → 200, 1 KiB of a 64 KiB body, then silence; with `/huge` → 32 MiB; with `/delay` → the echo, 400 ms late; with `/drip` → the echo's first 8 bytes, the rest 2.5 s later; anything else → 200 JSON echo of method and url.
  */
-export async function startTestUpstream(): Promise<TestUpstream> {
+export async function startTestUpstream(options: TestUpstreamOptions = {}): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
   const hanging = new Set<http.ServerResponse>();
   let failing = 0;
-  const server = http.createServer((req, res) => {
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -93,7 +102,7 @@ export async function startTestUpstream(): Promise<TestUpstream> {
             .end(JSON.stringify({ ok: true, method: req.method, url }));
         }, 400);
       } else if (url.startsWith('/v1/redirect')) {
-        const self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const self = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
         res
           .writeHead(302, {
             location: `${self}/v1/items/7?from=redirect`,
@@ -115,11 +124,18 @@ export async function startTestUpstream(): Promise<TestUpstream> {
           .end(JSON.stringify({ ok: true, method: req.method, url }));
       }
     });
+  };
+  const server =
+    options.tls === undefined
+      ? http.createServer(handler)
+      : https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     calls,
     failNext(n) {
       failing = n;

@@ -77,7 +77,7 @@ export function makeRoute(opts: RouteOptions = {}): PricedRoute {
     mimeType: config.mimeType,
     method: config.method,
   };
-  return { spec: config, resource, id: config.id, free: offers.length === 0, offers };
+  return { spec: config, resource, id: config.id, index: 0, free: offers.length === 0, offers };
 }
 
 export { BASE, BASE_SEPOLIA };

@@ -11,6 +11,7 @@ import { clientGoneReply, errorReply } from '../replies.js';
 import {
   BodyTooLargeError,
   type ForwardResult,
+  rewritePath,
   upstreamHeaders,
   type UpstreamRequest,
 } from '../../proxy/index.js';
@@ -26,6 +27,8 @@ export const forward: Stage = {
     const { req } = ctx;
     if (ctx.clientGone) return clientLeft(ctx);
     const offer = ctx.offer;
+    const target = ctx.target!;
+    const upstream = target.upstream;
     // Read from the client's framing headers, which the cleaned set drops (Transfer-Encoding is hop-by-hop).
     const limits = deps.config.server.limits;
     takeBody(req, ctx.res); // its 100 Continue, if the client waits for one (refused-body.ts)
@@ -34,7 +37,10 @@ export const forward: Stage = {
     const request: UpstreamRequest = {
       method: req.method ?? 'GET',
       // The upstream sees the canonical spelling, so no variant of a priced path reaches it unpaid.
-      path: ctx.path + ctx.search,
+      // A route's rewrite changes the path the upstream sees (pricing matched the client's path).
+      path:
+        (target.rewrite === undefined ? ctx.path : rewritePath(ctx.path, target.rewrite)) +
+        ctx.search,
       headers: upstreamHeaders(
         req.headers,
         {
@@ -47,27 +53,43 @@ export const forward: Stage = {
           ? { payer: ctx.payer ?? '', amount: offer.amountText, network: offer.network.caip2 }
           : undefined,
         deps.config.server,
+        upstream.edits,
       ),
     };
 
     const started = performance.now();
     return new Promise<StageResult>((resolve) => {
-      deps.forwarder.forward(request, ctx.res, body, (result) => {
+      upstream.forwarder.forward(request, ctx.res, body, (result) => {
         ctx.upstreamMs = performance.now() - started;
         const routeId = ctx.route?.id ?? 'unpriced';
         deps.metrics.upstreamDuration.labels(routeId).observe(ctx.upstreamMs / 1000);
         if (result.kind === 'response') {
-          deps.metrics.upstreamResponses.labels(routeId, statusClass(result.response.status)).inc();
+          const status = result.response.status;
+          if (status >= 500 && upstream.health.count5xx) {
+            upstream.health.failed(clientOf(ctx), `${status}`);
+          } else upstream.health.succeeded();
+          deps.metrics.upstreamResponses.labels(routeId, statusClass(status)).inc();
           ctx.upstream = result.response;
           ctx.payment?.forwarded();
           resolve(undefined);
         } else {
+          // Only a failure with the client's whole request in hand is the upstream's: one whose
+          // body is still arriving (stalled, or cut by the client) may be the client's doing.
+          if (req.complete) {
+            if (result.error === 'unavailable') upstream.health.connectFailed(result.detail);
+            else if (result.error === 'timeout') upstream.health.failed(clientOf(ctx), 'timeout');
+          }
           resolve(upstreamFailed(ctx, deps, result));
         }
       });
     });
   },
 };
+
+/** The client address a failure is counted for (admit's key; the socket peer before it). */
+function clientOf(ctx: RequestContext): string {
+  return ctx.clientKey !== '' ? ctx.clientKey : (ctx.req.socket.remoteAddress ?? '');
+}
 
 async function clientLeft(ctx: RequestContext): Promise<Reply> {
   await ctx.payment?.release();

@@ -3,7 +3,7 @@
  * run the local checks. No I/O happens here: anything rejected costs the facilitator nothing.
  */
 import type { Stage } from '../stage.js';
-import { challengeReply, errorReply } from '../replies.js';
+import { challengeReply, errorReply, upstreamDownReply } from '../replies.js';
 import {
   decodePaymentHeader,
   HEADER,
@@ -22,6 +22,8 @@ export const extract: Stage = {
     const headers = ctx.req.headers;
     const value = headers[HEADER.paymentSignature] ?? headers[HEADER.xPayment];
     if (typeof value !== 'string' || value === '') {
+      // Its upstream is down: no 402 (a payment would buy nothing).
+      if (ctx.target!.upstream.health.down) return upstreamDownReply(ctx);
       // Only a request without a payment takes a challenge token: a paid one never meets this.
       const limited = challengeLimit(ctx, deps);
       if (limited !== undefined) return limited;
@@ -45,6 +47,7 @@ export const decode: Stage = {
     if (!decoded.ok) {
       ctx.reason = decoded.reason;
       if (decoded.reason === REASON.invalidX402Version) {
+        if (ctx.target!.upstream.health.down) return upstreamDownReply(ctx);
         ctx.outcome = 'rejected';
         return challengeReply(ctx, deps, decoded.reason);
       }
@@ -57,6 +60,21 @@ export const decode: Stage = {
     }
     ctx.payload = decoded.payload;
     ctx.rawPayload = decoded.raw;
+    return undefined;
+  },
+};
+
+/**
+ * Stage 5b, after `recall`: while the route's upstream is down, a new payment is neither verified
+ * nor claimed (503 upstream_down); a retry the ledger holds was answered or taken up by `recall`.
+ */
+export const available: Stage = {
+  name: 'available',
+  paidOnly: true,
+  run(ctx) {
+    if (ctx.recalled === undefined && ctx.target!.upstream.health.down) {
+      return upstreamDownReply(ctx);
+    }
     return undefined;
   },
 };
@@ -88,7 +106,12 @@ export const precheck: Stage = {
   run(ctx, deps) {
     // A recalled payment was checked when it first arrived; its retry must not meet a fresh 402.
     if (ctx.recalled !== undefined) return undefined;
-    const checked = localCheck(ctx.payload!, ctx.offer!, deps.nowSec(), deps.minRemainingSec);
+    const checked = localCheck(
+      ctx.payload!,
+      ctx.offer!,
+      deps.nowSec(),
+      ctx.target?.upstream.minRemainingSec ?? deps.minRemainingSec,
+    );
     if (!checked.ok) {
       ctx.outcome = 'rejected';
       ctx.reason = checked.reason;

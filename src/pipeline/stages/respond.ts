@@ -14,9 +14,11 @@ export const respond: Stage = {
     const upstream = ctx.upstream!;
     const { res } = ctx;
     // The client is told the gateway's address, never the upstream's (see request-facts.ts).
+    const target = ctx.target!;
     const headers = responseHeaders(upstream.headers, {
-      upstream: deps.config.upstream,
+      upstream: target.upstream.url,
       public: deps.config.server.publicUrl ?? `${ctx.proto}://${ctx.host}`,
+      rewrite: target.rewrite,
     });
     headers['x-request-id'] = ctx.id;
     if (ctx.settlementHeader !== undefined) {

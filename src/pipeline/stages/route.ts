@@ -63,6 +63,7 @@ export const route: Stage = {
       return errorReply(404, GATEWAY_REASON.notFound, 'no route prices this path');
     }
     ctx.paid = found !== undefined && !found.free;
+    ctx.target = found === undefined ? deps.upstreams.unpriced : deps.upstreams.routes[found.index];
     return undefined;
   },
 };

@@ -107,6 +107,8 @@ payment:
   asset: { address: "${devnet.usdc}", decimals: 6, name: USDC, version: "2" }
 upstream: ${upstream.url}
 log: { level: info }
+# 1,000 copies from one loopback client are 999 failed payments: past the default failure limit.
+rateLimits: { failuresPerMinute: { perClient: 1000000, perPayer: 1000000 } }
 store:
   redis: { url: "${redis.url}", commandTimeoutMs: 1000 }
 ledger:

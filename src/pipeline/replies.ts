@@ -75,6 +75,18 @@ export function ledgerUnavailableReply(ctx: RequestContext): Reply {
   });
 }
 
+/** No facilitator lists the payment's network: nobody could take the money (503, never a 402). */
+export function noFacilitatorReply(ctx: RequestContext, network: string): Reply {
+  ctx.outcome = 'facilitator_unavailable';
+  ctx.reason = GATEWAY_REASON.noFacilitatorForNetwork;
+  return errorReply(
+    503,
+    GATEWAY_REASON.noFacilitatorForNetwork,
+    `no payment facilitator supports ${network}`,
+    { 'retry-after': '30' },
+  );
+}
+
 /** The shared replay store cannot answer: fail closed (nothing forwarded, nothing settled). */
 export function replayStoreUnavailableReply(ctx: RequestContext): Reply {
   ctx.outcome = 'facilitator_unavailable';

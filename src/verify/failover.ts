@@ -138,6 +138,23 @@ export class FacilitatorPool {
     }
   }
 
+  /**
+   * False only when every facilitator has answered `/supported` and none lists any of these
+   * networks (in either protocol version): nobody could take a payment there, so asking for one
+   * is pointless (503 instead of 402). Unknown answers count as maybe.
+   */
+  servesAny(
+    offers: readonly { readonly network: { readonly caip2: string; readonly v1Name: string } }[],
+  ): boolean {
+    for (const member of this.members) {
+      for (const { network } of offers) {
+        if (member.options.lists(2, network.caip2) !== false) return true;
+        if (member.options.lists(1, network.v1Name) !== false) return true;
+      }
+    }
+    return offers.length === 0;
+  }
+
   /** The member labelled `label`, if the list (still) has one. */
   find(label: string): Member | undefined {
     return this.members.find((m) => m.label === label);

@@ -231,7 +231,9 @@ describe('/supported decides who is asked', () => {
     expect(h.facilitator.calls.settle).toBe(2);
   });
 
-  it('a reload that drops the one that lists it: 503 no_facilitator_for_network, and readiness', async () => {
+  it('a reload that drops the one that lists it: 503 no_facilitator_for_network (no 402 either), and readiness', async () => {
+    // Signed while a facilitator still lists the network (signing reads the 402 challenge).
+    const payment = await signFor(h.url, '/v1/quote');
     const yaml = h.yaml.replace(
       /facilitators:[\s\S]*?(?=\npayment:)/,
       `facilitators:
@@ -251,11 +253,16 @@ describe('/supported decides who is asked', () => {
     await waitFor(() =>
       h.gateway.gateway.readiness.paid().detail.includes('no facilitator lists eip155:84532'),
     );
-    const payment = await signFor(h.url, '/v1/quote');
     const res = await payWith(h.url, '/v1/quote', payment);
     expect(res.status).toBe(503);
     expect(JSON.parse(res.body)).toMatchObject({ reason: 'no_facilitator_for_network' });
     expect(mainnetOnly.calls.verify).toBe(0);
+    // Nobody could take a payment on this route's network: it does not ask for one.
+    const unpaid = await rawRequest(h.url, { method: 'GET', path: '/v1/quote' });
+    expect(unpaid.status).toBe(503);
+    expect(unpaid.headers['retry-after']).toBe('30');
+    expect(unpaid.headers['payment-required']).toBeUndefined();
+    expect(JSON.parse(unpaid.body)).toMatchObject({ reason: 'no_facilitator_for_network' });
     // Free routes are served.
     expect((await rawRequest(h.url, { method: 'GET', path: '/v1/health' })).status).toBe(200);
   });

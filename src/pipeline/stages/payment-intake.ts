@@ -3,7 +3,7 @@
  * run the local checks. No I/O happens here: anything rejected costs the facilitator nothing.
  */
 import type { Stage } from '../stage.js';
-import { challengeReply, errorReply, upstreamDownReply } from '../replies.js';
+import { challengeReply, errorReply, noFacilitatorReply, upstreamDownReply } from '../replies.js';
 import {
   decodePaymentHeader,
   HEADER,
@@ -24,6 +24,11 @@ export const extract: Stage = {
     if (typeof value !== 'string' || value === '') {
       // Its upstream is down: no 402 (a payment would buy nothing).
       if (ctx.target!.upstream.health.down) return upstreamDownReply(ctx);
+      // No facilitator takes payments on any of its networks: no 402 either.
+      const offers = ctx.route!.offers;
+      if (!deps.facilitators.servesAny(offers)) {
+        return noFacilitatorReply(ctx, offers[0]?.network.caip2 ?? '');
+      }
       // Only a request without a payment takes a challenge token: a paid one never meets this.
       const limited = challengeLimit(ctx, deps);
       if (limited !== undefined) return limited;

@@ -14,11 +14,11 @@ import {
   challengeReply,
   errorReply,
   ledgerUnavailableReply,
+  noFacilitatorReply,
   replayStoreUnavailableReply,
 } from '../replies.js';
 import { answerFromRecord, busyReply } from './recall.js';
 import { REASON } from '../../x402/index.js';
-import { GATEWAY_REASON } from '../reasons.js';
 import { countPayerRefusal } from '../rate-limited.js';
 
 /** Stage 7: one request per authorization at a time; settled ones never again. */
@@ -143,18 +143,11 @@ export const verify: Stage = {
       if (routed.unsupported === true) {
         // No facilitator lists this network: nobody was asked, and nobody could take the money.
         await payment.release();
-        ctx.outcome = 'facilitator_unavailable';
-        ctx.reason = GATEWAY_REASON.noFacilitatorForNetwork;
         deps.log.warn(
           { reqId: ctx.id, network: offerNetwork.caip2, x402Version: version },
           'no facilitator lists this network',
         );
-        return errorReply(
-          503,
-          GATEWAY_REASON.noFacilitatorForNetwork,
-          `no payment facilitator supports ${offerNetwork.caip2}`,
-          { 'retry-after': '30' },
-        );
+        return noFacilitatorReply(ctx, offerNetwork.caip2);
       }
       metrics.facilitatorDuration.labels('verify').observe(ctx.verifyMs / 1000);
       metrics.facilitatorRequests

@@ -224,3 +224,25 @@ describe('holders of unknown settlements', () => {
     expect(labelInDetail(undefined)).toBeUndefined();
   });
 });
+
+describe('FacilitatorPool.servesAny (a route asks for payment only where one could be taken)', () => {
+  const offers = [{ network: { caip2: 'eip155:84532', v1Name: 'base-sepolia' } }];
+
+  it('is false only when every facilitator answered and none lists the network', () => {
+    expect(
+      pool(member('a', fake(VALID), false), member('b', fake(VALID), false)).servesAny(offers),
+    ).toBe(false);
+    expect(
+      pool(member('a', fake(VALID), false), member('b', fake(VALID), true)).servesAny(offers),
+    ).toBe(true);
+    // Never answered: maybe (a stale or missing answer must not switch a route off).
+    expect(
+      pool(member('a', fake(VALID), false), member('b', fake(VALID), 'unknown')).servesAny(offers),
+    ).toBe(true);
+    expect(pool(member('a', fake(VALID), false)).servesAny(offers)).toBe(false);
+  });
+
+  it('is true for a route with no offer (free)', () => {
+    expect(pool(member('a', fake(VALID), false)).servesAny([])).toBe(true);
+  });
+});

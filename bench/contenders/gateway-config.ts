@@ -12,6 +12,8 @@ export interface GatewayConfigInput {
   readonly logLevel: string;
   /** The ledger's SQLite file, one per SUT process; false = `ledger: false`. */
   readonly ledger: string | false;
+  /** Write the `rateLimits` key (default true; a gateway older than the key refuses it). */
+  readonly rateLimits?: boolean;
 }
 
 export function gatewayYaml(c: GatewayConfigInput): string {
@@ -21,14 +23,18 @@ export function gatewayYaml(c: GatewayConfigInput): string {
     // 25% of 1 024) would refuse most of them. In-flight stays far below either cap.
     `server: { listen: "127.0.0.1:${c.port}", admin: "127.0.0.1:${c.adminPort}", limits: { maxClientShare: 1, maxInFlight: 4096 } }`,
     `facilitator: { url: "http://127.0.0.1:${c.facilitatorPort}" }`,
-    // The same one client address asks for every 402: the rate limits stay on (their checks are
-    // part of the measured path) with rates no run reaches.
-    `rateLimits: { challengesPerSecond: { perClient: 10000000, burst: 10000000 }, failuresPerMinute: { perClient: 10000000, perPayer: 10000000 } }`,
     // Covers the pre-signed pool's validity (validBefore up to 7 days ahead): the gateway refuses a
     // validBefore further ahead than maxTimeoutSeconds + 30 s.
     `payment: { network: ${NETWORK_V1}, payTo: "${PAY_TO}", maxTimeoutSeconds: ${POOL_MAX_VALID_SECONDS} }`,
     `upstream: "http://127.0.0.1:${c.upstreamPort}"`,
   ];
+  if (c.rateLimits !== false) {
+    // The same one client address asks for every 402: the rate limits stay on (their checks are
+    // part of the measured path) with rates no run reaches.
+    lines.push(
+      `rateLimits: { challengesPerSecond: { perClient: 10000000, burst: 10000000 }, failuresPerMinute: { perClient: 10000000, perPayer: 10000000 } }`,
+    );
+  }
   if (c.logLevel !== '') lines.push(`log: { level: ${c.logLevel} }`);
   lines.push(
     c.ledger === false

@@ -78,6 +78,9 @@ async function startAt(
       logLevel: h.env.gatewayLogLevel,
       // A fresh book per SUT process: one run never restores another's records.
       ledger: withLedger ? path.join(h.tmp, `gateway-${port}.sqlite`) : false,
+      // A base from before `rateLimits` refuses the key (its default limits would refuse the bench's
+      // one client): BENCH_BASE_NO_RATE_LIMITS=1 leaves it out for gateway-base.
+      rateLimits: !(label === 'gateway-base' && process.env.BENCH_BASE_NO_RATE_LIMITS === '1'),
     }),
   );
   const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? [] : RUNTIME_NODE_FLAGS;

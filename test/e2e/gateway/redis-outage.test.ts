@@ -297,14 +297,14 @@ describe('Redis killed under paid load, then restarted empty (devnet, one gatewa
     }
     expect(slowest503).toBeLessThan(COMMAND_TIMEOUT_MS + SLACK_MS);
     // Load before and after: paid 200s; while Redis is dead, none sent then is served.
-    expect(byPhase.before['200'] ?? 0).toBeGreaterThan(LANES);
+    expect(byPhase.before['200'] ?? 0).toBeGreaterThanOrEqual(LANES);
     expect(byPhase.outage['503 replay_store_unavailable'] ?? 0).toBeGreaterThan(LANES);
     expect(
       sent.filter((s) => s.sentAt >= killedAt && s.doneAt <= restartAt && s.label === '200'),
     ).toEqual([]);
     // Service resumes without restarting the gateway.
     expect(firstOkAfter - upAt).toBeLessThan(RECOVERY_MS);
-    expect(byPhase.after['200'] ?? 0).toBeGreaterThan(LANES);
+    expect(byPhase.after['200'] ?? 0).toBeGreaterThanOrEqual(LANES);
 
     // Zero requests reach the priced route without a claim. Sent after Redis died and received by
     // the upstream before it was back: that request cannot have claimed.

@@ -18,6 +18,8 @@ export interface TestUpstream {
   readonly calls: UpstreamCall[];
   /** The next `n` requests (any path) answer 500, whatever they ask for. */
   failNext(n: number): void;
+  /** Answer every request held so far (paths with `/held`): the echo, now. */
+  releaseHeld(): void;
   close(): Promise<void>;
 }
 
@@ -34,11 +36,12 @@ export interface TestUpstreamOptions {
  * Routes (unless failNext is counting down: then 500): `/v1/fail*` → 500; `/v1/missing*` → 404; `/v1/slow*` → never answers (until closed);
  * `/v1/big*` → 64 KiB body; `/v1/redirect*` → 302 whose Location and Content-Location name this
  * upstream's own origin; any path with `/break` → 200, 32 KiB of body, then the connection is
- * cut mid-body; with `/stall` → 200, 1 KiB of a 64 KiB body, then silence; with `/huge` → 32 MiB; with `/delay` → the echo, 400 ms late; with `/drip` → the echo's first 8 bytes, the rest 2.5 s later; anything else → 200 JSON echo of method and url.
+ * cut mid-body; with `/stall` → 200, 1 KiB of a 64 KiB body, then silence; with `/huge` → 32 MiB; with `/delay` → the echo, 400 ms late; with `/drip` → the echo's first 8 bytes, the rest 2.5 s later; with `/held` → the echo, once the test calls `releaseHeld()` (a request parked in the upstream while the test acts); anything else → 200 JSON echo of method and url.
  */
 export async function startTestUpstream(options: TestUpstreamOptions = {}): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
   const hanging = new Set<http.ServerResponse>();
+  const held: Array<() => void> = [];
   let failing = 0;
   const scheme = options.tls === undefined ? 'http' : 'https';
   const handler: http.RequestListener = (req, res) => {
@@ -94,6 +97,12 @@ export async function startTestUpstream(options: TestUpstreamOptions = {}): Prom
         res.write(body.slice(0, 8));
         const rest = setTimeout(() => res.end(body.slice(8)), 2_500);
         res.on('close', () => clearTimeout(rest));
+      } else if (url.includes('/held')) {
+        held.push(() =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ok: true, method: req.method, url })),
+        );
       } else if (url.includes('/delay')) {
         // The echo 400 ms late: a request that holds its slot (and its payment) a while.
         setTimeout(() => {
@@ -140,7 +149,11 @@ export async function startTestUpstream(options: TestUpstreamOptions = {}): Prom
     failNext(n) {
       failing = n;
     },
+    releaseHeld() {
+      for (const answer of held.splice(0)) answer();
+    },
     async close() {
+      for (const answer of held.splice(0)) answer();
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -102,14 +102,18 @@ export class InstanceHeartbeat {
     return rows.map(toLive);
   }
 
-  /** Stops beating and deletes the row (a clean shutdown: the others need not wait it out). */
-  async leave(): Promise<void> {
+  /**
+   * Stops beating and deletes the row (a clean shutdown: the others need not wait it out). With
+   * `deleteRow` false (the server is known to be away) the row is left to go stale: a shutdown is
+   * not held up by a delete that cannot succeed.
+   */
+  async leave(deleteRow = true): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#beating;
     if (this.#facts === undefined) return;
     this.#facts = undefined;
-    await this.#pool.query('DELETE FROM instances WHERE id = $1', [this.id]);
+    if (deleteRow) await this.#pool.query('DELETE FROM instances WHERE id = $1', [this.id]);
   }
 
   /** One refresh; a beat still running (a slow server) is not doubled. */

@@ -179,7 +179,7 @@ export class PostgresLedger implements LedgerStore {
     this.#closing = true;
     await this.#tail;
     // A clean shutdown deletes the row: the others need not wait for it to go stale.
-    await this.#heartbeat?.leave().catch(() => undefined);
+    await this.#heartbeat?.leave(!this.#down).catch(() => undefined);
     this.#heartbeat = undefined;
     this.#open = false;
     const pool = this.#pool;

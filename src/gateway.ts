@@ -22,6 +22,7 @@
  *
  * server.ts listens only after `start()` has resolved, and calls `stop()` after draining.
  */
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { createChainReader, type ChainReader } from './chains/index.js';
 import {
@@ -56,12 +57,14 @@ import {
   type UpstreamSet,
 } from './pipeline/index.js';
 import {
+  fleetVerdict,
   PostgresLedger,
   SqliteLedger,
   UNRESOLVED_STATES,
   LedgerHealth,
   type LedgerErrorKind,
   type LedgerStore,
+  type ReplayStoreKind,
   type RevenueTotal,
 } from './ledger/index.js';
 import {
@@ -407,6 +410,7 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           return;
         }
         await ledger.open();
+        await joinFleet(ledger, redisStore === undefined ? 'memory' : 'redis', log);
         const { restored } = await restoreFromLedger({
           ledger,
           replay,
@@ -897,7 +901,22 @@ function buildLedger(
   });
   // A fleet shares one Postgres database; one host keeps its SQLite file.
   if (config.ledger.postgres !== undefined) {
-    return new PostgresLedger({ url: config.ledger.postgres.url, hooks });
+    let lastLogged = 0;
+    return new PostgresLedger({
+      url: config.ledger.postgres.url,
+      hooks,
+      heartbeat: {
+        onBeat: (live) => metrics.instances.live(live),
+        // Never a paid request's concern: counted, and logged at most once a minute.
+        onError: (err) => {
+          metrics.instances.beatFailed();
+          const now = Date.now();
+          if (now - lastLogged < 60_000) return;
+          lastLogged = now;
+          log.warn({ err: err.message }, 'ledger: cannot refresh this instance’s heartbeat row');
+        },
+      },
+    });
   }
   return new SqliteLedger({ path: config.ledger.sqlite.path, hooks });
 }
@@ -915,6 +934,30 @@ async function reconcileAndMeasure(
     log.error({ err }, 'reconciliation pass at start-up failed');
   }
   await refreshOldest(ledger, metrics);
+}
+
+/**
+ * A shared book (Postgres): write this instance's heartbeat row and look at the others. Claims in
+ * memory next to another live instance would let one payment be served by both: refused, before
+ * anything is restored or served. (Two such instances starting at once both refuse: each writes its
+ * row before it reads the others'.) Workers > 1 need store.redis (validation), so they never meet
+ * the refusal; each worker is a process with its own row.
+ */
+async function joinFleet(ledger: LedgerStore, store: ReplayStoreKind, log: Logger): Promise<void> {
+  if (ledger.joinFleet === undefined) return;
+  // The index the cluster primary gives each worker (src/cli/cluster/primary.ts, WORKER_INDEX_ENV).
+  const workerEnv = process.env['X402_WORKER_INDEX'];
+  const worker = workerEnv === undefined ? undefined : Number.parseInt(workerEnv, 10);
+  const others = await ledger.joinFleet({
+    host: os.hostname(),
+    pid: process.pid,
+    worker: Number.isSafeInteger(worker) ? worker : undefined,
+    replayStore: store,
+  });
+  const verdict = fleetVerdict(store, others);
+  if (verdict.refuse !== undefined) throw new GatewayStartError(`ledger: ${verdict.refuse}`);
+  for (const warning of verdict.warnings) log.warn({ path: ledger.location }, warning);
+  if (others.length > 0) log.info({ others: others.length }, 'other instances live on the ledger');
 }
 
 /** The unresolved counts and the oldest one's age, re-read from the book (they drift otherwise). */

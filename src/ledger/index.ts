@@ -25,6 +25,15 @@ export { SqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';
 export { PostgresLedger, type PostgresLedgerOptions } from './postgres-ledger.js';
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export {
+  fleetVerdict,
+  HEARTBEAT_EVERY_MS,
+  type HeartbeatOptions,
+  type InstanceFacts,
+  LIVE_WITHIN_BEATS,
+  type LiveInstance,
+  type ReplayStoreKind,
+} from './postgres-instances.js';
+export {
   type LedgerErrorKind,
   type LedgerHooks,
   type LedgerStore,

@@ -32,6 +32,12 @@ import {
   type RevenueTotal,
   type StateChange,
 } from './record.js';
+import {
+  InstanceHeartbeat,
+  type HeartbeatOptions,
+  type InstanceFacts,
+  type LiveInstance,
+} from './postgres-instances.js';
 import { MIGRATION_LOCK, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 import {
   changeValues,
@@ -80,6 +86,8 @@ export interface PostgresLedgerOptions {
    * the client gives up on an answer 1 s later (a hung server, a dead network). Default 5 000.
    */
   readonly statementTimeoutMs?: number;
+  /** The heartbeat row's refresh interval and what a beat reports (postgres-instances.ts). */
+  readonly heartbeat?: HeartbeatOptions;
 }
 
 /** One queued write and, when its caller awaits it, how to answer. */
@@ -103,6 +111,8 @@ export class PostgresLedger implements LedgerStore {
   readonly #hooks: LedgerHooks;
   readonly #options: PostgresLedgerOptions;
   #pool: pg.Pool | undefined = undefined;
+  /** This instance's heartbeat row, once it joined the fleet. */
+  #heartbeat: InstanceHeartbeat | undefined = undefined;
   #open = false;
   #closing = false;
   /** The server could not be reached: refuse at once, and probe. */
@@ -168,10 +178,35 @@ export class PostgresLedger implements LedgerStore {
     }
     this.#closing = true;
     await this.#tail;
+    // A clean shutdown deletes the row: the others need not wait for it to go stale.
+    await this.#heartbeat?.leave(!this.#down).catch(() => undefined);
+    this.#heartbeat = undefined;
     this.#open = false;
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.end().catch(() => undefined);
+  }
+
+  /**
+   * Writes this instance's heartbeat row and keeps it fresh until `close()`; answers the other
+   * instances live on this book (postgres-instances.ts). Fails (LedgerUnavailableError `open`)
+   * when the row cannot be written: the caller cannot know whether it is alone.
+   */
+  async joinFleet(facts: InstanceFacts): Promise<LiveInstance[]> {
+    const pool = this.#pool;
+    if (pool === undefined || !this.#open) {
+      throw new LedgerUnavailableError('the ledger is not open', 'unavailable');
+    }
+    this.#heartbeat ??= new InstanceHeartbeat(pool, this.#options.heartbeat);
+    try {
+      return await this.#heartbeat.join(facts);
+    } catch (err) {
+      throw new LedgerUnavailableError(
+        `cannot write this instance's heartbeat row at ${this.location}: ${asError(err).message}`,
+        'open',
+        { cause: err },
+      );
+    }
   }
 
   begin(facts: PaymentFacts, at: number): Promise<WriteResult> {

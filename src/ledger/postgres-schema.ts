@@ -7,6 +7,8 @@
  * Several gateways open one database: the migration runs under a transaction-scoped advisory lock,
  * so one of them migrates and the others then find the schema current. A database written by a
  * newer gateway is refused (NewerSchemaError), as with SQLite.
+ *
+ * Version 2 adds `instances`, the heartbeat rows of the gateways sharing the book.
  */
 import type { Migration } from './schema.js';
 
@@ -71,6 +73,22 @@ CREATE TABLE resolutions (
   note        text NOT NULL
 );
 CREATE INDEX resolutions_key ON resolutions (key);
+`,
+  },
+  {
+    // Heartbeat rows (postgres-instances.ts): which instances share this book now. Times are the
+    // database's clock (now()), so the instances' clocks do not matter.
+    version: 2,
+    sql: `
+CREATE TABLE instances (
+  id            text PRIMARY KEY,
+  host          text NOT NULL,
+  pid           integer NOT NULL,
+  worker        integer,  -- node:cluster worker index; null for a single process
+  replay_store  text NOT NULL CHECK (replay_store IN ('memory', 'redis')),
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  last_seen     timestamptz NOT NULL DEFAULT now()
+);
 `,
   },
 ]);

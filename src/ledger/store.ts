@@ -18,6 +18,7 @@ import type {
   RevenueTotal,
   StateChange,
 } from './record.js';
+import type { InstanceFacts, LiveInstance } from './postgres-instances.js';
 import type { WriteResult } from './sqlite-book.js';
 
 export type { WriteResult };
@@ -113,6 +114,11 @@ export interface LedgerStore {
    * again only once what it wrote about the record can be read there.
    */
   flushed?(): Promise<void>;
+  /**
+   * A book several instances share has it: writes this instance's heartbeat row, keeps it fresh
+   * until `close()` (which deletes it), and answers the other instances live on the book.
+   */
+  joinFleet?(facts: InstanceFacts): Promise<LiveInstance[]>;
 
   get(key: string): Promise<LedgerRecord | undefined>;
   list(filter?: RecordFilter): Promise<LedgerRecord[]>;

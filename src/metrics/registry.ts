@@ -10,6 +10,7 @@ import { SeriesCounter, SeriesHistogram } from './series.js';
 import { gatewayVersion } from './build-info.js';
 import { createConfigReloadMetrics, type ConfigReloadMetrics } from './config-reload.js';
 import { createStoreMetrics, type StoreMetrics } from './store.js';
+import { createInstanceMetrics, type InstanceMetrics } from './instances.js';
 import { createFacilitatorMetrics, type FacilitatorMetrics } from './facilitators.js';
 import { createRateLimitMetrics, type RateLimitMetrics } from './rate-limits.js';
 import { createUpstreamHealthMetrics, type UpstreamHealthMetrics } from './upstream-health.js';
@@ -79,6 +80,8 @@ export interface GatewayMetrics {
   readonly configReloads: ConfigReloadMetrics;
   /** The shared store's failures (store.ts). */
   readonly store: StoreMetrics;
+  /** The instances live on a shared Postgres ledger, and failed heartbeats (instances.ts). */
+  readonly instances: InstanceMetrics;
   /** The facilitator failover list's circuits and failovers (facilitators.ts). */
   readonly facilitators: FacilitatorMetrics;
   /** 429s by rate limit, tracked addresses, fleet syncs (rate-limits.ts). */
@@ -238,6 +241,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     ledger,
     configReloads: createConfigReloadMetrics(PREFIX, registry),
     store: createStoreMetrics(PREFIX, registry),
+    instances: createInstanceMetrics(PREFIX, registry),
     facilitators: createFacilitatorMetrics(PREFIX, registry),
     rateLimits: createRateLimitMetrics(PREFIX, registry),
     upstreams: createUpstreamHealthMetrics(PREFIX, registry),

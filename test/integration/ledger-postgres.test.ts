@@ -2,7 +2,9 @@
  * The book of record in Postgres, in the whole gateway: two gateways configured with one
  * `ledger: { postgres: { url } }` (a throwaway server, test/helpers/postgres-server.ts) write their
  * paid requests to the one book, each sees the other's records, and a stopped server makes paid
- * requests 503 `ledger_unavailable` (nothing settled) until it is back.
+ * requests 503 `ledger_unavailable` (nothing settled) until it is back. They share one Redis
+ * replay store: two instances of one book with claims in memory refuse to run side by side
+ * (instances-postgres.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PostgresLedger } from '../../src/ledger/index.js';
@@ -10,17 +12,19 @@ import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { payWith, signFor } from '../helpers/pay.js';
 import { testAccount } from '../helpers/payments.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let server: PostgresServer;
+let redis: RedisServer;
 let url: string;
 let a: Harness;
 let b: Harness;
 let reader: PostgresLedger;
 
 beforeAll(async () => {
-  server = await startPostgres();
+  [server, redis] = await Promise.all([startPostgres(), startRedis()]);
   url = await server.createSchema('fleet');
-  const extraYaml = `ledger: { postgres: { url: "${url}" } }`;
+  const extraYaml = `ledger: { postgres: { url: "${url}" } }\nstore: { redis: { url: "${redis.url}" } }`;
   [a, b] = await Promise.all([startHarness({ extraYaml }), startHarness({ extraYaml })]);
   reader = new PostgresLedger({ url });
   await reader.open();
@@ -29,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await reader?.close();
   await Promise.all([a?.close(), b?.close()]);
-  await server?.remove();
+  await Promise.all([server?.remove(), redis?.remove()]);
 });
 
 async function ledgerReady(h: Harness): Promise<boolean> {

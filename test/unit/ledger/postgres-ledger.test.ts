@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   NewerSchemaError,
+  POSTGRES_MIGRATIONS,
   POSTGRES_SCHEMA_VERSION,
   PostgresLedger,
   type LedgerHooks,
@@ -192,6 +193,32 @@ describe('PostgresLedger', () => {
       const again = await opened(url);
       expect(await again.get(kept.key)).toMatchObject({ state: 'settling' });
       const schema = new URL(url).searchParams.get('options')!.split('=')[1]!;
+      const { rows } = await server.sql(`SELECT version FROM "${schema}".schema_version`);
+      expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
+    });
+
+    it('migrates a version 1 database forward to the heartbeat table, keeping its records', async () => {
+      const url = await freshUrl();
+      const schema = new URL(url).searchParams.get('options')!.split('=')[1]!;
+      const kept = paymentFacts();
+      const writer = await opened(url);
+      await writer.begin(kept, T0);
+      await writer.close();
+      // The book as a version 1 gateway left it: version 2's table gone, version 1 recorded.
+      await server.sql(`DROP TABLE "${schema}".instances`);
+      await server.sql(`UPDATE "${schema}".schema_version SET version = 1`);
+      expect(POSTGRES_MIGRATIONS.map((m) => m.version)).toEqual([1, 2]);
+
+      const again = await opened(url);
+      try {
+        expect(await again.get(kept.key)).toMatchObject({ state: 'settling' });
+        const facts = { host: 'h', pid: 1, worker: undefined, replayStore: 'memory' } as const;
+        expect(await again.joinFleet(facts)).toEqual([]);
+        const { rows: found } = await server.sql(`SELECT host FROM "${schema}".instances`);
+        expect(found).toEqual([{ host: 'h' }]);
+      } finally {
+        await again.close();
+      }
       const { rows } = await server.sql(`SELECT version FROM "${schema}".schema_version`);
       expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
     });

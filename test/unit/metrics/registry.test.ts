@@ -73,6 +73,7 @@ describe('createMetrics: merged across cluster workers (server.workers)', () => 
     x402_gateway_facilitator_breaker_state: 'max',
     x402_gateway_rate_limit_tracked: 'sum',
     x402_gateway_upstream_up: 'min',
+    x402_gateway_instances_live: 'max',
   };
 
   it('every gauge of the gateway declares how it merges, as decided above', async () => {

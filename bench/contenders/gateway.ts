@@ -104,7 +104,9 @@ async function redisReport(
     const stats = JSON.parse((await httpGet(h.facilitatorPort, '/__stats')).body) as {
       settle?: number;
     };
-    const settled = stats.settle ?? 0;
+    // The stub is reset before each measured SUT, not before a contender's trial start: a trial
+    // (no paid request, no script run) would divide by the previous SUT's settlements.
+    const settled = (calls.evalsha ?? 0) + (calls.eval ?? 0) > 0 ? (stats.settle ?? 0) : 0;
     const per = (n: number): string => (settled > 0 ? ` (${(n / settled).toFixed(2)}/paid)` : '');
     const list = (inner: boolean): string =>
       Object.entries(calls)

@@ -68,6 +68,8 @@ const ALL = [
   'prototype',
   'gateway-base',
   'gateway-noledger',
+  'gateway-noledger-redis',
+  'gateway-workers2',
   'gateway',
 ];
 const SMOKE = ['direct', 'http-proxy', 'gateway'];

@@ -14,6 +14,10 @@ export interface GatewayConfigInput {
   readonly ledger: string | false;
   /** Write the `rateLimits` key (default true; a gateway older than the key refuses it). */
   readonly rateLimits?: boolean;
+  /** `store: { redis: { url } }` (undefined = the in-memory replay store). */
+  readonly redisUrl?: string;
+  /** `server.workers` (undefined = leave the key out: one process). */
+  readonly workers?: number;
 }
 
 export function gatewayYaml(c: GatewayConfigInput): string {
@@ -21,7 +25,7 @@ export function gatewayYaml(c: GatewayConfigInput): string {
     // The load generator is one client address holding every connection (1 000 idle ones
     // included): the per-address share of connections (maxClientShare × maxInFlight, default
     // 25% of 1 024) would refuse most of them. In-flight stays far below either cap.
-    `server: { listen: "127.0.0.1:${c.port}", admin: "127.0.0.1:${c.adminPort}", limits: { maxClientShare: 1, maxInFlight: 4096 } }`,
+    `server: { listen: "127.0.0.1:${c.port}", admin: "127.0.0.1:${c.adminPort}", limits: { maxClientShare: 1, maxInFlight: 4096 }${c.workers === undefined ? '' : `, workers: ${c.workers}`} }`,
     `facilitator: { url: "http://127.0.0.1:${c.facilitatorPort}" }`,
     // Covers the pre-signed pool's validity (validBefore up to 7 days ahead): the gateway refuses a
     // validBefore further ahead than maxTimeoutSeconds + 30 s.
@@ -35,6 +39,7 @@ export function gatewayYaml(c: GatewayConfigInput): string {
       `rateLimits: { challengesPerSecond: { perClient: 10000000, burst: 10000000 }, failuresPerMinute: { perClient: 10000000, perPayer: 10000000 } }`,
     );
   }
+  if (c.redisUrl !== undefined) lines.push(`store: { redis: { url: "${c.redisUrl}" } }`);
   if (c.logLevel !== '') lines.push(`log: { level: ${c.logLevel} }`);
   lines.push(
     c.ledger === false

@@ -7,7 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, startProcess, waitReady } from '../proc.js';
+import { treeCpuSeconds } from '../cpu.js';
+import { freePort, httpGet, startProcess, waitReady } from '../proc.js';
+import { commandCounts, redisMissing, startRedis, type BenchRedis } from '../redis.js';
 import { RUNTIME_NODE_FLAGS } from '../../src/cli/runtime-flags.js';
 import { gatewayYaml } from './gateway-config.js';
 import { trialStart } from './node-server.js';
@@ -57,6 +59,72 @@ async function startWithoutLedger(h: Harness, opts: StartOptions = {}): Promise<
   return startAt(h, entry(h), 'gateway-noledger', opts, false);
 }
 
+/** How a contender's gateway differs from the plain one. */
+interface Variant {
+  /** `store.redis` against a fresh redis-server per SUT process (the pool's payments are reused). */
+  readonly redis?: boolean;
+  /** `server.workers`; > 1 runs unpinned (see gatewayWorkers2). */
+  readonly workers?: number;
+}
+
+/**
+ * A fresh redis-server for one SUT process, on the harness's CPU (it is a dependency, like the
+ * upstream): each SUT process replays the same signed pool, so a shared Redis would refuse it.
+ */
+async function redisFor(h: Harness): Promise<BenchRedis> {
+  return startRedis(h.tmp, h.sutCpu === null ? null : h.env.harnessCpu);
+}
+
+/** Commands the replay store's Lua scripts run inside Redis (INFO counts them too): not round trips. */
+const SCRIPT_INNER = new Set([
+  'time',
+  'hset',
+  'hmget',
+  'hget',
+  'hdel',
+  'exists',
+  'pexpireat',
+  'del',
+]);
+
+/**
+ * What the gateway asked of Redis over one SUT's life, divided by the settlements the facilitator
+ * stub saw in the same span (reset before each SUT start): Redis calls per paid request, and
+ * redis-server's own CPU (not in the SUT's figure: another process).
+ */
+async function redisReport(
+  label: string,
+  h: Harness,
+  redis: BenchRedis,
+  cpu0: number | null,
+): Promise<void> {
+  try {
+    const calls = commandCounts(await redis.info('commandstats'));
+    const cpu1 = treeCpuSeconds(redis.pid);
+    const stats = JSON.parse((await httpGet(h.facilitatorPort, '/__stats')).body) as {
+      settle?: number;
+    };
+    // The stub is reset before each measured SUT, not before a contender's trial start: a trial
+    // (no paid request, no script run) would divide by the previous SUT's settlements.
+    const settled = (calls.evalsha ?? 0) + (calls.eval ?? 0) > 0 ? (stats.settle ?? 0) : 0;
+    const per = (n: number): string => (settled > 0 ? ` (${(n / settled).toFixed(2)}/paid)` : '');
+    const list = (inner: boolean): string =>
+      Object.entries(calls)
+        .filter(([name]) => name !== 'info' && SCRIPT_INNER.has(name) === inner)
+        .map(([name, n]) => `${name} ${n}${per(n)}`)
+        .join(', ');
+    const cpu =
+      cpu0 !== null && cpu1 !== null && settled > 0
+        ? `; redis-server CPU ${(((cpu1 - cpu0) * 1e6) / settled).toFixed(1)} µs/paid`
+        : '';
+    console.log(
+      `[bench] ${label} redis: ${settled} settled; commands sent: ${list(false)}; run inside the scripts: ${list(true)}${cpu}`,
+    );
+  } catch (e) {
+    console.log(`[bench] ${label} redis: no commandstats (${(e as Error).message})`);
+  }
+}
+
 /** The gateway whose entry script is `cli`, on a generated config. */
 async function startAt(
   h: Harness,
@@ -64,7 +132,10 @@ async function startAt(
   label: string,
   opts: StartOptions = {},
   withLedger = true,
+  variant: Variant = {},
 ): Promise<Sut> {
+  const redis = variant.redis === true ? await redisFor(h) : undefined;
+  const redisCpu0 = redis === undefined ? null : treeCpuSeconds(redis.pid);
   const [port, adminPort] = [await freePort(), await freePort()];
   const file = path.join(h.tmp, `gateway-${port}.yaml`);
   fs.writeFileSync(
@@ -81,6 +152,8 @@ async function startAt(
       // A base from before `rateLimits` refuses the key (its default limits would refuse the bench's
       // one client): BENCH_BASE_NO_RATE_LIMITS=1 leaves it out for gateway-base.
       rateLimits: !(label === 'gateway-base' && process.env.BENCH_BASE_NO_RATE_LIMITS === '1'),
+      redisUrl: redis?.url,
+      workers: variant.workers,
     }),
   );
   const flags = process.env.BENCH_GATEWAY_NODE_FLAGS === 'none' ? [] : RUNTIME_NODE_FLAGS;
@@ -89,7 +162,9 @@ async function startAt(
     process.execPath,
     [...flags, ...h.env.sutNodeArgs, cli, '--config', file],
     {
-      cpu: h.sutCpu,
+      // Workers pinned to the SUT's one CPU would measure nothing: they share both CPUs with the
+      // harness (RESULTS.md says so next to their figures).
+      cpu: (variant.workers ?? 1) > 1 ? null : h.sutCpu,
       cwd: h.root,
     },
   );
@@ -97,9 +172,20 @@ async function startAt(
     await waitReady(m, port, '/free', 30_000);
   } catch (e) {
     await m.stop();
+    await redis?.stop();
     throw e;
   }
-  return { port, pid: m.pid, output: () => m.output(), stop: () => m.stop() };
+  return {
+    port,
+    pid: m.pid,
+    output: () => m.output(),
+    async stop() {
+      await m.stop();
+      if (redis === undefined) return;
+      await redisReport(label, h, redis, redisCpu0);
+      await redis.stop();
+    },
+  };
 }
 
 export const gateway: Contender = {
@@ -150,3 +236,45 @@ export const gatewayNoLedger: Contender = {
   },
   start: startWithoutLedger,
 };
+
+/** Start one of the Redis-store variants (ledger: false: the store's cost alone). */
+function redisContender(name: string, variant: Variant, why: string): Contender {
+  const start = (h: Harness, opts: StartOptions = {}): Promise<Sut> =>
+    startAt(h, entry(h), name, opts, false, variant);
+  return {
+    name,
+    defaults: ['free', '402', 'paid-v2'],
+    supports: ['free', '402', 'paid-v2', 'paid-v1', 'paid-v2-slow', 'paid-v1-slow'],
+    async prepare(h) {
+      const missing = redisMissing();
+      if (missing) return `${missing}: ${name} needs a redis-server`;
+      const built = build(h);
+      if (built) return built;
+      console.log(`[bench] ${name}: ${why}`);
+      return trialStart(() => start(h));
+    },
+    start,
+  };
+}
+
+/**
+ * gateway-noledger with `store.redis` (a redis-server per SUT process, on the harness's CPU): the
+ * Redis replay store's cost per paid request is the gap between the two rows.
+ */
+export const gatewayNoLedgerRedis = redisContender(
+  'gateway-noledger-redis',
+  { redis: true },
+  'ledger: false, store.redis (redis-server on the harness CPU, no AOF)',
+);
+
+/**
+ * gateway-noledger-redis with `server.workers: 2` (the primary and two workers; CPU is the whole
+ * process tree's). Not pinned: two workers on one CPU would measure nothing, so on a 2-CPU machine
+ * they share both CPUs with the load generator, the upstream, the facilitator stub and Redis.
+ * `ledger: false`: workers need a shared ledger (Postgres) or none; this row has none.
+ */
+export const gatewayWorkers2 = redisContender(
+  'gateway-workers2',
+  { redis: true, workers: 2 },
+  'server.workers: 2, ledger: false, store.redis; NOT pinned: shares both CPUs with the harness',
+);

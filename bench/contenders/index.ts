@@ -1,6 +1,12 @@
 /** All contenders by name, in the order they run. */
 import { direct } from './direct.js';
-import { gateway, gatewayBase, gatewayNoLedger } from './gateway.js';
+import {
+  gateway,
+  gatewayBase,
+  gatewayNoLedger,
+  gatewayNoLedgerRedis,
+  gatewayWorkers2,
+} from './gateway.js';
 import { nginx } from './nginx.js';
 import { httpProxy, undiciProxy } from './passthrough.js';
 import { prototype } from './prototype.js';
@@ -17,5 +23,7 @@ export const CONTENDERS: Readonly<Record<string, Contender>> = {
   prototype,
   'gateway-base': gatewayBase,
   'gateway-noledger': gatewayNoLedger,
+  'gateway-noledger-redis': gatewayNoLedgerRedis,
+  'gateway-workers2': gatewayWorkers2,
   gateway,
 };

@@ -58,6 +58,7 @@ import { decodeHeader, type RawResponse } from '../../helpers/raw-http.js';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { startTestUpstream, type TestUpstream } from '../../helpers/upstream.js';
+import { answerLabel as label, revenueIn, tally } from '../../helpers/answers.js';
 
 const PRICE = 2_000n;
 /** Instance A's settle phase: the held /settle answer of case 2 comes after it. */
@@ -178,13 +179,7 @@ function upstreamCalls(path: string): number {
 
 /** Sum of `x402_gateway_revenue_atomic_total` for payTo on one instance's /metrics. */
 async function revenueOn(gw: RunningGateway): Promise<bigint> {
-  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-  let sum = 0n;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('x402_gateway_revenue_atomic_total{') && line.includes(`pay_to="${payTo}"`))
-      sum += BigInt(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
+  return revenueIn(await (await fetch(`${gw.adminUrl}/metrics`)).text(), payTo);
 }
 
 /** `x402_gateway_store_errors_total{kind="timeout"}` on one instance's /metrics. */
@@ -205,17 +200,6 @@ function nonceOf(payment: PaymentHeader): string {
   return authorizationOf(payment.payload).nonce.toLowerCase();
 }
 
-/** A status and, for a refusal or a 503, its reason (body `reason`), e.g. `402 payment_already_used`. */
-function label(r: RawResponse): string {
-  if (r.status === 200) return '200';
-  try {
-    const reason = (JSON.parse(r.body) as { reason?: unknown }).reason;
-    return `${r.status} ${typeof reason === 'string' ? reason : '?'}`;
-  } catch {
-    return `${r.status} ?`;
-  }
-}
-
 /** Record a 200: its PAYMENT-RESPONSE must be a success naming a transaction. */
 function noteServed(r: RawResponse, nonce: string): string {
   const receipt = decodeHeader(r.headers['payment-response']);
@@ -224,12 +208,6 @@ function noteServed(r: RawResponse, nonce: string): string {
   expect(tx).toMatch(/^0x[0-9a-f]{64}$/);
   served.push({ nonce, tx });
   return tx;
-}
-
-function tally(xs: readonly string[]): Record<string, number> {
-  const m: Record<string, number> = {};
-  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
-  return m;
 }
 
 describe('a fleet of two gateways on one Redis, one Postgres and one facilitator (devnet)', () => {

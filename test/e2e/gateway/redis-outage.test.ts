@@ -47,6 +47,7 @@ import { decodeHeader, rawRequest, type RawResponse } from '../../helpers/raw-ht
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { startTestUpstream, type TestUpstream } from '../../helpers/upstream.js';
+import { answerLabel as label, tally } from '../../helpers/answers.js';
 
 const PRICE = 1_000n;
 const LANES = 8;
@@ -141,23 +142,6 @@ interface Sent {
   readonly doneAt: number;
   readonly response: RawResponse;
   readonly label: string;
-}
-
-/** A status and, for a refusal or a 503, its reason, e.g. `503 replay_store_unavailable`. */
-function label(r: RawResponse): string {
-  if (r.status === 200) return '200';
-  try {
-    const reason = (JSON.parse(r.body) as { reason?: unknown }).reason;
-    return `${r.status} ${typeof reason === 'string' ? reason : '?'}`;
-  } catch {
-    return `${r.status} ?`;
-  }
-}
-
-function tally(xs: readonly string[]): Record<string, number> {
-  const m: Record<string, number> = {};
-  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
-  return m;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -46,6 +46,7 @@ import type { RawResponse } from '../../helpers/raw-http.js';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { startTestUpstream, type TestUpstream } from '../../helpers/upstream.js';
+import { answerLabel as label, revenueIn, tally } from '../../helpers/answers.js';
 
 const PRICE = 1_000n;
 const COPIES = 1_000;
@@ -162,31 +163,6 @@ async function metricsText(): Promise<string> {
 function metric(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-function revenue(text: string): bigint {
-  let sum = 0n;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('x402_gateway_revenue_atomic_total{') && line.includes(`pay_to="${payTo}"`))
-      sum += BigInt(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
-function label(r: RawResponse | Error): string {
-  if (r instanceof Error) return 'error';
-  if (r.status === 200) return '200';
-  try {
-    return `${r.status} ${(JSON.parse(r.body) as { reason?: string }).reason ?? '?'}`;
-  } catch {
-    return `${r.status} ?`;
-  }
-}
-
-function tally(xs: readonly string[]): Record<string, number> {
-  const m: Record<string, number> = {};
-  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
-  return m;
 }
 
 describe('one gateway, two node:cluster workers, Redis and Postgres (devnet)', () => {
@@ -317,7 +293,7 @@ describe('one gateway, two node:cluster workers, Redis and Postgres (devnet)', (
       .filter((r) => paid.has(r.state))
       .reduce((s, r) => s + BigInt(r.amount), 0n);
     expect(inBook).toBe(onChain);
-    await vi.waitFor(async () => expect(revenue(await metricsText())).toBe(onChain), {
+    await vi.waitFor(async () => expect(revenueIn(await metricsText(), payTo)).toBe(onChain), {
       timeout: 5_000,
       interval: 200,
     });

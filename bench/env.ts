@@ -70,6 +70,7 @@ const ALL = [
   'gateway-noledger',
   'gateway-noledger-redis',
   'gateway-workers2',
+  'gateway-workers2-pinned',
   'gateway',
 ];
 const SMOKE = ['direct', 'http-proxy', 'gateway'];

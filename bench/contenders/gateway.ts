@@ -63,8 +63,10 @@ async function startWithoutLedger(h: Harness, opts: StartOptions = {}): Promise<
 interface Variant {
   /** `store.redis` against a fresh redis-server per SUT process (the pool's payments are reused). */
   readonly redis?: boolean;
-  /** `server.workers`; > 1 runs unpinned (see gatewayWorkers2). */
+  /** `server.workers`; > 1 runs unpinned (see gatewayWorkers2) unless `pinWorkers`. */
   readonly workers?: number;
+  /** Pin the whole tree (primary and workers) to the SUT's one CPU (gatewayWorkers2Pinned). */
+  readonly pinWorkers?: boolean;
 }
 
 /**
@@ -164,7 +166,7 @@ async function startAt(
     {
       // Workers pinned to the SUT's one CPU would measure nothing: they share both CPUs with the
       // harness (RESULTS.md says so next to their figures).
-      cpu: (variant.workers ?? 1) > 1 ? null : h.sutCpu,
+      cpu: (variant.workers ?? 1) > 1 && variant.pinWorkers !== true ? null : h.sutCpu,
       cwd: h.root,
     },
   );
@@ -277,4 +279,16 @@ export const gatewayWorkers2 = redisContender(
   'gateway-workers2',
   { redis: true, workers: 2 },
   'server.workers: 2, ledger: false, store.redis; NOT pinned: shares both CPUs with the harness',
+);
+
+/**
+ * gateway-workers2 with the primary and both workers pinned to the SUT's one CPU. Its req/s says
+ * nothing (two workers on one core); its CPU µs per request, beside gateway-noledger-redis's in
+ * the same run, is what worker mode itself costs a request, apart from the CPU contention the
+ * unpinned row suffers.
+ */
+export const gatewayWorkers2Pinned = redisContender(
+  'gateway-workers2-pinned',
+  { redis: true, workers: 2, pinWorkers: true },
+  'server.workers: 2, ledger: false, store.redis; primary and workers pinned to the SUT CPU (read its CPU per request, not its req/s)',
 );

@@ -6,6 +6,7 @@ import {
   gatewayNoLedger,
   gatewayNoLedgerRedis,
   gatewayWorkers2,
+  gatewayWorkers2Pinned,
 } from './gateway.js';
 import { nginx } from './nginx.js';
 import { httpProxy, undiciProxy } from './passthrough.js';
@@ -25,5 +26,6 @@ export const CONTENDERS: Readonly<Record<string, Contender>> = {
   'gateway-noledger': gatewayNoLedger,
   'gateway-noledger-redis': gatewayNoLedgerRedis,
   'gateway-workers2': gatewayWorkers2,
+  'gateway-workers2-pinned': gatewayWorkers2Pinned,
   gateway,
 };

@@ -28,9 +28,11 @@ export async function holdAcrossFleet(
 
 /**
  * At the end of a request: release what it served (the record it held, the payment it settled)
- * once the book has committed what this request wrote about it.
+ * once the book has committed what this request wrote about it. A response that went out whole
+ * (`delivered`) owes nothing to a retry: the store is told at once that it need not be asked
+ * (RedisReplayGuard lets that hold lapse without a round trip).
  */
-export function releaseWhenDurable(ctx: RequestContext, deps: Deps): void {
+export function releaseWhenDurable(ctx: RequestContext, deps: Deps, delivered: boolean): void {
   const replay = deps.replay;
   if (replay.served === undefined) return;
   const state = ctx.payment?.state;
@@ -38,9 +40,13 @@ export function releaseWhenDurable(ctx: RequestContext, deps: Deps): void {
   const held = ctx.fleetHeld;
   if (settled === undefined && held === undefined) return;
   const release = (): void => {
-    if (held !== undefined) void replay.served?.(held);
-    if (settled !== undefined && settled !== held) void replay.served?.(settled);
+    if (held !== undefined) void replay.served?.(held, delivered);
+    if (settled !== undefined && settled !== held) void replay.served?.(settled, delivered);
   };
+  if (delivered) {
+    release();
+    return;
+  }
   const flushed = deps.ledger?.flushed?.();
   if (flushed === undefined) release();
   else flushed.then(release, release);

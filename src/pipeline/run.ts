@@ -145,7 +145,7 @@ function observe(ctx: RequestContext, deps: Deps): void {
   }
   // After the attempt row is queued: a next redemption of this record is written after it.
   if (ctx.heldRecord !== undefined) deps.recordsInUse.release(ctx.heldRecord);
-  releaseWhenDurable(ctx, deps);
+  releaseWhenDurable(ctx, deps, delivered);
   countClientFailure(ctx, deps);
   const routeId = ctx.route?.id ?? 'unpriced';
   metrics.requests.labels(routeId, ctx.outcome).inc();

@@ -34,6 +34,8 @@
  *            a settlement another instance is streaming.
  *   served   owner-checked: the response has ended and its book writes are durable; the record
  *            stays d, unowned. While a record is served its lease is renewed every third of it.
+ *            Sent only for a response that did not go out whole (its retry may be owed one): a
+ *            whole one's hold is left to lapse, one round trip fewer per paid request.
  * The lease of a claim covers verify + upstream + margin; `settling` renews it for the settle
  * phase + margin. A takeover of a lapsed `settling` lease is always a resume (Payment: no verify,
  * and a settle answer that is not a success is decided by the chain), never a fresh settlement.
@@ -516,8 +518,12 @@ export class RedisReplayGuard implements ReplayGuard {
    * The response of a record this instance serves has ended, and what the book learnt of it is
    * durable: another request may serve it again (if the book says it was not delivered). A record
    * this instance does not serve is ignored. Never rejects: a failure leaves it to its lease.
+   * `whole` (the response went out whole): nothing is sent, the hold is no longer renewed and its
+   * lease lapses by itself. Until then a copy is `used` (402 payment_already_used), which is what
+   * a delivered payment's copy gets afterwards too; only an undelivered one must be let go at once,
+   * so that its retry can be served again.
    */
-  async served(key: string): Promise<void> {
+  async served(key: string, whole = false): Promise<void> {
     const owner = this.#serving.get(key);
     if (owner === undefined) return;
     this.#serving.delete(key);
@@ -525,6 +531,7 @@ export class RedisReplayGuard implements ReplayGuard {
       clearInterval(this.#renewal);
       this.#renewal = undefined;
     }
+    if (whole) return;
     await this.#run('served', () => this.#redis.x402Served(this.#prefix + key, owner));
   }
 

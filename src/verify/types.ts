@@ -130,9 +130,12 @@ export interface ReplayGuard {
   hold?(key: string, expiresAtMs: number): Awaitable<'held' | 'busy' | 'unavailable'>;
   /**
    * A shared store only: the response of a record this guard serves (settled by it with
-   * `serving`, or held) has ended and the book's writes about it are durable: release it.
+   * `serving`, or held) has ended and the book's writes about it are durable: release it. `whole`:
+   * the response went out whole, so the book says delivered and no retry is owed anything: the
+   * store is not told (its serve lease lapses by itself; a copy meanwhile is `used`, the answer a
+   * delivered payment gets anyway), which saves the paid path a round trip.
    */
-  served?(key: string): Awaitable<void>;
+  served?(key: string, whole?: boolean): Awaitable<void>;
   /**
    * A settle request for this claim is about to leave. A shared store records it (a takeover after
    * this holder's lease lapsed then resumes the settlement, never settles afresh) and answers false

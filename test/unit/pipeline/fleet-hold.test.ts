@@ -31,8 +31,8 @@ function fakes(options: {
           log.push(`hold ${key} until ${expiresAtMs}`);
           return Promise.resolve(options.answer ?? 'held');
         },
-        served: (key: string) => {
-          log.push(`served ${key}`);
+        served: (key: string, whole?: boolean) => {
+          log.push(`served ${key}${whole === true ? ' (whole)' : ''}`);
         },
       }
     : {};
@@ -97,9 +97,10 @@ describe('holdAcrossFleet', () => {
 describe('releaseWhenDurable', () => {
   it("lets go of the held record and the request's settled payment only once the book has flushed", async () => {
     const f = fakes({ shared: true, book: 'shared' });
-    const ctx = ctxOf({ state: 'delivered', key: 'paid' });
+    // Settled, its response not delivered whole: its retry may be owed one.
+    const ctx = ctxOf({ state: 'settled', key: 'paid' });
     ctx.fleetHeld = 'held';
-    releaseWhenDurable(ctx, f.deps);
+    releaseWhenDurable(ctx, f.deps, false);
     await Promise.resolve();
     expect(f.log).toEqual(['flush asked']);
     f.flush();
@@ -107,21 +108,29 @@ describe('releaseWhenDurable', () => {
     expect(f.log).toEqual(['flush asked', 'flushed', 'served held', 'served paid']);
   });
 
+  it('tells the store at once that a response delivered whole owes nothing, without a flush', () => {
+    const f = fakes({ shared: true, book: 'shared' });
+    const ctx = ctxOf({ state: 'delivered', key: 'paid' });
+    ctx.fleetHeld = 'held';
+    releaseWhenDurable(ctx, f.deps, true);
+    expect(f.log).toEqual(['served held (whole)', 'served paid (whole)']);
+  });
+
   it('lets go at once with a book that has no flush (one process, its own book)', () => {
     const f = fakes({ shared: true, book: 'plain' });
-    releaseWhenDurable(ctxOf({ state: 'settled', key: 'paid' }), f.deps);
+    releaseWhenDurable(ctxOf({ state: 'settled', key: 'paid' }), f.deps, false);
     expect(f.log).toEqual(['served paid']);
   });
 
   it('lets go of nothing for a payment that was not settled, or without a shared store', () => {
     for (const state of ['released', 'declined', 'unknown', 'failed']) {
       const f = fakes({ shared: true, book: 'shared' });
-      releaseWhenDurable(ctxOf({ state, key: 'k' }), f.deps);
+      releaseWhenDurable(ctxOf({ state, key: 'k' }), f.deps, false);
       expect(f.log).toEqual([]);
     }
     const f = fakes({ shared: false, book: 'shared' });
     const ctx = ctxOf({ state: 'settled', key: 'k' });
-    releaseWhenDurable(ctx, f.deps);
+    releaseWhenDurable(ctx, f.deps, false);
     expect(f.log).toEqual([]);
   });
 
@@ -132,7 +141,7 @@ describe('releaseWhenDurable', () => {
     releaseFleetHold(ctx, f.deps);
     expect(f.log).toEqual(['served credit']);
     expect(ctx.fleetHeld).toBeUndefined();
-    releaseWhenDurable(ctx, f.deps);
+    releaseWhenDurable(ctx, f.deps, false);
     expect(f.log).toEqual(['served credit']);
   });
 });

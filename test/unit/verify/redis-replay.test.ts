@@ -315,6 +315,19 @@ describe('RedisReplayGuard: one response at a time per record, fleet-wide', () =
     expect(await b.hold('k', later())).toBe('held');
   });
 
+  it('lets a response delivered whole keep its hold until the lease lapses, sending nothing', async () => {
+    const [a, b] = await fleet({ serveLeaseMs: 300 });
+    await a.claim('k', () => 'd1', later());
+    await a.markSettled('k', '0x1', true);
+    await a.served('k', true);
+    // Delivered: a copy is used (402 payment_already_used), and no redemption can hold it.
+    expect(await b.claim('k', () => 'd1', later())).toEqual({ kind: 'used' });
+    expect(await b.hold('k', later())).toBe('busy');
+    await sleep(400); // not renewed any more: the lease lapses by itself
+    expect(await b.claim('k', () => 'd1', later())).toEqual({ kind: 'used', spent: true });
+    expect(await b.hold('k', later())).toBe('held');
+  });
+
   it('holds a record Redis had forgotten (restart without AOF) until its expiry', async () => {
     const [a, b] = await fleet();
     expect(await a.hold('gone', later(60_000))).toBe('held');

@@ -3,6 +3,7 @@
  * each bracketed by readings of the SUT's CPU time; facilitator stub counters checked for paid load.
  */
 import { treeCpuSeconds } from './cpu.js';
+import type { LoopLag } from './loop-lag.js';
 import type { Contender, Harness, StartOptions } from './contenders/types.js';
 import { runLoad, type LoadResult } from './load.js';
 import { fetchChallenge, v1Feeder, v2Feeder, type PaymentFeeder } from './payments.js';
@@ -15,6 +16,8 @@ export interface Rep extends LoadResult {
   readonly cpuSeconds: number | null;
   /** CPU microseconds per response served. */
   readonly cpuUsPerReq: number | null;
+  /** The SUT's event-loop lag during the run (gateways only: their /metrics), ms. */
+  readonly loopLag: LoopLag | null;
 }
 
 export interface FacilitatorStats {
@@ -39,6 +42,9 @@ export interface Measurement {
   readonly p50: number;
   readonly p99: number;
   readonly cpuUsPerReq: number | null;
+  /** Medians over reps of the event-loop lag's p99 and mean, ms (null where not measured). */
+  readonly loopLagP99Ms: number | null;
+  readonly loopLagMeanMs: number | null;
   /** Summed over the measured reps. */
   readonly statuses: Record<string, number>;
   readonly non2xx: number;
@@ -96,14 +102,17 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
     const spec = { port: sut.port, path: s.path, connections, feeder };
     if (env.warmup > 0) await runLoad({ ...spec, seconds: env.warmup });
     for (let i = 0; i < env.repetitions; i++) {
+      await sut.loopLag?.(); // a scrape resets the lag histogram: what follows is this run's
       const c0 = treeCpuSeconds(sut.pid);
       const r = await runLoad({ ...spec, seconds: env.duration });
       const c1 = treeCpuSeconds(sut.pid);
+      const loopLag = (await sut.loopLag?.()) ?? null;
       const cpu = c0 !== null && c1 !== null ? c1 - c0 : null;
       reps.push({
         ...r,
         cpuSeconds: cpu,
         cpuUsPerReq: cpu !== null && r.responses > 0 ? (cpu * 1e6) / r.responses : null,
+        loopLag,
       });
       if (r.poolExhausted) {
         warnings.push(
@@ -162,6 +171,12 @@ export async function measure(input: MeasureInput): Promise<Measurement> {
     p99: median(reps.map((r) => r.p99)),
     cpuUsPerReq: reps.some((r) => r.cpuUsPerReq !== null)
       ? median(reps.map((r) => r.cpuUsPerReq ?? Number.NaN))
+      : null,
+    loopLagP99Ms: reps.some((r) => r.loopLag !== null)
+      ? median(reps.map((r) => r.loopLag?.p99Ms ?? Number.NaN))
+      : null,
+    loopLagMeanMs: reps.some((r) => r.loopLag !== null)
+      ? median(reps.map((r) => r.loopLag?.meanMs ?? Number.NaN))
       : null,
     statuses,
     non2xx,

@@ -135,6 +135,8 @@ function failed(
     p50: Number.NaN,
     p99: Number.NaN,
     cpuUsPerReq: null,
+    loopLagP99Ms: null,
+    loopLagMeanMs: null,
     statuses: {},
     non2xx: 0,
     unexpected: 0,

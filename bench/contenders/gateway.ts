@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { treeCpuSeconds } from '../cpu.js';
+import { readLoopLag } from '../loop-lag.js';
 import { freePort, httpGet, startProcess, waitReady } from '../proc.js';
 import { commandCounts, redisMissing, startRedis, type BenchRedis } from '../redis.js';
 import { RUNTIME_NODE_FLAGS } from '../../src/cli/runtime-flags.js';
@@ -181,6 +182,7 @@ async function startAt(
     port,
     pid: m.pid,
     output: () => m.output(),
+    loopLag: () => readLoopLag(adminPort),
     async stop() {
       await m.stop();
       if (redis === undefined) return;

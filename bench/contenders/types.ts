@@ -1,5 +1,6 @@
 /** The contract every contender (system under test) implements. */
 import type { BenchEnv } from '../env.js';
+import type { LoopLag } from '../loop-lag.js';
 
 /** Shared harness facts handed to contenders. */
 export interface Harness {
@@ -23,6 +24,8 @@ export interface Sut {
   /** Output tail for error messages. */
   output(): string;
   stop(): Promise<void>;
+  /** The event loop's lag since the previous call (the gateway's /metrics); absent elsewhere. */
+  loopLag?(): Promise<LoopLag | null>;
 }
 
 export interface StartOptions {

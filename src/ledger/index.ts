@@ -22,7 +22,11 @@ export { LedgerHealth, type LedgerReadiness } from './health.js';
 export { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION } from './schema.js';
 export { SqliteBook, type WriteOp, type WriteResult } from './sqlite-book.js';
 export { SqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';
-export { PostgresLedger, type PostgresLedgerOptions } from './postgres-ledger.js';
+export {
+  PostgresLedger,
+  type PostgresLedgerOptions,
+  redact as redactPostgresUrl,
+} from './postgres-ledger.js';
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export {
   fleetVerdict,

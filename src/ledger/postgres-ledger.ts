@@ -88,7 +88,16 @@ export interface PostgresLedgerOptions {
   readonly statementTimeoutMs?: number;
   /** The heartbeat row's refresh interval and what a beat reports (postgres-instances.ts). */
   readonly heartbeat?: HeartbeatOptions;
+  /**
+   * Migrate the schema forward on open (default true: a gateway does). False (the operator
+   * commands): a database without this version's schema is refused, never created nor migrated,
+   * so a command run from a newer install cannot move a fleet's schema past its gateways.
+   */
+  readonly migrate?: boolean;
 }
+
+/** Records read per round trip by {@link PostgresLedger.iterate}. */
+const PAGE = 1_000;
 
 /** One queued write and, when its caller awaits it, how to answer. */
 interface Queued {
@@ -157,7 +166,7 @@ export class PostgresLedger implements LedgerStore {
       this.#lost(err);
     });
     try {
-      await migrate(pool);
+      await migrate(pool, this.#options.migrate ?? true);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw new LedgerUnavailableError(
@@ -277,6 +286,29 @@ export class PostgresLedger implements LedgerStore {
       `SELECT * FROM payments${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
       ` ORDER BY created_at, key${limit}`;
     return (await this.#read<PaymentRow>(sql, args)).map(toRecord);
+  }
+
+  /**
+   * Every record created at or after `since`, oldest first (`created_at`, then key), read a page
+   * at a time: an export of any size holds one page. Each page is its own snapshot (no transaction
+   * is held open while the output drains); a record is never read twice, as its creation time
+   * never changes, and one made meanwhile is read if it sorts after the page being read.
+   */
+  async *iterate(filter: { readonly since?: number } = {}): AsyncGenerator<LedgerRecord> {
+    let rows = await this.#read<PaymentRow>(
+      'SELECT * FROM payments WHERE created_at >= $1 ORDER BY created_at, key LIMIT $2',
+      [filter.since ?? 0, PAGE],
+    );
+    while (rows.length > 0) {
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < PAGE) return;
+      const last = rows[rows.length - 1]!;
+      rows = await this.#read<PaymentRow>(
+        `SELECT * FROM payments WHERE created_at >= $1 AND (created_at, key) > ($2, $3)
+          ORDER BY created_at, key LIMIT $4`,
+        [filter.since ?? 0, last.created_at, last.key, PAGE],
+      );
+    }
   }
 
   async attempts(key: string): Promise<Attempt[]> {
@@ -716,7 +748,7 @@ function resolution(
 // -----------------------------------------------------------------------------------------------
 // Opening.
 
-async function migrate(pool: pg.Pool): Promise<void> {
+async function migrate(pool: pg.Pool, forward: boolean): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -733,6 +765,13 @@ async function migrate(pool: pg.Pool): Promise<void> {
       : 0;
     if (found > POSTGRES_SCHEMA_VERSION) {
       throw new NewerSchemaError(found, POSTGRES_SCHEMA_VERSION);
+    }
+    if (found < POSTGRES_SCHEMA_VERSION && !forward) {
+      throw new Error(
+        found === 0
+          ? 'no x402-gateway ledger in this database (no schema_version table): check the URL, or start a gateway on it first'
+          : `its schema is version ${found}, older than this command's ${POSTGRES_SCHEMA_VERSION}: start a gateway of this version on it first (it migrates the schema), or use the command of the gateways' version`,
+      );
     }
     if (found < POSTGRES_SCHEMA_VERSION) {
       if (!present) await client.query('CREATE TABLE schema_version (version integer NOT NULL)');

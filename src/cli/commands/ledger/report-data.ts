@@ -7,7 +7,6 @@ import {
   PAID_STATES,
   type LedgerRecord,
   type LedgerState,
-  type SqliteBook,
 } from '../../../ledger/index.js';
 import { isoTime } from './common.js';
 import { formatUnits } from './format.js';
@@ -129,20 +128,19 @@ function groupOf(by: Grouping, r: LedgerRecord): string {
   }
 }
 
-export function groupReport(
-  book: SqliteBook,
+export async function groupReport(
+  records: Iterable<LedgerRecord> | AsyncIterable<LedgerRecord>,
   ledger: string,
-  since: number | undefined,
   sinceIso: string | null,
   by: Grouping,
   states: readonly LedgerState[],
-): GroupReport {
+): Promise<GroupReport> {
   const counted = new Set(states);
   const paid = new Set(PAID_STATES);
   const groups = new Totals();
   const paidTotals = new Totals();
   // One record at a time: a report over millions of records holds only its sums.
-  for (const r of book.iterate(since === undefined ? {} : { since })) {
+  for await (const r of records) {
     if (!counted.has(r.state)) continue;
     groups.add(groupOf(by, r), r);
     if (paid.has(r.state)) paidTotals.add('', r);
@@ -160,13 +158,12 @@ export function groupReport(
   };
 }
 
+/** `records`: the paid records never delivered (the book's `list({ undelivered: true })`). */
 export function undeliveredReport(
-  book: SqliteBook,
+  records: readonly LedgerRecord[],
   ledger: string,
-  since: number | undefined,
   sinceIso: string | null,
 ): UndeliveredReport {
-  const records = book.list({ undelivered: true, ...(since === undefined ? {} : { since }) });
   const totals = new Totals();
   for (const r of records) totals.add('', r);
   return {

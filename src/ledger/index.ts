@@ -14,6 +14,7 @@ export {
   type PaymentFacts,
   type RecordFilter,
   type Resolution,
+  type RevenueFilter,
   type RevenueTotal,
   type StateChange,
   UNRESOLVED_STATES,

@@ -29,6 +29,7 @@ import {
   type PaymentFacts,
   type RecordFilter,
   type Resolution,
+  type RevenueFilter,
   type RevenueTotal,
   type StateChange,
 } from './record.js';
@@ -94,6 +95,13 @@ export interface PostgresLedgerOptions {
    * so a command run from a newer install cannot move a fleet's schema past its gateways.
    */
   readonly migrate?: boolean;
+  /**
+   * This instance's name (`server.instance`): written as the owner of every record this store
+   * moves to settled, in the same statement, and given to the paid records no instance owns by
+   * `adopt()`. Absent (the operator commands): the records it settles are owned by nobody until an
+   * instance adopts them.
+   */
+  readonly owner?: string;
 }
 
 /** Records read per round trip by {@link PostgresLedger.iterate}. */
@@ -229,7 +237,10 @@ export class PostgresLedger implements LedgerStore {
     by?: Resolution['by'],
     note?: string,
   ): Promise<WriteResult> {
-    return this.#write({ op: 'change', key, from, change, by, note });
+    // Whoever moves a record to settled counts its revenue (the request, or the reconciler): the
+    // owner rides in the move's own statement, never in a second write.
+    const owner = change.state === 'settled' ? this.#options.owner : undefined;
+    return this.#write({ op: 'change', key, from, change, by, note, owner });
   }
 
   redeem(key: string, max: number, at: number): Promise<WriteResult> {
@@ -330,28 +341,53 @@ export class PostgresLedger implements LedgerStore {
     return rows.map(toResolution);
   }
 
-  /** Settled money per (route, network, asset, payTo), summed as `numeric` (exact). */
-  async revenue(): Promise<RevenueTotal[]> {
-    const rows = await this.#read<{
-      route: string;
-      network: string;
-      asset: string;
-      pay_to: string;
-      amount: string;
-      n: number;
-    }>(
+  /**
+   * Settled money per (route, network, asset, payTo), summed as `numeric` (exact): every paid
+   * record's, or only those `owner` owns.
+   */
+  async revenue(filter: RevenueFilter = {}): Promise<RevenueTotal[]> {
+    const owned = filter.owner === undefined ? '' : ' AND owner = $2';
+    const rows = await this.#read<RevenueRow>(
       `SELECT route, network, asset, pay_to, sum(amount::numeric)::text AS amount, count(*) AS n
-         FROM payments WHERE state = ANY($1::text[]) GROUP BY route, network, asset, pay_to`,
-      [PAID_STATES],
+         FROM payments WHERE state = ANY($1::text[])${owned} GROUP BY route, network, asset, pay_to`,
+      filter.owner === undefined ? [PAID_STATES] : [PAID_STATES, filter.owner],
     );
-    return rows.map((r) => ({
-      route: r.route,
-      network: r.network,
-      asset: r.asset,
-      payTo: r.pay_to,
-      amount: r.amount,
-      count: r.n,
-    }));
+    return rows.map(toRevenueTotal);
+  }
+
+  /**
+   * Gives this store's owner every paid record no instance owns, in one statement (of instances
+   * starting at once, each record goes to one: the UPDATE locks it and re-checks `owner IS NULL`),
+   * durable before it answers; answers their totals. Without an `owner` option: nothing to adopt.
+   */
+  async adopt(): Promise<RevenueTotal[]> {
+    const owner = this.#options.owner;
+    const refused = this.#refusal();
+    if (refused !== undefined) throw refused;
+    if (owner === undefined) return [];
+    await this.#tail;
+    const client = await this.#pool!.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(BEGIN_WRITE);
+      const { rows } = await client.query<RevenueRow>(
+        `WITH adopted AS (
+           UPDATE payments SET owner = $1 WHERE owner IS NULL AND state = ANY($2::text[])
+           RETURNING route, network, asset, pay_to, amount)
+         SELECT route, network, asset, pay_to, sum(amount::numeric)::text AS amount, count(*) AS n
+           FROM adopted GROUP BY route, network, asset, pay_to`,
+        [owner, PAID_STATES],
+      );
+      await client.query('COMMIT');
+      return rows.map(toRevenueTotal);
+    } catch (err) {
+      broken = asError(err);
+      const error = this.#trouble(err, 'write');
+      this.#hooks.onError?.(error.kind, error);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async unresolved(): Promise<UnresolvedSummary> {
@@ -644,12 +680,14 @@ async function apply(client: Client, op: WriteOp): Promise<WriteResult> {
       }
       const c = op.change;
       const at = c.at ?? Date.now();
+      // A record keeps its first owner (settled → confirmed keeps it; `owner` is given only with
+      // a move to settled, from an unresolved state).
       const updated = await client.query(
         `UPDATE payments SET state = $3, tx = coalesce($4, tx), detail = coalesce($5, detail),
            updated_at = $6, settled_at = coalesce(settled_at, $7),
-           confirmed_at = coalesce(confirmed_at, $8)
+           confirmed_at = coalesce(confirmed_at, $8), owner = coalesce(owner, $9)
          WHERE key = $1 AND state = ANY($2::text[])`,
-        [op.key, op.from, ...changeValues(c, at)],
+        [op.key, op.from, ...changeValues(c, at), op.owner ?? null],
       );
       if (updated.rowCount !== 1) return { kind: 'changed', changed: false, from: row.state };
       if (op.by !== undefined) {
@@ -846,6 +884,27 @@ export function redact(url: string): string {
   } catch {
     return 'postgres (unparsable url)';
   }
+}
+
+/** A revenue total as the two revenue queries answer it. */
+interface RevenueRow {
+  route: string;
+  network: string;
+  asset: string;
+  pay_to: string;
+  amount: string;
+  n: number;
+}
+
+function toRevenueTotal(r: RevenueRow): RevenueTotal {
+  return {
+    route: r.route,
+    network: r.network,
+    asset: r.asset,
+    payTo: r.pay_to,
+    amount: r.amount,
+    count: r.n,
+  };
 }
 
 // -----------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ const FIELDS = {
   deliveredAt: true,
   redemptions: true,
   detail: true,
+  owner: true,
 } as const satisfies Record<keyof LedgerRecord, true>;
 
 /**

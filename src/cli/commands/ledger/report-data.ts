@@ -11,7 +11,14 @@ import {
 import { isoTime } from './common.js';
 import { formatUnits } from './format.js';
 
-export const GROUPINGS = ['state', 'route', 'day', 'payer'] as const;
+export const GROUPINGS = ['state', 'route', 'day', 'payer', 'owner'] as const;
+
+/**
+ * The `owner` group of a record no instance owns: on Postgres, settled outside a running gateway
+ * (an operator's resolve, an offline reconcile) and counted by no instance yet; on SQLite, every
+ * record (one file, one gateway: owners are not recorded).
+ */
+export const NO_OWNER = '(none)';
 export type Grouping = (typeof GROUPINGS)[number];
 
 /** The sum of some records of one asset on one network. */
@@ -27,7 +34,7 @@ export interface AmountTotal {
 }
 
 export interface GroupTotal extends AmountTotal {
-  /** The state, route, UTC day (YYYY-MM-DD) or payer. */
+  /** The state, route, UTC day (YYYY-MM-DD), payer or owner. */
   readonly group: string;
 }
 
@@ -125,6 +132,8 @@ function groupOf(by: Grouping, r: LedgerRecord): string {
       return isoTime(r.createdAt).slice(0, 10);
     case 'payer':
       return r.payer;
+    case 'owner':
+      return r.owner ?? NO_OWNER;
   }
 }
 

@@ -11,11 +11,13 @@ export const LEDGER_HELP = `  Reads the book of record directly: the gateway's S
   running one), or the fleet's Postgres database (--config FILE with ledger.postgres: report,
   export, resolve and reconcile are safe beside running instances; no backup: use pg_dump).
 
-  report [--since DATE|DURATION] [--by state|route|day|payer] [--state STATE|undelivered] [--json]
+  report [--since DATE|DURATION] [--by state|route|day|payer|owner] [--state STATE|undelivered] [--json]
         count and amount (token units and atomic units) per group, network and asset;
         by state (default) counts every record, by route|day|payer only paid ones
         (settled|confirmed|disputed) unless --state names one; day = UTC day the record was made.
-        --state undelivered lists the paid payments never delivered (refund candidates)
+        --state undelivered lists the paid payments never delivered (refund candidates);
+        by owner: the instance that counted each paid record's revenue on a Postgres ledger,
+        (none) for one settled outside a running gateway and not yet adopted (always on SQLite)
   export --format csv|jsonl [--since DATE|DURATION] [--out FILE]
         every record, one per line, to stdout or to FILE (never overwritten)
   resolve KEY --as settled|failed --note TEXT

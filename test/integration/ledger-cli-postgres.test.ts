@@ -445,7 +445,11 @@ describe('ledger reconcile --config on Postgres, beside a running gateway on the
       const moves = (await book.store.resolutions(key)).filter((r) => r.to === 'settled');
       expect(moves, key).toHaveLength(1);
     }
-    // The gateway counted what its own pass settled, and only that.
+    // The gateway counted what its own pass settled, and only that: the records it owns (the
+    // command's moves have no owner, for the next instance to start to adopt).
     expect(await revenue(gateway)).toBe(PRICE * BigInt(viaGateway.outcomes.settled));
+    const records = await Promise.all(keys.map((key) => book.store.get(key)));
+    expect(records.filter((r) => r?.owner !== undefined)).toHaveLength(viaGateway.outcomes.settled);
+    expect(records.filter((r) => r?.owner === undefined)).toHaveLength(offline.outcomes.settled);
   }, 60_000);
 });

@@ -209,8 +209,8 @@ async function offline(
       io,
       "the ledger is the fleet's shared Postgres book: this pass is safe beside running instances " +
         '(every move is a compare-and-set; young settling records are left to them), but no ' +
-        "running gateway's revenue metric counts what it settles; prefer: ledger reconcile --admin URL " +
-        "of one instance's admin listener",
+        "running gateway's revenue metric counts what it settles (the next instance to start adopts " +
+        "and counts it); prefer: ledger reconcile --admin URL of one instance's admin listener",
     );
   } else if (running !== undefined) {
     await warn(

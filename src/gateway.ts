@@ -30,6 +30,7 @@ import {
   DEFAULTS,
   facilitatorDeadlines,
   facilitatorLabel,
+  instanceName,
   planReload,
   type FacilitatorConfig,
   type GatewayConfig,
@@ -420,18 +421,34 @@ export function buildGateway(config: GatewayConfig, options: BuildOptions = {}):
           redeemWindowSeconds: config.ledger.redeemWindowSeconds,
           nowMs: Date.now(),
         });
-        // Revenue continues from the book, so increase() stays exact across restarts.
-        const totals = await ledger.revenue();
+        // Revenue continues from the book, so increase() stays exact across restarts. On a shared
+        // book, from what this instance owns (what it counted before), so a fleet's counters sum
+        // to the book: then it adopts (and counts) the paid records no instance counted yet.
+        const owner =
+          config.ledger.postgres !== undefined ? instanceName(config.server) : undefined;
+        const totals = await ledger.revenue(owner === undefined ? {} : { owner });
+        const adopted = (await ledger.adopt?.()) ?? [];
         options.onBookRevenue?.(totals);
-        if (options.seedRevenue !== false) {
-          for (const t of totals) {
-            metrics.revenue.labels(t.route, t.network, t.asset, t.payTo).inc(Number(t.amount));
-          }
+        // A cluster worker leaves `totals` to its primary (seeded once for all workers) but counts
+        // what it adopted itself, as it counts what it settles.
+        const counted = options.seedRevenue !== false ? [...totals, ...adopted] : adopted;
+        for (const t of counted) {
+          metrics.revenue.labels(t.route, t.network, t.asset, t.payTo).inc(Number(t.amount));
         }
         const open = await ledger.unresolved();
         metrics.ledger.unresolved.reset(open.counts);
         metrics.ledger.setOldestUnresolved(open.oldestAt);
-        log.info({ path: ledger.location, restored, unresolved: open.counts }, 'ledger open');
+        log.info(
+          {
+            path: ledger.location,
+            restored,
+            unresolved: open.counts,
+            ...(owner === undefined
+              ? {}
+              : { instance: owner, adopted: adopted.reduce((n, t) => n + t.count, 0) }),
+          },
+          'ledger open',
+        );
       },
       stop: () => ledger?.close(),
     },
@@ -904,6 +921,8 @@ function buildLedger(
     let lastLogged = 0;
     return new PostgresLedger({
       url: config.ledger.postgres.url,
+      // The owner of what this instance settles: its revenue seed at the next start.
+      owner: instanceName(config.server),
       hooks,
       heartbeat: {
         onBeat: (live) => metrics.instances.live(live),

@@ -14,6 +14,9 @@ export const DEFAULTS = Object.freeze({
     shutdownTimeoutMs: 30_000, // ms to drain connections on shutdown
     dropUnderscoreHeaders: true, // drop client headers with `_` in the name (nginx's default)
     workers: 1, // node:cluster workers serving the paid listener; 'auto' = one per CPU
+    // This instance's name on a shared (Postgres) ledger: the owner of the revenue it counts.
+    // null = `HOSTNAME:PORT` (os.hostname() and server.listen's port).
+    instance: null,
     limits: Object.freeze({
       maxHeaderBytes: 16_384, // bytes, all request headers together
       maxBodyBytes: 10_485_760, // bytes (10 MiB), request body forwarded upstream

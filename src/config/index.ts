@@ -9,6 +9,7 @@ export { loadConfigFile, loadConfigText, type LoadOptions } from './load.js';
 export { formatProblems } from './problems.js';
 export { facilitatorDeadlines, type FacilitatorDeadlines } from './deadlines.js';
 export { facilitatorLabel } from './facilitator.js';
+export { instanceName, type InstanceFacts as InstanceNameFacts } from './instance.js';
 export { planReload, RELOADABLE_KEYS, RESTART_ONLY_KEYS, type ReloadPlan } from './reload.js';
 export type {
   CdpKeyConfig,

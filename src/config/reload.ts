@@ -60,6 +60,7 @@ export const RESTART_ONLY_KEYS: readonly string[] = Object.freeze([
   'server.trustedProxies',
   'server.dropUnderscoreHeaders',
   'server.workers',
+  'server.instance',
   'server.limits.maxHeaderBytes',
   'server.limits.maxBodyBytes',
   'server.limits.refusedBodyBytes',

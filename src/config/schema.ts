@@ -59,6 +59,13 @@ export const serverSchema = z
       .refine((w) => w === 'auto' || (Number.isSafeInteger(w) && w > 0), WORKERS_MESSAGE)
       .default(DEFAULTS.server.workers)
       .transform((w) => (w === 'auto' ? availableParallelism() : w)),
+    instance: z
+      .string({ invalid_type_error: 'must be a string naming this instance (e.g. gw-1)' })
+      .trim()
+      .min(1, 'must not be empty (leave it out for HOSTNAME:PORT)')
+      .max(200, 'must be at most 200 characters')
+      .nullable()
+      .default(DEFAULTS.server.instance),
     limits: limitsSchema.default({}),
   })
   .strict()

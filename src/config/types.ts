@@ -76,6 +76,12 @@ export interface ServerConfig {
    * facilitator (config/workers.ts).
    */
   readonly workers: number;
+  /**
+   * This instance's name on a shared (Postgres) ledger: the owner written on each record it moves
+   * to settled, whose totals seed its revenue counter at start-up. Stable across restarts of the
+   * instance, distinct between instances. null (default): `HOSTNAME:PORT` (config/instance.ts).
+   */
+  readonly instance: string | null;
   readonly limits: LimitsConfig;
 }
 

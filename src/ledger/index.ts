@@ -14,6 +14,7 @@ export {
   type PaymentFacts,
   type RecordFilter,
   type Resolution,
+  type RevenueFilter,
   type RevenueTotal,
   type StateChange,
   UNRESOLVED_STATES,
@@ -22,7 +23,11 @@ export { LedgerHealth, type LedgerReadiness } from './health.js';
 export { MIGRATIONS, NewerSchemaError, SCHEMA_VERSION } from './schema.js';
 export { SqliteBook, type WriteOp, type WriteResult } from './sqlite-book.js';
 export { SqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';
-export { PostgresLedger, type PostgresLedgerOptions } from './postgres-ledger.js';
+export {
+  PostgresLedger,
+  type PostgresLedgerOptions,
+  redact as redactPostgresUrl,
+} from './postgres-ledger.js';
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export {
   fleetVerdict,

@@ -29,6 +29,7 @@ import {
   type PaymentFacts,
   type RecordFilter,
   type Resolution,
+  type RevenueFilter,
   type RevenueTotal,
   type StateChange,
 } from './record.js';
@@ -88,7 +89,23 @@ export interface PostgresLedgerOptions {
   readonly statementTimeoutMs?: number;
   /** The heartbeat row's refresh interval and what a beat reports (postgres-instances.ts). */
   readonly heartbeat?: HeartbeatOptions;
+  /**
+   * Migrate the schema forward on open (default true: a gateway does). False (the operator
+   * commands): a database without this version's schema is refused, never created nor migrated,
+   * so a command run from a newer install cannot move a fleet's schema past its gateways.
+   */
+  readonly migrate?: boolean;
+  /**
+   * This instance's name (`server.instance`): written as the owner of every record this store
+   * moves to settled, in the same statement, and given to the paid records no instance owns by
+   * `adopt()`. Absent (the operator commands): the records it settles are owned by nobody until an
+   * instance adopts them.
+   */
+  readonly owner?: string;
 }
+
+/** Records read per round trip by {@link PostgresLedger.iterate}. */
+const PAGE = 1_000;
 
 /** One queued write and, when its caller awaits it, how to answer. */
 interface Queued {
@@ -157,7 +174,7 @@ export class PostgresLedger implements LedgerStore {
       this.#lost(err);
     });
     try {
-      await migrate(pool);
+      await migrate(pool, this.#options.migrate ?? true);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw new LedgerUnavailableError(
@@ -220,7 +237,10 @@ export class PostgresLedger implements LedgerStore {
     by?: Resolution['by'],
     note?: string,
   ): Promise<WriteResult> {
-    return this.#write({ op: 'change', key, from, change, by, note });
+    // Whoever moves a record to settled counts its revenue (the request, or the reconciler): the
+    // owner rides in the move's own statement, never in a second write.
+    const owner = change.state === 'settled' ? this.#options.owner : undefined;
+    return this.#write({ op: 'change', key, from, change, by, note, owner });
   }
 
   redeem(key: string, max: number, at: number): Promise<WriteResult> {
@@ -279,6 +299,29 @@ export class PostgresLedger implements LedgerStore {
     return (await this.#read<PaymentRow>(sql, args)).map(toRecord);
   }
 
+  /**
+   * Every record created at or after `since`, oldest first (`created_at`, then key), read a page
+   * at a time: an export of any size holds one page. Each page is its own snapshot (no transaction
+   * is held open while the output drains); a record is never read twice, as its creation time
+   * never changes, and one made meanwhile is read if it sorts after the page being read.
+   */
+  async *iterate(filter: { readonly since?: number } = {}): AsyncGenerator<LedgerRecord> {
+    let rows = await this.#read<PaymentRow>(
+      'SELECT * FROM payments WHERE created_at >= $1 ORDER BY created_at, key LIMIT $2',
+      [filter.since ?? 0, PAGE],
+    );
+    while (rows.length > 0) {
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < PAGE) return;
+      const last = rows[rows.length - 1]!;
+      rows = await this.#read<PaymentRow>(
+        `SELECT * FROM payments WHERE created_at >= $1 AND (created_at, key) > ($2, $3)
+          ORDER BY created_at, key LIMIT $4`,
+        [filter.since ?? 0, last.created_at, last.key, PAGE],
+      );
+    }
+  }
+
   async attempts(key: string): Promise<Attempt[]> {
     const rows = await this.#read<AttemptRow<boolean>>(
       `SELECT * FROM attempts
@@ -298,28 +341,53 @@ export class PostgresLedger implements LedgerStore {
     return rows.map(toResolution);
   }
 
-  /** Settled money per (route, network, asset, payTo), summed as `numeric` (exact). */
-  async revenue(): Promise<RevenueTotal[]> {
-    const rows = await this.#read<{
-      route: string;
-      network: string;
-      asset: string;
-      pay_to: string;
-      amount: string;
-      n: number;
-    }>(
+  /**
+   * Settled money per (route, network, asset, payTo), summed as `numeric` (exact): every paid
+   * record's, or only those `owner` owns.
+   */
+  async revenue(filter: RevenueFilter = {}): Promise<RevenueTotal[]> {
+    const owned = filter.owner === undefined ? '' : ' AND owner = $2';
+    const rows = await this.#read<RevenueRow>(
       `SELECT route, network, asset, pay_to, sum(amount::numeric)::text AS amount, count(*) AS n
-         FROM payments WHERE state = ANY($1::text[]) GROUP BY route, network, asset, pay_to`,
-      [PAID_STATES],
+         FROM payments WHERE state = ANY($1::text[])${owned} GROUP BY route, network, asset, pay_to`,
+      filter.owner === undefined ? [PAID_STATES] : [PAID_STATES, filter.owner],
     );
-    return rows.map((r) => ({
-      route: r.route,
-      network: r.network,
-      asset: r.asset,
-      payTo: r.pay_to,
-      amount: r.amount,
-      count: r.n,
-    }));
+    return rows.map(toRevenueTotal);
+  }
+
+  /**
+   * Gives this store's owner every paid record no instance owns, in one statement (of instances
+   * starting at once, each record goes to one: the UPDATE locks it and re-checks `owner IS NULL`),
+   * durable before it answers; answers their totals. Without an `owner` option: nothing to adopt.
+   */
+  async adopt(): Promise<RevenueTotal[]> {
+    const owner = this.#options.owner;
+    const refused = this.#refusal();
+    if (refused !== undefined) throw refused;
+    if (owner === undefined) return [];
+    await this.#tail;
+    const client = await this.#pool!.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(BEGIN_WRITE);
+      const { rows } = await client.query<RevenueRow>(
+        `WITH adopted AS (
+           UPDATE payments SET owner = $1 WHERE owner IS NULL AND state = ANY($2::text[])
+           RETURNING route, network, asset, pay_to, amount)
+         SELECT route, network, asset, pay_to, sum(amount::numeric)::text AS amount, count(*) AS n
+           FROM adopted GROUP BY route, network, asset, pay_to`,
+        [owner, PAID_STATES],
+      );
+      await client.query('COMMIT');
+      return rows.map(toRevenueTotal);
+    } catch (err) {
+      broken = asError(err);
+      const error = this.#trouble(err, 'write');
+      this.#hooks.onError?.(error.kind, error);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async unresolved(): Promise<UnresolvedSummary> {
@@ -612,12 +680,14 @@ async function apply(client: Client, op: WriteOp): Promise<WriteResult> {
       }
       const c = op.change;
       const at = c.at ?? Date.now();
+      // A record keeps its first owner (settled → confirmed keeps it; `owner` is given only with
+      // a move to settled, from an unresolved state).
       const updated = await client.query(
         `UPDATE payments SET state = $3, tx = coalesce($4, tx), detail = coalesce($5, detail),
            updated_at = $6, settled_at = coalesce(settled_at, $7),
-           confirmed_at = coalesce(confirmed_at, $8)
+           confirmed_at = coalesce(confirmed_at, $8), owner = coalesce(owner, $9)
          WHERE key = $1 AND state = ANY($2::text[])`,
-        [op.key, op.from, ...changeValues(c, at)],
+        [op.key, op.from, ...changeValues(c, at), op.owner ?? null],
       );
       if (updated.rowCount !== 1) return { kind: 'changed', changed: false, from: row.state };
       if (op.by !== undefined) {
@@ -716,7 +786,7 @@ function resolution(
 // -----------------------------------------------------------------------------------------------
 // Opening.
 
-async function migrate(pool: pg.Pool): Promise<void> {
+async function migrate(pool: pg.Pool, forward: boolean): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -733,6 +803,13 @@ async function migrate(pool: pg.Pool): Promise<void> {
       : 0;
     if (found > POSTGRES_SCHEMA_VERSION) {
       throw new NewerSchemaError(found, POSTGRES_SCHEMA_VERSION);
+    }
+    if (found < POSTGRES_SCHEMA_VERSION && !forward) {
+      throw new Error(
+        found === 0
+          ? 'no x402-gateway ledger in this database (no schema_version table): check the URL, or start a gateway on it first'
+          : `its schema is version ${found}, older than this command's ${POSTGRES_SCHEMA_VERSION}: start a gateway of this version on it first (it migrates the schema), or use the command of the gateways' version`,
+      );
     }
     if (found < POSTGRES_SCHEMA_VERSION) {
       if (!present) await client.query('CREATE TABLE schema_version (version integer NOT NULL)');
@@ -807,6 +884,27 @@ export function redact(url: string): string {
   } catch {
     return 'postgres (unparsable url)';
   }
+}
+
+/** A revenue total as the two revenue queries answer it. */
+interface RevenueRow {
+  route: string;
+  network: string;
+  asset: string;
+  pay_to: string;
+  amount: string;
+  n: number;
+}
+
+function toRevenueTotal(r: RevenueRow): RevenueTotal {
+  return {
+    route: r.route,
+    network: r.network,
+    asset: r.asset,
+    payTo: r.pay_to,
+    amount: r.amount,
+    count: r.n,
+  };
 }
 
 // -----------------------------------------------------------------------------------------------

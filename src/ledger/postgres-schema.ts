@@ -8,7 +8,8 @@
  * so one of them migrates and the others then find the schema current. A database written by a
  * newer gateway is refused (NewerSchemaError), as with SQLite.
  *
- * Version 2 adds `instances`, the heartbeat rows of the gateways sharing the book.
+ * Version 2 adds `instances`, the heartbeat rows of the gateways sharing the book. Version 3 adds
+ * `payments.owner`, the instance that counted a settled payment's revenue (docs/ledger.md §8).
  */
 import type { Migration } from './schema.js';
 
@@ -89,6 +90,16 @@ CREATE TABLE instances (
   started_at    timestamptz NOT NULL DEFAULT now(),
   last_seen     timestamptz NOT NULL DEFAULT now()
 );
+`,
+  },
+  {
+    // The instance (server.instance) whose revenue counter counted the payment, written in the
+    // statement that moves it to settled; each instance seeds its counter from what it owns.
+    // Rows written before (and by an operator's command) have none: an instance adopts them at
+    // its start (PostgresLedger.adopt). No index: the owned totals are read once per start.
+    version: 3,
+    sql: `
+ALTER TABLE payments ADD COLUMN owner text;
 `,
   },
 ]);

@@ -84,6 +84,13 @@ export interface LedgerRecord extends PaymentFacts {
   readonly redemptions: number;
   /** The last thing learnt about it (a facilitator's or the chain's words, an operator's note). */
   readonly detail: string | undefined;
+  /**
+   * On a shared book (Postgres): the instance (`server.instance`) that counted this payment's
+   * revenue, written with its move to settled; undefined for a record no running gateway counted
+   * yet (settled by an operator's command, or by a gateway older than schema v3) until an instance
+   * adopts it at its start, and always on SQLite (one file, one gateway: every record is its own).
+   */
+  readonly owner?: string | undefined;
 }
 
 /** A change of state, with what was learnt. Fields left out keep their value. */
@@ -129,6 +136,15 @@ export interface RevenueTotal {
   readonly payTo: string;
   readonly amount: string;
   readonly count: number;
+}
+
+/** Which paid records a revenue total sums. */
+export interface RevenueFilter {
+  /**
+   * Only the records this instance owns (LedgerRecord.owner). A store that records no owner
+   * (SQLite: one file, one gateway) sums every record whatever the owner asked.
+   */
+  readonly owner?: string;
 }
 
 export interface RecordFilter {

@@ -44,6 +44,8 @@ export interface PaymentRow {
   delivered_at: number | null;
   redemptions: number;
   detail: string | null;
+  /** Postgres only (schema v3); SQLite's rows have no such column. */
+  owner?: string | null;
 }
 
 /**
@@ -98,6 +100,7 @@ export function toRecord(r: PaymentRow): LedgerRecord {
     deliveredAt: r.delivered_at ?? undefined,
     redemptions: r.redemptions,
     detail: r.detail ?? undefined,
+    owner: r.owner ?? undefined,
   };
 }
 

@@ -49,6 +49,11 @@ export type WriteOp =
       readonly change: StateChange;
       readonly by?: Resolution['by'];
       readonly note?: string;
+      /**
+       * The instance counting the revenue of a move to settled, written as the record's owner in
+       * the same statement (Postgres; SQLite records no owner: one file has one gateway).
+       */
+      readonly owner?: string;
     }
   | { readonly op: 'attempt'; readonly attempt: Attempt }
   /** One more redemption, if fewer than `max` so far. */

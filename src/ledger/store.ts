@@ -15,6 +15,7 @@ import type {
   PaymentFacts,
   RecordFilter,
   Resolution,
+  RevenueFilter,
   RevenueTotal,
   StateChange,
 } from './record.js';
@@ -124,7 +125,17 @@ export interface LedgerStore {
   list(filter?: RecordFilter): Promise<LedgerRecord[]>;
   attempts(key: string): Promise<Attempt[]>;
   resolutions(key: string): Promise<Resolution[]>;
-  revenue(): Promise<RevenueTotal[]>;
+  /**
+   * Paid money per (route, network, asset, payTo): every record's, or with `owner` only the
+   * records that instance counted (a store that records no owner answers every record's).
+   */
+  revenue(filter?: RevenueFilter): Promise<RevenueTotal[]>;
+  /**
+   * A book several instances share has it: gives this store's owner (its `owner` option) the paid
+   * records no instance owns (settled by an operator's command or an offline reconcile, or written
+   * before owners were), in one statement, and answers their totals: revenue the caller now counts.
+   */
+  adopt?(): Promise<RevenueTotal[]>;
   unresolved(): Promise<UnresolvedSummary>;
   /** An online, consistent copy at `path`. */
   backup(path: string): Promise<void>;

@@ -8,6 +8,11 @@
  * `make` returns a store that is not open yet, built with the `hooks` it is given (a store that
  * ignores them fails the hooks tests): the suite opens it before each test, closes it after, then
  * calls `cleanup` (remove its files).
+ *
+ * A store that records owners (a book several instances share: Postgres) passes `owned(owner)`,
+ * another store on the same book (not open yet) whose owner option is `owner`: the owner tests
+ * then run two instances and an operator's store on one book. Without it, the suite checks that
+ * revenue ignores the owner asked (one file, one gateway: every record is its own).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -93,6 +98,7 @@ function byGroup(totals: RevenueTotal[]): RevenueTotal[] {
 export function ledgerConformance(
   name: string,
   make: (hooks?: LedgerHooks) => Promise<{ store: LedgerStore; cleanup(): Promise<void> }>,
+  options: { readonly owned?: (owner: string) => LedgerStore } = {},
 ): void {
   describe(`${name} (LedgerStore conformance)`, () => {
     let store: LedgerStore;
@@ -692,6 +698,104 @@ export function ledgerConformance(
         expect(totals.map((t) => t.route).sort()).toEqual(
           [base.route, base.route, base.route, base.route, 'POST /v1/other'].sort(),
         );
+      });
+    });
+
+    describe('revenue per owner', () => {
+      const owned = options.owned;
+      if (owned === undefined) {
+        it('records no owner: revenue({ owner }) is every record’s, and nothing is adopted', async () => {
+          const settled = await recordIn('settled', T0, { amount: '7' });
+          await recordIn('confirmed', T0, { amount: '8' });
+          expect((await store.get(settled.key))?.owner).toBeUndefined();
+          expect(await store.revenue({ owner: 'gw-a' })).toEqual(await store.revenue());
+          expect(await store.revenue({ owner: 'gw-a' })).toEqual([
+            expect.objectContaining({ amount: '15', count: 2 }),
+          ]);
+          expect('adopt' in store).toBe(false);
+        });
+        return;
+      }
+
+      /** Two instances (`gw-a`, `gw-b`) on the suite's book; `store` has no owner (a command). */
+      const instances = async <T>(
+        run: (a: LedgerStore, b: LedgerStore) => Promise<T>,
+      ): Promise<T> => {
+        const a = owned('gw-a');
+        const b = owned('gw-b');
+        await Promise.all([a.open(), b.open()]);
+        try {
+          return await run(a, b);
+        } finally {
+          await Promise.all([a.close(), b.close()]);
+        }
+      };
+
+      const settle = (s: LedgerStore, key: string, from: LedgerState[] = ['settling']) =>
+        s.change(key, from, { state: 'settled', transaction: '0xabc', at: T0 + 1 });
+
+      it('the store that moves a record to settled owns it; revenue({ owner }) sums only its own', async () => {
+        await instances(async (a, b) => {
+          const [k1, k2, k3, k4] = [
+            paymentFacts({ amount: '1' }),
+            paymentFacts({ amount: '20' }),
+            paymentFacts({ amount: '300' }),
+            paymentFacts({ amount: '4000' }),
+          ];
+          for (const f of [k1, k2, k3, k4]) expect(await store.begin(f, T0)).toEqual(NEW);
+          expect(await settle(a, k1.key)).toMatchObject({ changed: true });
+          expect(await settle(b, k2.key)).toMatchObject({ changed: true });
+          // The other instance finds it moved: nothing written, the owner stays.
+          expect(await settle(a, k2.key)).toMatchObject({ changed: false, from: 'settled' });
+          // An operator's resolve (a store with no owner): owned by nobody.
+          await store.change(k3.key, ['settling'], { state: 'settled' }, 'operator', 'found it');
+          // Unknown on one instance, settled by the other's reconciler.
+          await a.change(k4.key, ['settling'], { state: 'unknown' });
+          await b.change(k4.key, ['unknown'], { state: 'settled' }, 'reconciler');
+          // A later move keeps the owner (confirmed by the other instance's reconciler).
+          await b.change(k1.key, ['settled'], { state: 'confirmed' }, 'reconciler');
+
+          const owners = await Promise.all([k1, k2, k3, k4].map(async (f) => store.get(f.key)));
+          expect(owners.map((r) => [r?.state, r?.owner])).toEqual([
+            ['confirmed', 'gw-a'],
+            ['settled', 'gw-b'],
+            ['settled', undefined],
+            ['settled', 'gw-b'],
+          ]);
+          expect(await a.revenue({ owner: 'gw-a' })).toEqual([
+            expect.objectContaining({ amount: '1', count: 1 }),
+          ]);
+          expect(await a.revenue({ owner: 'gw-b' })).toEqual([
+            expect.objectContaining({ amount: '4020', count: 2 }),
+          ]);
+          expect(await a.revenue({ owner: 'gw-c' })).toEqual([]);
+          expect(await b.revenue()).toEqual([
+            expect.objectContaining({ amount: '4321', count: 4 }),
+          ]);
+        });
+      });
+
+      it('adopt gives the paid records nobody owns to one instance, once, with their totals', async () => {
+        await instances(async (a, b) => {
+          const unowned = [paymentFacts({ amount: '5' }), paymentFacts({ amount: '6' })];
+          const open = paymentFacts({ amount: '7' });
+          for (const f of [...unowned, open]) expect(await store.begin(f, T0)).toEqual(NEW);
+          for (const f of unowned) await settle(store, f.key);
+          // A store without an owner (a command) adopts nothing.
+          expect(await store.adopt?.()).toEqual([]);
+          // Two instances starting at once: each record goes to one of them.
+          const [fromA, fromB] = await Promise.all([a.adopt!(), b.adopt!()]);
+          const counted = [...fromA, ...fromB];
+          expect(counted.reduce((n, t) => n + t.count, 0)).toBe(2);
+          expect(counted.reduce((n, t) => n + BigInt(t.amount), 0n)).toBe(11n);
+          // What each answered is what it now owns; the settling record is nobody's.
+          const sum = (ts: readonly { amount: string }[]) =>
+            ts.reduce((n, t) => n + BigInt(t.amount), 0n);
+          expect(sum(await a.revenue({ owner: 'gw-a' }))).toBe(sum(fromA));
+          expect(sum(await a.revenue({ owner: 'gw-b' }))).toBe(sum(fromB));
+          expect((await store.get(open.key))?.owner).toBeUndefined();
+          expect(await a.adopt!()).toEqual([]);
+        });
       });
     });
 

@@ -47,17 +47,24 @@ async function freshUrl(): Promise<string> {
  * schema and its tables per test costs more than most tests). Migrating a fresh one is tested below.
  */
 let conformanceUrl: string | undefined;
-ledgerConformance('PostgresLedger', async (hooks) => {
-  if (conformanceUrl === undefined) conformanceUrl = await server.createSchema('conformance');
-  else
-    await server.sql(
-      'TRUNCATE conformance.payments, conformance.attempts, conformance.resolutions',
-    );
-  return {
-    store: new PostgresLedger({ url: conformanceUrl, hooks }),
-    cleanup: () => Promise.resolve(),
-  };
-});
+ledgerConformance(
+  'PostgresLedger',
+  async (hooks) => {
+    if (conformanceUrl === undefined) conformanceUrl = await server.createSchema('conformance');
+    else
+      await server.sql(
+        'TRUNCATE conformance.payments, conformance.attempts, conformance.resolutions',
+      );
+    return {
+      store: new PostgresLedger({ url: conformanceUrl, hooks }),
+      cleanup: () => Promise.resolve(),
+    };
+  },
+  {
+    // Another instance on the same book (the suite's schema), with its owner name.
+    owned: (owner) => new PostgresLedger({ url: conformanceUrl!, owner }),
+  },
+);
 
 describe('PostgresLedger', () => {
   const open: PostgresLedger[] = [];
@@ -197,17 +204,18 @@ describe('PostgresLedger', () => {
       expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
     });
 
-    it('migrates a version 1 database forward to the heartbeat table, keeping its records', async () => {
+    it('migrates a version 1 database forward to the heartbeat table and owners, keeping its records', async () => {
       const url = await freshUrl();
       const schema = new URL(url).searchParams.get('options')!.split('=')[1]!;
       const kept = paymentFacts();
       const writer = await opened(url);
       await writer.begin(kept, T0);
       await writer.close();
-      // The book as a version 1 gateway left it: version 2's table gone, version 1 recorded.
+      // The book as a version 1 gateway left it: later versions' table and column gone, 1 recorded.
       await server.sql(`DROP TABLE "${schema}".instances`);
+      await server.sql(`ALTER TABLE "${schema}".payments DROP COLUMN owner`);
       await server.sql(`UPDATE "${schema}".schema_version SET version = 1`);
-      expect(POSTGRES_MIGRATIONS.map((m) => m.version)).toEqual([1, 2]);
+      expect(POSTGRES_MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
 
       const again = await opened(url);
       try {
@@ -219,6 +227,36 @@ describe('PostgresLedger', () => {
       } finally {
         await again.close();
       }
+      const { rows } = await server.sql(`SELECT version FROM "${schema}".schema_version`);
+      expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
+    });
+
+    it('migrates version 2 to owners: records written before are nobody’s until adopted; migrate: false refuses', async () => {
+      const url = await freshUrl();
+      const schema = new URL(url).searchParams.get('options')!.split('=')[1]!;
+      const old = paymentFacts({ amount: '42' });
+      const writer = await opened(url);
+      await writer.begin(old, T0);
+      await writer.change(old.key, ['settling'], { state: 'settled', at: T0 + 1 });
+      await writer.close();
+      // As a version 2 gateway left it.
+      await server.sql(`ALTER TABLE "${schema}".payments DROP COLUMN owner`);
+      await server.sql(`UPDATE "${schema}".schema_version SET version = 2`);
+
+      // An operator's command does not migrate: refused, the schema left at 2.
+      const command = new PostgresLedger({ url, migrate: false });
+      const refused = await ledgerError(command.open(), 'open');
+      expect(refused.message).toContain('its schema is version 2, older than this command');
+      const { rows: still } = await server.sql(`SELECT version FROM "${schema}".schema_version`);
+      expect(still).toEqual([{ version: 2 }]);
+
+      const gateway = await opened(url, { owner: 'gw-a' });
+      expect((await gateway.get(old.key))?.owner).toBeUndefined();
+      expect(await gateway.revenue({ owner: 'gw-a' })).toEqual([]);
+      expect(await gateway.adopt()).toEqual([expect.objectContaining({ amount: '42', count: 1 })]);
+      expect(await gateway.revenue({ owner: 'gw-a' })).toEqual([
+        expect.objectContaining({ amount: '42', count: 1 }),
+      ]);
       const { rows } = await server.sql(`SELECT version FROM "${schema}".schema_version`);
       expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
     });

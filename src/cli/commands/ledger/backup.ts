@@ -2,11 +2,15 @@
  * `ledger backup PATH`: a consistent copy of the ledger through SQLite's online backup API, safe
  * while a gateway writes (the copy is one snapshot of committed transactions). PATH must not exist:
  * it is created exclusively first, so a backup never overwrites a file, even one made meanwhile.
+ * A ledger in Postgres is refused (exit 2): its database is backed up with Postgres's own tools,
+ * which see every instance's writes in one snapshot.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../flags.js';
-import { oneLine, openBook, PATH_OPTIONS, write, type LedgerIo } from './common.js';
+import { openSqliteFile } from './book.js';
+import { oneLine, PATH_OPTIONS, write, type LedgerIo } from './common.js';
+import { ledgerTargetFromArgs } from './path.js';
 import { LedgerProblem } from './problem.js';
 
 export async function runBackup(args: readonly string[], io: LedgerIo): Promise<number> {
@@ -25,8 +29,18 @@ export async function runBackup(args: readonly string[], io: LedgerIo): Promise<
   if (target !== target.trim())
     throw new UsageError('backup PATH must not start or end with a space');
 
+  const ledger = await ledgerTargetFromArgs(values);
+  if (ledger.kind === 'postgres') {
+    // The URL shown has no password: pg_dump takes it from PGPASSWORD or ~/.pgpass.
+    throw new UsageError(
+      `the ledger is in Postgres (${ledger.location}): back up its database with pg_dump, ` +
+        `e.g. pg_dump --format=custom --file=${target} '${ledger.location}' (the password from ` +
+        "PGPASSWORD or ~/.pgpass), or the server's base backups and WAL archiving; restore with pg_restore",
+    );
+  }
+  const path = ledger.path;
   // Read-only: a backup never migrates, nor writes anything to, the ledger it copies.
-  const { path, book } = await openBook(values, { readonly: true });
+  const book = openSqliteFile(path, true);
   try {
     try {
       fs.closeSync(fs.openSync(target, 'wx'));

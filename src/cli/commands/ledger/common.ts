@@ -1,12 +1,10 @@
 /**
- * What the `ledger` subcommands share: the flags naming the file, `--since`, opening the book, and
- * writing to a stream at the pace it drains.
+ * What the `ledger` subcommands share: the flags naming the ledger, `--since`, and writing to a
+ * stream at the pace it drains (opening the book: book.ts).
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { SqliteBook } from '../../../ledger/index.js';
 import { UsageError } from '../../flags.js';
-import { ledgerPathFromArgs, type LedgerPathArgs } from './path.js';
 import { LedgerProblem } from './problem.js';
 
 /** Where a subcommand writes: stdout for its output, stderr for problems. */
@@ -15,7 +13,7 @@ export interface LedgerIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
-/** The parseArgs options every subcommand takes (the ledger file). */
+/** The parseArgs options every subcommand takes (the ledger). */
 export const PATH_OPTIONS = {
   ledger: { type: 'string' },
   config: { type: 'string', short: 'c' },
@@ -49,23 +47,6 @@ export function parseSince(value: string | undefined, now: number): number | und
   throw new UsageError(
     `--since must be an ISO date (2025-01-31, 2025-01-31T12:00:00Z) or a duration (90m, 24h, 7d, 2w), not "${value}"`,
   );
-}
-
-/**
- * Open the ledger the flags name. The file must exist: a writable open of a missing path would
- * create an empty ledger, and a report on it would say "nothing" where it should say "wrong file".
- */
-export async function openBook(
-  args: LedgerPathArgs,
-  options: { readonly readonly: boolean },
-): Promise<{ readonly path: string; readonly book: SqliteBook }> {
-  const path = await ledgerPathFromArgs(args);
-  assertLedgerFile(path);
-  try {
-    return { path, book: new SqliteBook(path, { readonly: options.readonly }) };
-  } catch (error) {
-    throw new LedgerProblem(`cannot open the ledger at ${path}: ${oneLine(error)}`);
-  }
 }
 
 /** A {@link LedgerProblem} unless `path` is an existing file (never create an empty ledger). */

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { LedgerRecord } from '../../../ledger/index.js';
 import { UsageError } from '../../flags.js';
-import { oneLine, openBook, parseSince, PATH_OPTIONS, write, type LedgerIo } from './common.js';
+import { openCommandBook } from './book.js';
+import { oneLine, parseSince, PATH_OPTIONS, write, type LedgerIo } from './common.js';
 import { csvLine } from './format.js';
 import { LedgerProblem } from './problem.js';
 
@@ -37,6 +38,7 @@ const FIELDS = {
   deliveredAt: true,
   redemptions: true,
   detail: true,
+  owner: true,
 } as const satisfies Record<keyof LedgerRecord, true>;
 
 /**
@@ -71,9 +73,9 @@ export async function runExport(args: readonly string[], io: LedgerIo): Promise<
   if (values.out !== undefined && values.out.trim() === '')
     throw new UsageError('--out needs a path');
 
-  const { book } = await openBook(values, { readonly: true });
+  const book = await openCommandBook(values, { readonly: true });
   try {
-    const records = book.iterate(since === undefined ? {} : { since });
+    const records = book.records(since);
     if (values.out === undefined) {
       try {
         await writeRecords(records, format, io.stdout);
@@ -99,7 +101,7 @@ export async function runExport(args: readonly string[], io: LedgerIo): Promise<
     await write(io.stdout, `exported ${count} record${count === 1 ? '' : 's'} to ${values.out}\n`);
     return 0;
   } finally {
-    book.close();
+    await book.close();
   }
 }
 
@@ -123,7 +125,7 @@ async function createFile(path: string): Promise<fs.WriteStream> {
 
 /** Write the header (CSV) and every record; resolves with the number of records. */
 async function writeRecords(
-  records: Iterable<LedgerRecord>,
+  records: Iterable<LedgerRecord> | AsyncIterable<LedgerRecord>,
   format: Format,
   out: NodeJS.WritableStream,
 ): Promise<number> {
@@ -138,7 +140,7 @@ async function writeRecords(
   try {
     let chunk = format === 'csv' ? csvLine(EXPORT_COLUMNS) : '';
     let count = 0;
-    for (const r of records) {
+    for await (const r of records) {
       chunk += line(r);
       count += 1;
       if (chunk.length >= CHUNK) {

@@ -1,6 +1,8 @@
 /**
- * Which ledger file a `ledger` subcommand works on: `--ledger PATH`, else the `ledger.sqlite.path`
- * of the gateway's `--config FILE` (resolved against the config file's folder, as the gateway does).
+ * Which ledger a `ledger` subcommand works on: `--ledger PATH` (a SQLite file), else the ledger of
+ * the gateway's `--config FILE`: its `ledger.sqlite.path` (resolved against the config file's
+ * folder, as the gateway does) or its `ledger.postgres.url` (`${ENV}` expanded by the config
+ * loader; shown only without its password).
  */
 import {
   formatProblems,
@@ -8,44 +10,60 @@ import {
   type GatewayConfig,
   type LedgerConfig,
 } from '../../../config/index.js';
+import { redactPostgresUrl } from '../../../ledger/index.js';
 import { UsageError } from '../../flags.js';
 import { LedgerProblem } from './problem.js';
 
-/** The flags that name the ledger file, as parsed by every subcommand. */
+/** The flags that name the ledger, as parsed by every subcommand. */
 export interface LedgerPathArgs {
   /** `--ledger PATH`: the SQLite file itself; wins over `--config`. */
   readonly ledger?: string | undefined;
-  /** `--config FILE` (`-c`): the gateway's config, whose `ledger.sqlite.path` names the file. */
+  /** `--config FILE` (`-c`): the gateway's config, whose `ledger` names the book. */
   readonly config?: string | undefined;
 }
+
+/** A ledger the commands can open. */
+export type LedgerTarget =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'postgres';
+      /** The connection URL, password included: never printed (use `location`). */
+      readonly url: string;
+      /** The URL without its password, for messages. */
+      readonly location: string;
+    };
 
 /**
  * Throws a {@link UsageError} (exit 2) when no ledger is named, and a {@link LedgerProblem} (exit 1)
  * when the config is invalid or says `ledger: false`.
  */
-export async function ledgerPathFromArgs(args: LedgerPathArgs): Promise<string> {
+export async function ledgerTargetFromArgs(args: LedgerPathArgs): Promise<LedgerTarget> {
   if (args.ledger !== undefined) {
     if (args.ledger.trim() === '') throw new UsageError('--ledger needs a path');
-    return args.ledger;
+    return { kind: 'sqlite', path: args.ledger };
   }
   if (args.config === undefined) {
     throw new UsageError('ledger commands need --ledger PATH or --config FILE');
   }
   const config = await loadLedgerConfig(args.config);
-  return sqlitePathOf(config.ledger, args.config);
+  return targetOf(config.ledger);
 }
 
-/**
- * The SQLite file of a config's ledger. The `ledger` commands open that file directly; a ledger in
- * Postgres (`ledger.postgres`) is not supported by them yet: a {@link UsageError} (exit 2) says so.
- */
-export function sqlitePathOf(ledger: LedgerConfig, file: string): string {
-  if (ledger.sqlite === undefined) {
-    throw new UsageError(
-      `${file} keeps its ledger in Postgres (ledger.postgres): the ledger commands read a SQLite file and do not support Postgres yet (query the database with psql, back it up with pg_dump; a running gateway reconciles with POST /ledger/reconcile on its admin listener)`,
-    );
+/** The book a config's ledger names: its SQLite file, or its Postgres database. */
+export function targetOf(ledger: LedgerConfig): LedgerTarget {
+  if (ledger.postgres !== undefined) {
+    return {
+      kind: 'postgres',
+      url: ledger.postgres.url,
+      location: redactPostgresUrl(ledger.postgres.url),
+    };
   }
-  return ledger.sqlite.path;
+  return { kind: 'sqlite', path: ledger.sqlite.path };
+}
+
+/** How a target is named in messages (a Postgres URL without its password). */
+export function targetName(target: LedgerTarget): string {
+  return target.kind === 'sqlite' ? target.path : target.location;
 }
 
 /**

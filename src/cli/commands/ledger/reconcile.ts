@@ -10,6 +10,10 @@
  *   gateway too, but that gateway's revenue metric never sees what this pass moved (it counts from
  *   the book again at its next start). When a gateway answers on the config's fixed admin port, the
  *   command says so and, like the gateway's own passes, leaves young `settling` records alone.
+ *   A config whose ledger is in Postgres (`ledger.postgres`) is the fleet's shared book: the pass
+ *   runs through the store the gateways use (each move a compare-and-set under the record's row
+ *   lock, so of this pass and an instance's reconciler exactly one moves a record) and always
+ *   leaves young `settling` records alone (a live instance's request may hold one).
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -22,6 +26,7 @@ import {
   settlingGraceMs,
 } from '../../../gateway.js';
 import {
+  PostgresLedger,
   SqliteLedger,
   type LedgerState,
   type LedgerStore,
@@ -38,7 +43,7 @@ import { InMemoryReplayGuard } from '../../../verify/index.js';
 import { UsageError } from '../../flags.js';
 import { assertLedgerFile, oneLine, PATH_OPTIONS, write, type LedgerIo } from './common.js';
 import { table } from './format.js';
-import { loadLedgerConfig, sqlitePathOf } from './path.js';
+import { loadLedgerConfig, targetName, targetOf, type LedgerTarget } from './path.js';
 import { LedgerProblem } from './problem.js';
 
 /** One record this pass moved (offline only: the gateway's own pass logs its moves). */
@@ -88,7 +93,7 @@ export async function runReconcile(args: readonly string[], io: LedgerIo): Promi
     if (values.config === undefined) {
       throw new UsageError(
         'reconcile needs --admin URL (a running gateway) or --config FILE (its RPCs; the ledger ' +
-          'file is its ledger.sqlite.path, or --ledger PATH)',
+          'is its ledger.sqlite.path or ledger.postgres.url, or --ledger PATH)',
       );
     }
     if (values.ledger?.trim() === '') throw new UsageError('--ledger needs a path');
@@ -166,8 +171,11 @@ async function offline(
   io: LedgerIo,
 ): Promise<ReconcileResult> {
   const config = await loadLedgerConfig(configFile);
-  const path = ledgerFlag ?? sqlitePathOf(config.ledger, configFile);
-  assertLedgerFile(path);
+  const target: LedgerTarget =
+    ledgerFlag !== undefined ? { kind: 'sqlite', path: ledgerFlag } : targetOf(config.ledger);
+  if (target.kind === 'sqlite') assertLedgerFile(target.path);
+  const path = targetName(target);
+  const shared = target.kind === 'postgres';
 
   const chains = createChainReaders(config);
   if (config.facilitator.kind === 'local') {
@@ -196,7 +204,15 @@ async function offline(
   }
 
   const running = await runningGateway(config.server.admin);
-  if (running !== undefined) {
+  if (shared) {
+    await warn(
+      io,
+      "the ledger is the fleet's shared Postgres book: this pass is safe beside running instances " +
+        '(every move is a compare-and-set; young settling records are left to them), but no ' +
+        "running gateway's revenue metric counts what it settles (the next instance to start adopts " +
+        "and counts it); prefer: ledger reconcile --admin URL of one instance's admin listener",
+    );
+  } else if (running !== undefined) {
     await warn(
       io,
       `a gateway answers at ${running}: this pass is safe beside it (every move is a ` +
@@ -205,11 +221,18 @@ async function offline(
     );
   }
 
-  const ledger = new SqliteLedger({ path });
+  // Postgres: a small pool, the schema never migrated, no heartbeat row (a command is no instance).
+  const ledger: LedgerStore =
+    target.kind === 'sqlite'
+      ? new SqliteLedger({ path: target.path })
+      : new PostgresLedger({ url: target.url, maxConnections: 2, migrate: false });
   try {
     await ledger.open();
   } catch (error) {
-    throw new LedgerProblem(`cannot open the ledger at ${path}: ${oneLine(error)}`);
+    // The Postgres store's message names the database (without its password) itself.
+    throw new LedgerProblem(
+      shared ? oneLine(error) : `cannot open the ledger at ${path}: ${oneLine(error)}`,
+    );
   }
   const moved: ReconcileMove[] = [];
   try {
@@ -218,6 +241,7 @@ async function offline(
       chains,
       confirmations: config.ledger.confirmations,
       settlingGraceMs: settlingGraceMs(config),
+      sharedBook: shared,
       // Nothing of a running gateway's memory is reachable from here: these are thrown away.
       recallIndex: new RecallIndex(),
       replay: new InMemoryReplayGuard({ maxEntries: config.replay.maxEntries }),
@@ -230,6 +254,7 @@ async function offline(
       ),
     });
     // A stopped gateway's requests hold no settling record: none is left alone (as at start-up).
+    // On a shared book (sharedBook) the grace always applies: another instance may be running.
     const outcomes = await reconciler.pass({ startup: running === undefined });
     return { ledger: path, outcomes, moved };
   } finally {

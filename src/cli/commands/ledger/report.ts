@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { LEDGER_STATES, PAID_STATES, type LedgerState } from '../../../ledger/index.js';
 import { UsageError } from '../../flags.js';
-import { isoTime, openBook, parseSince, PATH_OPTIONS, write, type LedgerIo } from './common.js';
+import { openCommandBook } from './book.js';
+import { isoTime, parseSince, PATH_OPTIONS, write, type LedgerIo } from './common.js';
 import { GROUPINGS, groupReport, undeliveredReport, type Grouping } from './report-data.js';
 import { groupText, undeliveredText } from './report-text.js';
 
@@ -35,21 +36,25 @@ export async function runReport(args: readonly string[], io: LedgerIo): Promise<
     throw new UsageError(`--state must be one of ${LEDGER_STATES.join('|')}|undelivered`);
   }
 
-  const { path, book } = await openBook(values, { readonly: true });
+  const book = await openCommandBook(values, { readonly: true });
   try {
     const sinceIso = since === undefined ? null : isoTime(since);
     if (state === 'undelivered') {
-      const report = undeliveredReport(book, path, since, sinceIso);
+      const records = await book.list({
+        undelivered: true,
+        ...(since === undefined ? {} : { since }),
+      });
+      const report = undeliveredReport(records, book.location, sinceIso);
       await write(io.stdout, values.json ? json(report) : undeliveredText(report));
     } else {
       // Money of different states is never summed together by default: by state, each state is
       // its own group; by anything else, only the paid records count unless --state names one.
       const states = state !== undefined ? [state] : by === 'state' ? LEDGER_STATES : PAID_STATES;
-      const report = groupReport(book, path, since, sinceIso, by, states);
+      const report = await groupReport(book.records(since), book.location, sinceIso, by, states);
       await write(io.stdout, values.json ? json(report) : groupText(report));
     }
   } finally {
-    book.close();
+    await book.close();
   }
   return 0;
 }

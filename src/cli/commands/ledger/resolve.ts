@@ -2,12 +2,15 @@
  * `ledger resolve KEY --as settled|failed --note TEXT`: an operator's decision on a record whose
  * settlement nobody knows (settling, unknown), e.g. after reading the chain. It is a
  * compare-and-set from the unresolved states, written with its note as a resolution row (the
- * audit trail), so a record the gateway moved meanwhile is left alone.
+ * audit trail), so a record the gateway moved meanwhile is left alone. On Postgres the same
+ * compare-and-set runs under the record's row lock (the store the gateways use), so it is safe
+ * beside a running fleet.
  */
 import { parseArgs } from 'node:util';
 import { UNRESOLVED_STATES, type LedgerState } from '../../../ledger/index.js';
 import { UsageError } from '../../flags.js';
-import { oneLine, openBook, PATH_OPTIONS, write, type LedgerIo } from './common.js';
+import { openCommandBook } from './book.js';
+import { PATH_OPTIONS, write, type LedgerIo } from './common.js';
 import { LedgerProblem } from './problem.js';
 
 const OUTCOMES = ['settled', 'failed'] as const satisfies readonly LedgerState[];
@@ -40,32 +43,28 @@ export async function runResolve(args: readonly string[], io: LedgerIo): Promise
   // Replay keys are lower case (chainId:asset:from:nonce); a key pasted from a block explorer may not be.
   const key = rawKey.trim().toLowerCase();
 
-  const { path, book } = await openBook(values, { readonly: false });
+  const book = await openCommandBook(values, { readonly: false });
   try {
-    const record = book.get(key);
-    if (record === undefined) throw new LedgerProblem(`no record with key ${key} in ${path}`);
+    const record = await book.get(key);
+    if (record === undefined) {
+      throw new LedgerProblem(`no record with key ${key} in ${book.location}`);
+    }
     if (!UNRESOLVED_STATES.includes(record.state)) {
       throw new LedgerProblem(
         `record ${key} is ${record.state}: only an unresolved record ` +
           `(${UNRESOLVED_STATES.join('|')}) can be resolved`,
       );
     }
-    const [result] = book.write([
-      {
-        op: 'change',
-        key,
-        from: UNRESOLVED_STATES,
-        change: { state: outcome, detail: `operator: ${note}` },
-        by: 'operator',
-        note,
-      },
-    ]);
-    if (result instanceof Error) {
-      throw new LedgerProblem(`could not write to ${path}: ${oneLine(result)}`);
-    }
-    if (result?.kind !== 'changed' || !result.changed) {
+    const result = await book.change(
+      key,
+      UNRESOLVED_STATES,
+      { state: outcome, detail: `operator: ${note}` },
+      'operator',
+      note,
+    );
+    if (result.kind !== 'changed' || !result.changed) {
       // The gateway (or another operator) moved it between the read and the write.
-      const now = result?.kind === 'changed' ? result.from : undefined;
+      const now = result.kind === 'changed' ? result.from : undefined;
       throw new LedgerProblem(
         `record ${key} is no longer unresolved (now ${now ?? 'gone'}): nothing written`,
       );
@@ -73,7 +72,7 @@ export async function runResolve(args: readonly string[], io: LedgerIo): Promise
     await write(io.stdout, `${key}: ${record.state} → ${outcome} (operator: ${note})\n`);
     return 0;
   } finally {
-    book.close();
+    await book.close();
   }
 }
 

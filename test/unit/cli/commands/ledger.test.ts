@@ -1,6 +1,7 @@
 /**
  * `x402-gateway ledger …` through the dispatcher (`main(argv)`), against a SQLite ledger built in a
- * temp folder with the book's own writes: reports with exact atomic and token amounts (one above
+ * temp folder with the book's own writes (test/helpers/ledger-book.ts; the same book in Postgres:
+ * test/integration/ledger-cli-postgres.test.ts): reports with exact atomic and token amounts (one above
  * 2^53), the undelivered list, exports that parse back to the records, an operator's resolution,
  * backups, and the exit codes.
  */
@@ -10,134 +11,30 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../../src/cli/run.js';
 import { captureOutput, type Captured } from '../../../helpers/capture-output.js';
+import { SqliteBook, type LedgerRecord, type WriteOp } from '../../../../src/ledger/index.js';
 import {
-  SqliteBook,
-  type LedgerRecord,
-  type PaymentFacts,
-  type WriteOp,
-} from '../../../../src/ledger/index.js';
+  A,
+  B,
+  BIG,
+  bookOps,
+  C,
+  D,
+  DAI,
+  delivered,
+  E,
+  facts,
+  G,
+  ITEMS,
+  P1,
+  P2,
+  QUOTE,
+  USDC,
+  USDC_SEPOLIA,
+  DAY1,
+} from '../../../helpers/ledger-book.js';
 
-const USDC = '0x833589fcd6edb6e08f4c7c32d4f71b54bda02913';
-const USDC_SEPOLIA = '0x036cbd53842c5426634e7929541ec2318f3dcf7e';
-const DAI = '0x50c5725949a6f0c72e6c4a641f24049a917db0cb';
-const P1 = '0x1111111111111111111111111111111111111111';
-const P2 = '0x2222222222222222222222222222222222222222';
-const QUOTE = 'GET /v1/quote';
-const ITEMS = 'GET /v1/items/:id';
-const DAY1 = Date.UTC(2025, 0, 30, 10, 0, 0);
-const DAY2 = Date.UTC(2025, 0, 31, 8, 0, 0);
-/** 2^53 + 1: a float would print it as ...992. */
-const BIG = '9007199254740993';
-
-function facts(
-  n: number,
-  over: Partial<PaymentFacts> & Pick<PaymentFacts, 'payer' | 'amount' | 'route'>,
-): PaymentFacts {
-  const network = over.network ?? 'eip155:8453';
-  const asset = over.asset ?? USDC;
-  const nonce = `0x${n.toString(16).padStart(64, '0')}`;
-  return {
-    key: `${network.split(':')[1]}:${asset}:${over.payer}:${nonce}`,
-    digest: `digest-${n}`,
-    x402Version: 2,
-    method: 'GET',
-    path: '/v1/quote',
-    network,
-    asset,
-    decimals: 6,
-    payTo: '0x9999999999999999999999999999999999999999',
-    nonce,
-    validBefore: 1_900_000_000,
-    request: JSON.stringify({ paymentPayload: { n }, note: 'a "quoted", comma' }),
-    ...over,
-  };
-}
-
-const A = facts(1, {
-  route: QUOTE,
-  payer: P1,
-  amount: '1500000',
-  path: '/v1/quote?sym=ETH,BTC&q="x"',
-});
-const B = facts(2, { route: ITEMS, payer: P2, amount: BIG, path: '/v1/items/7' });
-const C = facts(3, { route: QUOTE, payer: P1, amount: '2500000' });
-const D = facts(4, {
-  route: QUOTE,
-  payer: P2,
-  amount: '1000000',
-  network: 'eip155:84532',
-  asset: USDC_SEPOLIA,
-});
-const E = facts(5, { route: ITEMS, payer: P1, amount: '700' });
-const F = facts(6, { route: QUOTE, payer: P1, amount: '1000' });
-const G = facts(7, {
-  route: QUOTE,
-  payer: P1,
-  amount: '1230000000000000000',
-  asset: DAI,
-  decimals: 18,
-});
-
-const delivered = (f: PaymentFacts, at: number): WriteOp => ({
-  op: 'attempt',
-  attempt: {
-    key: f.key,
-    requestId: `req-${f.digest}`,
-    outcome: 'paid',
-    status: 200,
-    served: true,
-    delivered: true,
-    startedAt: at,
-    endedAt: at,
-  },
-});
-
-const settle = (f: PaymentFacts, at: number, tx: string): WriteOp => ({
-  op: 'change',
-  key: f.key,
-  from: ['settling'],
-  change: { state: 'settled', transaction: tx, at },
-});
-
-/**
- * A: settled + delivered (day 1); B: settled, never delivered (day 1, 2^53 + 1); C: confirmed +
- * delivered (day 2); D: unknown, other network (day 2); E: settling (an hour ago); F: released
- * (day 1); G: settled + delivered, an 18-decimals token (day 2).
- */
 function buildLedger(book: SqliteBook): void {
-  const results = book.write([
-    { op: 'begin', facts: A, at: DAY1 },
-    settle(A, DAY1 + 1_000, '0xaaa'),
-    delivered(A, DAY1 + 1_200),
-    { op: 'begin', facts: B, at: DAY1 + 3_600_000 },
-    settle(B, DAY1 + 3_601_000, '0xbbb'),
-    { op: 'begin', facts: C, at: DAY2 },
-    settle(C, DAY2 + 1_000, '0xccc'),
-    delivered(C, DAY2 + 1_100),
-    {
-      op: 'change',
-      key: C.key,
-      from: ['settled'],
-      change: { state: 'confirmed', at: DAY2 + 20_000 },
-    },
-    { op: 'begin', facts: D, at: DAY2 + 60_000 },
-    {
-      op: 'change',
-      key: D.key,
-      from: ['settling'],
-      change: {
-        state: 'unknown',
-        detail: 'facilitator said:\n"timeout", retry',
-        at: DAY2 + 61_000,
-      },
-    },
-    { op: 'begin', facts: E, at: Date.now() - 3_600_000 },
-    { op: 'audit', facts: F, state: 'released', at: DAY1 + 120_000 },
-    { op: 'begin', facts: G, at: DAY2 + 120_000 },
-    settle(G, DAY2 + 121_000, '0xggg'),
-    delivered(G, DAY2 + 121_500),
-  ]);
-  for (const r of results) expect(r).not.toBeInstanceOf(Error);
+  for (const r of book.write(bookOps())) expect(r).not.toBeInstanceOf(Error);
 }
 
 let dir: string;

@@ -16,10 +16,19 @@ export interface LoopLag {
 
 const LINE = /nodejs_eventloop_lag_(mean|p99|max)_seconds(?:\{[^}]*\})?\s+([0-9.eE+-]+)/g;
 
+/**
+ * prom-client samples with a 10 ms timer (`eventLoopMonitoringPrecision`, left at its default by
+ * the gateway) and Node records the whole interval between two ticks: an idle loop reads ~10 ms.
+ * The lag is what exceeds the timer's period.
+ */
+const SAMPLING_PERIOD_MS = 10;
+
 /** Parse the three lag gauges out of a Prometheus text exposition; null when one is missing. */
 export function parseLoopLag(text: string): LoopLag | null {
   const seen: Record<string, number> = {};
-  for (const m of text.matchAll(LINE)) seen[m[1]!] = Number(m[2]) * 1000;
+  for (const m of text.matchAll(LINE)) {
+    seen[m[1]!] = Math.max(0, Number(m[2]) * 1000 - SAMPLING_PERIOD_MS);
+  }
   const { mean, p99, max } = seen;
   if (mean === undefined || p99 === undefined || max === undefined) return null;
   return { meanMs: mean, p99Ms: p99, maxMs: max };

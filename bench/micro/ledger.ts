@@ -2,7 +2,7 @@
  * The ledger alone under a paid request's writes: `concurrency` loops, each one payment after
  * another doing what the request path does (begin → change to settled → attempt), against a fresh
  * SQLite file. Prints payments/s and the process's CPU µs per payment (main thread + writer).
- *   node --import tsx bench/micro/ledger.ts [payments=20000] [concurrency=32]
+ *   node --import tsx bench/micro/ledger.ts [payments=20000] [concurrency=32] [requestPadBytes=900]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,11 +12,13 @@ import { SqliteLedger } from '../../src/ledger/index.js';
 
 const total = Number(process.argv[2] ?? 20_000);
 const concurrency = Number(process.argv[3] ?? 32);
+/** Padding of the stored request (the payment's JSON is ~1–1.5 KB in the gateway). */
+const padBytes = Number(process.argv[4] ?? 900);
 const dir = mkdtempSync(join(tmpdir(), 'x402-ledger-bench-'));
 const ledger = new SqliteLedger({ path: join(dir, 'bench.sqlite') });
 await ledger.open();
 
-const request = JSON.stringify({ x402Version: 2, pad: 'x'.repeat(900) });
+const request = JSON.stringify({ x402Version: 2, pad: 'x'.repeat(padBytes) });
 let next = 0;
 async function loop(): Promise<void> {
   while (next < total) {

@@ -10,7 +10,7 @@ import type { RateLimitName } from '../metrics/index.js';
 import { errorReply } from './replies.js';
 import { GATEWAY_REASON } from './reasons.js';
 import { checkClient, signedByFrom } from './local-signature.js';
-import type { VerifyResponse } from '../x402/index.js';
+import { PAYER_KEY_REFUSALS, type VerifyResponse } from '../x402/index.js';
 
 const REFUSAL: Readonly<Record<RateLimitName, { reason: string; message: string }>> = {
   challenges: {
@@ -72,22 +72,6 @@ export function countClientFailure(ctx: RequestContext, deps: Deps): void {
     return;
   deps.rateLimits?.clientFailed(checkClient(ctx));
 }
-
-/**
- * Verify refusals a payer's key causes whoever sends the payment: it signed a payment that cannot
- * pay (funds, value, recipient). Not a replayed or expired one (anyone holding a copy of the
- * signature can send it again), nor one about the payload's form.
- */
-const PAYER_KEY_REFUSALS: ReadonlySet<string> = new Set([
-  'insufficient_funds',
-  'invalid_exact_evm_insufficient_balance',
-  'invalid_exact_evm_payload_authorization_value',
-  'invalid_exact_evm_payload_authorization_value_mismatch',
-  'invalid_exact_evm_payload_authorization_value_too_low',
-  'invalid_exact_evm_authorization_value',
-  'invalid_exact_evm_payload_recipient_mismatch',
-  'invalid_exact_evm_recipient_mismatch',
-]);
 
 /**
  * verify, on the facilitator's fresh refusal (never a cached one: a copy sent again is not counted

@@ -8,7 +8,7 @@ export { type Challenge, createChallenge } from './challenge.js';
 export { decodePaymentHeader } from './codec.js';
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HEADER } from './headers.js';
 export { precheck } from './precheck.js';
-export { PAYMENT_REFUSALS, REASON } from './reasons.js';
+export { PAYER_KEY_REFUSALS, PAYMENT_REFUSALS, REASON } from './reasons.js';
 export { facilitatorRequest } from './requirements.js';
 export { selectOffer } from './select.js';
 export { encodeSettlementHeader } from './settlement.js';

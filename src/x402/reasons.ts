@@ -70,18 +70,32 @@ export const PAYMENT_REFUSALS: readonly string[] = Object.freeze([
   'invalid_exact_evm_signature',
   'invalid_exact_evm_failed_to_parse_signature',
   'invalid_exact_evm_payload_signature_address',
-  // funds
-  'insufficient_funds',
-  'invalid_exact_evm_insufficient_balance',
-  // value
-  'invalid_exact_evm_payload_authorization_value',
-  'invalid_exact_evm_payload_authorization_value_mismatch',
-  'invalid_exact_evm_payload_authorization_value_too_low',
-  'invalid_exact_evm_authorization_value',
-  // recipient
-  'invalid_exact_evm_payload_recipient_mismatch',
-  'invalid_exact_evm_recipient_mismatch',
+  ...payerKeyRefusals(),
   // validity window
   'invalid_exact_evm_payload_authorization_valid_before',
   'invalid_exact_evm_payload_authorization_valid_after',
 ]);
+
+/**
+ * The refusals among PAYMENT_REFUSALS that only the payer's key can cause, whoever sends the
+ * payment: it signed one that cannot pay (funds, value, recipient). Not the signature's form, nor
+ * the validity window (anyone holding a copy of the signature can send it late). The rate limits
+ * count these against the payer (pipeline/rate-limited.ts).
+ */
+export const PAYER_KEY_REFUSALS: ReadonlySet<string> = new Set(payerKeyRefusals());
+
+function payerKeyRefusals(): string[] {
+  return [
+    // funds
+    'insufficient_funds',
+    'invalid_exact_evm_insufficient_balance',
+    // value
+    'invalid_exact_evm_payload_authorization_value',
+    'invalid_exact_evm_payload_authorization_value_mismatch',
+    'invalid_exact_evm_payload_authorization_value_too_low',
+    'invalid_exact_evm_authorization_value',
+    // recipient
+    'invalid_exact_evm_payload_recipient_mismatch',
+    'invalid_exact_evm_recipient_mismatch',
+  ];
+}

@@ -8,7 +8,8 @@
  * and bounds every command by `commandTimeoutMs`; unlike it, a failure here refuses nothing: the
  * caller keeps limiting on its own counts (limits fail open).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from './redis-client.js';
 import { redactUrl } from './redis-replay.js';
 
 export interface RedisCountersOptions {
@@ -29,21 +30,12 @@ export class RedisCounters {
   constructor(options: RedisCountersOptions) {
     this.#prefix = options.keyPrefix;
     this.#url = options.url;
-    const redisOptions: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      retryStrategy: (times) =>
-        this.#closed ? null : Math.min(2_000, 50 * 2 ** Math.min(times, 6)) + Math.random() * 100,
-    };
-    const socket = options.url.startsWith('unix:') ? new URL(options.url).pathname : undefined;
-    this.#redis =
-      socket === undefined
-        ? new Redis(options.url, redisOptions)
-        : new Redis({ ...redisOptions, path: socket });
+    this.#redis = createRedisClient({
+      url: options.url,
+      commandTimeoutMs: options.commandTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      closed: () => this.#closed,
+    });
     // Failures are the caller's to count (each sync reports its result); no unhandled 'error'.
     this.#redis.on('error', () => undefined);
   }

@@ -54,7 +54,8 @@
  * would cost a round trip, and nothing on the request path reads it).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from './redis-client.js';
 import type { StoreFailure } from '../metrics/index.js';
 import type { ClaimOutcome, ReplayGuard } from './types.js';
 
@@ -264,26 +265,12 @@ export class RedisReplayGuard implements ReplayGuard {
   constructor(options: RedisReplayGuardOptions) {
     this.#options = options;
     this.#prefix = options.keyPrefix ?? DEFAULT_PREFIX;
-    const redisOptions: RedisOptions = {
-      lazyConnect: true,
-      // While disconnected a command fails at once: a paid request answers 503, never waits.
-      enableOfflineQueue: false,
-      // A command that may have run is never sent twice: its caller has already answered.
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      // Reconnect for ever, 50 ms doubling to 2 s, with jitter (a fleet must not reconnect in step).
-      retryStrategy: (times) =>
-        this.#closed ? null : Math.min(2_000, 50 * 2 ** Math.min(times, 6)) + Math.random() * 100,
-      enableReadyCheck: true,
-    };
-    const socket = options.url.startsWith('unix:') ? new URL(options.url).pathname : undefined;
-    this.#redis = (
-      socket === undefined
-        ? new Redis(options.url, redisOptions)
-        : new Redis({ ...redisOptions, path: socket })
-    ) as Redis & Scripts;
+    this.#redis = createRedisClient({
+      url: options.url,
+      commandTimeoutMs: options.commandTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      closed: () => this.#closed,
+    }) as Redis & Scripts;
     // Without a listener ioredis prints every connection error; they are counted instead.
     this.#redis.on('error', (err: Error) => this.#failed('connection', 'connection', err));
     this.#redis.defineCommand('x402Claim', { numberOfKeys: 1, lua: CLAIM });
